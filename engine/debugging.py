@@ -1,0 +1,59 @@
+"""`engine.debugging`: numeric checks.
+
+`check_numerics(t, message)` raises if `t` holds NaN or Inf; `enable_check_numerics()`
+checks the output of every op and names the op (and name scope) that first produced one.
+"""
+
+from __future__ import annotations
+
+from engine import context
+from engine.dispatch import dispatch
+from engine.errors import InvalidArgumentError
+from engine.ops import infer as _inf
+from engine.registry import INEXACT, OpDef, register
+
+__all__ = ["check_numerics", "enable_check_numerics", "disable_check_numerics"]
+
+
+def _check_kernel(xp, x, message=""):
+    if not bool(xp.isfinite(x).all()):
+        nans = int(xp.isnan(x).sum())
+        infs = int(xp.isinf(x).sum())
+        raise InvalidArgumentError(f"check_numerics: {message}: tensor of shape "
+                                   f"{tuple(x.shape)} has {nans} NaN and {infs} Inf values.",
+                                   op="CheckNumerics")
+    return x
+
+
+_CHECK = register(OpDef(
+    "check_numerics", "CheckNumerics", ("tensor",),
+    lambda x, message="": (_inf.check_dtype("check_numerics", x, INEXACT) or x),
+    _check_kernel, vjp=lambda ctx, g: (g,), attrs={"message": ""}, dtypes=INEXACT,
+    doc="Raises InvalidArgumentError if the tensor has NaN or Inf; passes it through."))
+
+
+def check_numerics(tensor, message: str, name=None):
+    """Returns `tensor`, or raises `InvalidArgumentError` if it holds NaN or Inf.
+
+    Example:
+        >>> engine.debugging.check_numerics(engine.constant([1.0]), "ok").numpy()
+        array([1.], dtype=float32)
+    """
+    return dispatch(_CHECK, (tensor,), {"message": str(message)})
+
+
+def enable_check_numerics(stack_height_limit=30, path_length_limit=50) -> None:
+    """Checks every floating output of every op from now on (slower).
+
+    The error names the op, its raw-op name and the name scope (layer path) it ran in.
+    """
+    if not context.GLOBAL.check_numerics:
+        context.GLOBAL.check_numerics = True
+        context.enter_slow()
+
+
+def disable_check_numerics() -> None:
+    """Turns `enable_check_numerics` off."""
+    if context.GLOBAL.check_numerics:
+        context.GLOBAL.check_numerics = False
+        context.exit_slow()

@@ -1,0 +1,109 @@
+"""Hooks: how code above the engine (profiler, widgets) listens to it.
+
+`subscribe(event, callback)` registers a listener; `emit(event, payload)` calls them.
+The events the engine emits:
+- `"op"`: after every eagerly executed op, with an `OpEvent`. While nobody listens, dispatch
+  does not even build the event.
+- `"step_end"`, `"epoch_end"`: emitted by the training loop (Keras) with a dict of logs.
+
+Example:
+    >>> events = []
+    >>> with engine.hooks.subscribe("op", events.append):
+    ...     _ = engine.constant(1.0) + 2.0
+    >>> events[0].op
+    'AddV2'
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine import context
+
+__all__ = ["OpEvent", "Subscription", "subscribe", "emit", "listeners"]
+
+_listeners: dict[str, list[Callable]] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class OpEvent:
+    """One executed op, as seen by listeners.
+
+    Attributes:
+        op: the op's TensorFlow-style name (`"MatMul"`).
+        scope: the name scope (layer path) it ran in, `/`-joined.
+        device: the full device name it ran on.
+        input_shapes: one shape tuple per tensor input.
+        input_dtypes: one dtype name per tensor input.
+        start_ns, end_ns: `time.perf_counter_ns()` around the kernel.
+        bytes_out: bytes of the outputs.
+        thread_id: `threading.get_ident()` of the caller.
+    """
+
+    op: str
+    scope: str
+    device: str
+    input_shapes: tuple
+    input_dtypes: tuple
+    start_ns: int
+    end_ns: int
+    bytes_out: int
+    thread_id: int
+
+
+class Subscription:
+    """A registered listener; call `unsubscribe()` or use it as a context manager."""
+
+    def __init__(self, event: str, callback: Callable):
+        self.event = event
+        self.callback = callback
+        self.active = True
+
+    def unsubscribe(self) -> None:
+        """Stops delivering events to the callback (idempotent)."""
+        with _lock:
+            if not self.active:
+                return
+            self.active = False
+            _listeners[self.event].remove(self.callback)
+            if self.event == "op":
+                context.exit_slow()
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.unsubscribe()
+
+
+def subscribe(event: str, callback: Callable) -> Subscription:
+    """Calls `callback(payload)` each time `event` is emitted.
+
+    Args:
+        event: `"op"`, `"step_end"`, `"epoch_end"` or any name a component emits.
+        callback: a function of one argument. It runs in the thread that emitted.
+
+    Returns:
+        A `Subscription`; `unsubscribe()` it (or leave its `with` block) to stop.
+    """
+    if not callable(callback):
+        raise TypeError(f"subscribe: callback must be callable; got {type(callback).__name__}")
+    with _lock:
+        _listeners.setdefault(event, []).append(callback)
+        if event == "op":
+            context.enter_slow()
+    return Subscription(event, callback)
+
+
+def listeners(event: str) -> list[Callable]:
+    """The callbacks subscribed to `event` (a snapshot)."""
+    return list(_listeners.get(event, ()))
+
+
+def emit(event: str, payload) -> None:
+    """Delivers `payload` to every listener of `event`."""
+    for callback in _listeners.get(event, ()):
+        callback(payload)

@@ -1,0 +1,3 @@
+"""`engine.linalg`: matrix products, norms, inverses and solvers (TensorFlow's names)."""
+
+from engine.ops.linalg_ops import *  # noqa: F403

@@ -1,0 +1,12 @@
+"""`engine.math`: elementwise math, reductions and related functions (TensorFlow's names).
+
+Example:
+    >>> engine.math.reduce_logsumexp(engine.constant([0.0, 0.0])).numpy()
+    0.6931472
+"""
+
+from engine.ops.clip_ops import l2_normalize  # noqa: F401
+from engine.ops.gather_ops import segment_sum, unsorted_segment_sum  # noqa: F401
+from engine.ops.math_ops import *  # noqa: F403
+from engine.ops.reduce_ops import *  # noqa: F403
+from engine.ops.sort_ops import *  # noqa: F403

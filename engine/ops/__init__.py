@@ -1,0 +1,27 @@
+"""Op definitions, one family a module. Importing this package registers every op."""
+
+from engine.ops import (  # noqa: F401 - imported to register the ops
+    activation_ops,
+    argmax_ops,
+    array_ops,
+    clip_ops,
+    conv_ops,
+    diag_ops,
+    einsum_ops,
+    gather_ops,
+    linalg_ops,
+    linalg_solvers,
+    manip_ops,
+    math_ops,
+    matmul_ops,
+    nn_losses,
+    nn_ops,
+    operators,
+    pool_ops,
+    random_ops,
+    reduce_ops,
+    scan_ops,
+    sequence_ops,
+    slicing_ops,
+    sort_ops,
+)

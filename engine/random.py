@@ -1,0 +1,3 @@
+"""`engine.random`: seeded random tensors and generators (TensorFlow's semantics)."""
+
+from engine.ops.random_ops import *  # noqa: F403

@@ -1,0 +1,509 @@
+"""`GradientTape`: records ops eagerly and computes gradients by walking them backwards.
+
+While a tape is active, `dispatch` calls `tape._record(...)` for every differentiable op
+with at least one watched input; the outputs become watched in turn. `gradient()` walks the
+records in reverse, calling each op's `vjp` rule. The rules are written with engine ops,
+so an outer tape records the gradient computation itself: nested tapes give higher-order
+derivatives.
+
+Tensors are keyed by identity: a record keeps its inputs and outputs alive, so ids stay
+unique for the tape's lifetime. A variable is keyed by the variable object, so gradients
+from every read of it add up.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import inspect
+
+import numpy as np
+
+from engine import context, nest
+from engine.dispatch import dispatch
+from engine.registry import OpContext, get
+from engine.tensor import Tensor, wrap
+
+__all__ = ["GradientTape", "UnconnectedGradients", "custom_gradient"]
+
+_THREAD = context.THREAD
+
+
+class UnconnectedGradients(enum.Enum):
+    """What `gradient` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _op(name):
+    return get(name)
+
+
+def _ones_like(t: Tensor) -> Tensor:
+    return dispatch(_op("OnesLike"), (t,))
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    return dispatch(_op("ZerosLike"), (t,))
+
+
+def _add(a: Tensor, b: Tensor) -> Tensor:
+    return dispatch(_op("AddV2"), (a, b))
+
+
+def _unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
+    """Sums `grad` over the axes along which an input of `shape` was broadcast."""
+    gshape = tuple(grad._value.shape)
+    if gshape == shape:
+        return grad
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1)
+    if axes:
+        grad = dispatch(_op("Sum"), (grad,), {"axis": axes, "keepdims": False})
+    return dispatch(_op("Reshape"), (grad,), {"shape": tuple(shape)})
+
+
+def _differentiable(t) -> bool:
+    return t._value.dtype.kind in "fc" if isinstance(t, Tensor) else t._value.dtype.kind in "fc"
+
+
+class GradientTape:
+    """Records operations for automatic differentiation.
+
+    Args:
+        persistent: allow several `gradient` / `jacobian` calls (and record the gradient
+            computation itself when called inside the tape's context).
+        watch_accessed_variables: watch every trainable variable read in the context.
+
+    Example:
+        >>> x = engine.constant(3.0)
+        >>> with engine.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> float(tape.gradient(y, x))
+        6.0
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self._persistent = persistent
+        self._watch_accessed = watch_accessed_variables
+        self._watched: dict[int, object] = {}
+        self._variables: dict[int, object] = {}
+        self._records: list[tuple] = []
+        self._active = False
+        self._used = False
+
+    # --- context management -------------------------------------------------------------
+    def __enter__(self) -> GradientTape:
+        if self._active:
+            raise RuntimeError("GradientTape: this tape is already recording; tapes do not nest "
+                               "with themselves. Create a second tape for higher orders.")
+        self._push()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._active:
+            self._pop()
+
+    def _push(self) -> None:
+        _THREAD.tapes.append(self)
+        context.enter_slow()
+        self._active = True
+
+    def _pop(self) -> None:
+        _THREAD.tapes.remove(self)
+        context.exit_slow()
+        self._active = False
+
+    class _Paused:
+        def __init__(self, tape):
+            self.tape = tape
+            self.was_active = False
+
+        def __enter__(self):
+            self.was_active = self.tape._active
+            if self.was_active:
+                self.tape._pop()
+
+        def __exit__(self, *exc):
+            if self.was_active:
+                self.tape._push()
+
+    def stop_recording(self):
+        """A context manager in which this tape records nothing.
+
+        Example:
+            >>> with engine.GradientTape() as tape:
+            ...     with tape.stop_recording():
+            ...         pass  # ops here are not differentiated
+        """
+        if not self._active:
+            raise RuntimeError("GradientTape.stop_recording: the tape is not recording; "
+                               "use it inside the tape's `with` block.")
+        return GradientTape._Paused(self)
+
+    def reset(self) -> None:
+        """Forgets everything recorded so far (the tape keeps recording if active)."""
+        self._watched.clear()
+        self._variables.clear()
+        self._records.clear()
+        self._used = False
+
+    # --- watching and recording ---------------------------------------------------------
+    def watch(self, tensor) -> None:
+        """Makes the tape track `tensor` (a tensor, variable, or nested structure of them).
+
+        Raises:
+            ValueError: for something that is not a tensor or variable.
+        """
+        for item in nest.flatten(tensor):
+            if isinstance(item, Tensor):
+                self._watched[id(item)] = item
+            elif getattr(item, "_is_variable", False):
+                self._watched[id(item)] = item
+                self._variables[id(item)] = item
+            else:
+                raise ValueError(f"GradientTape.watch: got {type(item).__name__} {item!r}; "
+                                 "expected a Tensor or Variable (convert numbers and arrays "
+                                 "with engine.constant first).")
+
+    def watched_variables(self) -> tuple:
+        """The variables watched so far, in order of first access."""
+        return tuple(self._variables.values())
+
+    def _record(self, op, sources, tensors, outputs, attrs) -> None:
+        watched = self._watched
+        hit = False
+        keys = []
+        for s in sources:
+            if s is None:
+                keys.append(None)
+                continue
+            k = id(s)
+            keys.append(k)
+            if k in watched:
+                hit = True
+            elif self._watch_accessed and getattr(s, "_is_variable", False) and s.trainable:
+                watched[k] = s
+                self._variables[k] = s
+                hit = True
+        if not hit:
+            return
+        for out in outputs:
+            if out._value.dtype.kind in "fc":
+                watched[id(out)] = out
+        self._records.append((op, tuple(keys), tuple(tensors), outputs, attrs))
+
+    # --- differentiation ----------------------------------------------------------------
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients=UnconnectedGradients.NONE):
+        """Gradients of `target` with respect to `sources`.
+
+        Args:
+            target: a tensor or nested structure of tensors to differentiate (summed).
+            sources: a tensor, variable, or nested structure of them.
+            output_gradients: the gradient flowing into each target (default ones).
+            unconnected_gradients: `UnconnectedGradients.NONE` (None for sources the
+                target does not depend on) or `.ZERO`.
+
+        Returns:
+            Gradients shaped like `sources`; None for integer sources.
+
+        Raises:
+            RuntimeError: when a non-persistent tape is used twice.
+        """
+        self._check_usable("gradient")
+        unconnected = UnconnectedGradients(unconnected_gradients)
+        flat_sources = nest.flatten(sources)
+        for s in flat_sources:
+            if not isinstance(s, Tensor) and not getattr(s, "_is_variable", False):
+                raise ValueError(f"GradientTape.gradient: sources must be tensors or "
+                                 f"variables; got {type(s).__name__}.")
+        flat_targets = nest.flatten(target)
+        flat_out = None if output_gradients is None else nest.flatten(output_gradients)
+        with self._compute():
+            grads = self._backprop(flat_targets, flat_sources, flat_out, unconnected)
+        self._finish()
+        return nest.pack_sequence_as(sources, grads)
+
+    def _check_usable(self, what: str) -> None:
+        if self._used and not self._persistent:
+            raise RuntimeError(f"GradientTape.{what}: a non-persistent GradientTape can only "
+                               "compute one set of gradients. Create it with "
+                               "GradientTape(persistent=True) to call it several times.")
+
+    def _compute(self):
+        # A persistent tape keeps recording so that its gradients can be differentiated.
+        if self._active and not self._persistent:
+            return GradientTape._Paused(self)
+        return _NullContext()
+
+    def _finish(self) -> None:
+        if not self._persistent:
+            self._used = True
+            self._records = []
+            self._watched = {}
+
+    def _backprop(self, targets, sources, output_gradients, unconnected):
+        # Only watched sources (and tensors computed from them) receive gradients, as in TF:
+        # an unwatched tensor or non-trainable variable gets None even if it was an input.
+        watched = self._watched
+        source_keys = {id(s) for s in sources if id(s) in watched}
+        pending: dict[int, Tensor] = {}
+        for i, t in enumerate(targets):
+            if not isinstance(t, Tensor) and not getattr(t, "_is_variable", False):
+                raise ValueError(f"GradientTape.gradient: target must be tensors; got "
+                                 f"{type(t).__name__}.")
+            og = output_gradients[i] if output_gradients is not None else None
+            if og is None:
+                og = _ones_like(t if isinstance(t, Tensor) else t._read())
+            elif not isinstance(og, Tensor):
+                og = wrap(np.asarray(og, t._value.dtype))
+            _accumulate(pending, id(t), og)
+        relevant = set(source_keys)
+        useful = []
+        for record in self._records:
+            if any(k in relevant for k in record[1] if k is not None):
+                relevant.update(id(o) for o in record[3])
+                useful.append(record)
+        for op, keys, inputs, outputs, attrs in reversed(useful):
+            out_grads = []
+            any_grad = False
+            for o in outputs:
+                k = id(o)
+                g = pending.get(k) if k in source_keys else pending.pop(k, None)
+                out_grads.append(g)
+                any_grad = any_grad or g is not None
+            if not any_grad:
+                continue
+            if len(outputs) > 1:
+                out_grads = [g if g is not None else _zeros_like(o)
+                             for g, o in zip(out_grads, outputs)]
+            needs = tuple(k is not None and k in relevant for k in keys)
+            in_grads = op.vjp(OpContext(op, inputs, outputs, attrs, needs), *out_grads)
+            if len(in_grads) != len(inputs):
+                raise RuntimeError(f"{op.name}: gradient rule returned {len(in_grads)} "
+                                   f"gradients for {len(inputs)} inputs")
+            for k, x, g in zip(keys, inputs, in_grads):
+                if k is None or g is None or k not in relevant:
+                    continue
+                if op.broadcasts:
+                    g = _unbroadcast(g, tuple(x._value.shape))
+                _accumulate(pending, k, g)
+        results = []
+        for s in sources:
+            g = pending.get(id(s)) if id(s) in source_keys else None
+            value = s._value
+            if value.dtype.kind not in "fc":
+                results.append(None)
+            elif g is None and unconnected is UnconnectedGradients.ZERO:
+                results.append(_zeros_like(s if isinstance(s, Tensor) else s._read()))
+            else:
+                results.append(g)
+        return results
+
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """The Jacobian of `target` with respect to each source.
+
+        Returns, for each source, a tensor of shape `target.shape + source.shape`.
+
+        Example:
+            >>> x = engine.constant([1.0, 2.0])
+            >>> with engine.GradientTape() as tape:
+            ...     tape.watch(x)
+            ...     y = x * x
+            >>> tape.jacobian(y, x).numpy()
+            array([[2., 0.],
+                   [0., 4.]], dtype=float32)
+        """
+        self._check_usable("jacobian")
+        unconnected = UnconnectedGradients(unconnected_gradients)
+        flat_sources = nest.flatten(sources)
+        t_shape = tuple(target._value.shape)
+        size = int(np.prod(t_shape))
+        rows = [[] for _ in flat_sources]
+        with self._compute():
+            for i in range(size):
+                seed = np.zeros(size, target._value.dtype)
+                seed[i] = 1
+                seed_t = _on_device(seed.reshape(t_shape), target)
+                grads = self._backprop([target], flat_sources, [seed_t], unconnected)
+                for j, g in enumerate(grads):
+                    rows[j].append(g)
+            out = [self._stack_rows(r, t_shape, s) for r, s in zip(rows, flat_sources)]
+        self._finish()
+        return nest.pack_sequence_as(sources, out)
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example Jacobians: `target[i]` with respect to `source[i]`.
+
+        Assumes row `i` of `target` depends only on row `i` of `source` (as TF does).
+
+        Returns:
+            A tensor of shape `(batch,) + target.shape[1:] + source.shape[1:]`.
+        """
+        self._check_usable("batch_jacobian")
+        unconnected = UnconnectedGradients(unconnected_gradients)
+        t_shape = tuple(target._value.shape)
+        s_shape = tuple(source._value.shape)
+        if not t_shape or not s_shape or t_shape[0] != s_shape[0]:
+            raise ValueError(f"batch_jacobian: target shape {t_shape} and source shape "
+                             f"{s_shape} need the same leading (batch) dimension.")
+        batch, inner = t_shape[0], int(np.prod(t_shape[1:]))
+        columns = []
+        with self._compute():
+            for j in range(inner):
+                seed = np.zeros((batch, inner), target._value.dtype)
+                seed[:, j] = 1
+                seed_t = _on_device(seed.reshape(t_shape), target)
+                (g,) = self._backprop([target], [source], [seed_t], unconnected)
+                if g is None:
+                    columns = None
+                    break
+                columns.append(g)
+            if columns is None:
+                result = None
+            else:
+                stacked = dispatch(_op("Pack"), tuple(columns), {"axis": 1})
+                result = dispatch(_op("Reshape"), (stacked,),
+                                  {"shape": t_shape + s_shape[1:]})
+        self._finish()
+        return result
+
+    def _stack_rows(self, rows, t_shape, source):
+        if any(g is None for g in rows):
+            return None
+        s_shape = tuple(source._value.shape)
+        stacked = dispatch(_op("Pack"), tuple(rows), {"axis": 0})
+        return dispatch(_op("Reshape"), (stacked,), {"shape": t_shape + s_shape})
+
+
+class _NullContext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _on_device(array: np.ndarray, like) -> Tensor:
+    from engine.backend import devices  # noqa: PLC0415
+
+    device = like._device
+    if device is devices.CPU0:
+        return wrap(array)
+    return wrap(devices.transfer(array, devices.CPU0, device), device)
+
+
+def _accumulate(pending: dict, key: int, grad: Tensor) -> None:
+    current = pending.get(key)
+    pending[key] = grad if current is None else _add(current, grad)
+
+
+# --- custom gradients ---------------------------------------------------------------------
+class _CustomGradientOp:
+    """Stands in for an OpDef in tape records made by `custom_gradient`."""
+
+    broadcasts = False
+    tf_name = "CustomGradient"
+
+    def __init__(self, name, grad_fn, n_inputs, variables, n_outputs):
+        self.name = name
+        self.grad_fn = grad_fn
+        self.n_inputs = n_inputs
+        self.variables = variables
+        self.n_outputs = n_outputs
+
+    def vjp(self, ctx, *grads):
+        upstream = grads if self.n_outputs > 1 else grads[0]
+        if self.variables and not _accepts_variables(self.grad_fn):
+            names = ", ".join(repr(v.name) for v in self.variables)
+            raise TypeError(f"custom_gradient {self.name}: the function reads the trainable "
+                            f"variables {names}, so its grad_fn must accept a keyword argument "
+                            "`variables` and return (input_grads, variable_grads): "
+                            "def grad_fn(dy, variables=None).")
+        if self.variables:
+            result = (self.grad_fn(*upstream, variables=self.variables) if self.n_outputs > 1
+                      else self.grad_fn(upstream, variables=self.variables))
+            input_grads, var_grads = result
+        else:
+            input_grads = (self.grad_fn(*upstream) if self.n_outputs > 1
+                           else self.grad_fn(upstream))
+            var_grads = []
+        input_grads = list(nest.flatten(input_grads)) if isinstance(
+            input_grads, (list, tuple)) else [input_grads]
+        if len(input_grads) != self.n_inputs:
+            raise ValueError(f"custom_gradient {self.name}: grad_fn returned "
+                             f"{len(input_grads)} gradients for {self.n_inputs} inputs.")
+        if len(var_grads) != len(self.variables):
+            raise ValueError(f"custom_gradient {self.name}: grad_fn returned "
+                             f"{len(var_grads)} variable gradients for "
+                             f"{len(self.variables)} variables.")
+        return tuple(input_grads) + tuple(var_grads)
+
+
+def _accepts_variables(fn) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: let the call decide
+        return True
+    return any(p.name == "variables" or p.kind == p.VAR_KEYWORD for p in params)
+
+
+class _AccessRecorder(GradientTape):
+    """A tape that only notes which trainable variables are read."""
+
+    def _record(self, op, sources, tensors, outputs, attrs) -> None:
+        for s in sources:
+            if getattr(s, "_is_variable", False) and s.trainable:
+                self._variables[id(s)] = s
+
+
+def custom_gradient(f):
+    """Decorator: defines a function's gradient yourself.
+
+    `f(*inputs)` returns `(y, grad_fn)`. `grad_fn(dy)` returns one gradient per input; if
+    `f` reads trainable variables, `grad_fn(dy, variables=None)` must return
+    `(input_grads, variable_grads)`.
+
+    Example:
+        >>> @engine.custom_gradient
+        ... def clip_grad(x):
+        ...     def grad(dy):
+        ...         return engine.clip_by_value(dy, -1.0, 1.0)
+        ...     return engine.identity(x), grad
+    """
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        tapes = list(_THREAD.tapes)
+        if not tapes:
+            y, _ = f(*args, **kwargs)
+            return y
+        recorder = _AccessRecorder()
+        saved = _THREAD.tapes[:]
+        _THREAD.tapes[:] = [recorder]
+        try:
+            y, grad_fn = f(*args, **kwargs)
+        finally:
+            _THREAD.tapes[:] = saved
+        flat_args = [a for a in nest.flatten((args, kwargs))
+                     if isinstance(a, Tensor) or getattr(a, "_is_variable", False)]
+        arg_ids = {id(a) for a in flat_args}
+        variables = [v for k, v in recorder._variables.items() if k not in arg_ids]
+        flat_y = nest.flatten(y)
+        fresh = [wrap(t._value, t._device) if isinstance(t, Tensor) else t for t in flat_y]
+        outputs = tuple(t for t in fresh if isinstance(t, Tensor))
+        op = _CustomGradientOp(getattr(f, "__name__", "custom_gradient"), grad_fn,
+                               len(flat_args), variables, len(outputs))
+        sources = flat_args + variables
+        snapshots = [a if isinstance(a, Tensor) else a._read() for a in sources]
+        for tape in tapes:
+            tape._record(op, sources, snapshots, outputs, {})
+        return nest.pack_sequence_as(y, fresh)
+
+    return wrapper

@@ -1,0 +1,329 @@
+"""`Variable`: named, mutable state such as a layer's weights.
+
+A variable owns one array. Reading it (`read_value()`, or using it in an op) yields an
+immutable `Tensor` snapshot; `assign*` changes the variable and every later reader sees the
+new value, while snapshots taken before keep theirs.
+
+Updates are copy-on-write without a copy in the common case: `assign_add`/`assign_sub`
+write in place when nothing else references the current array (checked with the
+reference count), and allocate a new array otherwise. Optimizer updates therefore cost no
+allocation, and a tensor read before an update never changes under its holder.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+
+import numpy as np
+
+from engine import context
+from engine import dtypes as _dt
+from engine.backend import devices as _devices
+from engine.convert import convert_to_tensor, to_array
+from engine.errors import DTypeError, ShapeError
+from engine.tensor import Reference, Tensor, numpy_text, wrap
+from engine.tensor_shape import TensorShape
+
+__all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
+
+_getrefcount = sys.getrefcount
+
+
+class VariableSynchronization(enum.Enum):
+    """When a distributed variable is synchronized (TensorFlow's names)."""
+
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation(enum.Enum):
+    """How updates from several replicas are combined (TensorFlow's names)."""
+
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+
+
+class Variable:
+    """A mutable tensor-like value that persists across calls: weights, counters, state.
+
+    Args:
+        initial_value: a tensor, array, number or list, or a zero-argument callable
+            returning one.
+        trainable: whether `GradientTape` watches it automatically (default True unless
+            `synchronization` is ON_READ).
+        name: the variable's name; the current name scope is prepended and `:0` appended,
+            as in TensorFlow.
+        dtype: convert the initial value to this dtype.
+        shape: the variable's static shape (default: the initial value's). Dimensions
+            given as None, or `TensorShape(None)` for any shape, let `assign` change them.
+        validate_shape: if False and `shape` is not given, the shape is unknown
+            (`TensorShape(None)`): any shape may be assigned later.
+        constraint: a function applied to the variable by optimizers after each update.
+        synchronization, aggregation: how a distribution strategy treats it.
+
+    Example:
+        >>> v = engine.Variable([1.0, 2.0], name="w")
+        >>> v.assign_add([1.0, 1.0]).numpy()
+        array([2., 3.], dtype=float32)
+        >>> v.name
+        'w:0'
+    """
+
+    _is_variable = True
+    __array_priority__ = 100
+
+    def __init__(self, initial_value=None, trainable: bool | None = None,
+                 validate_shape: bool = True, caching_device=None, name: str | None = None,
+                 variable_def=None, dtype=None, import_scope=None, constraint=None,
+                 synchronization=VariableSynchronization.AUTO,
+                 aggregation=VariableAggregation.NONE, shape=None,
+                 experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("Variable: initial_value is required (a value or a callable).")
+        if callable(initial_value) and not isinstance(initial_value, Tensor) and not hasattr(
+                initial_value, "_as_tensor"):
+            initial_value = initial_value()
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"Variable: constraint must be callable; got {constraint!r}.")
+        value = convert_to_tensor(initial_value, dtype=dtype)
+        placed = context.THREAD.devices
+        self._device = placed[-1] if placed else value._device  # a device scope places it
+        array = value._value
+        if value._device is not self._device:
+            array = _devices.transfer(array, value._device, self._device)
+        # Always a private copy; `.copy()` keeps the backend's array type (NumPy, CuPy).
+        self._value = array.copy()
+        self._tensor = None
+        if synchronization == VariableSynchronization.ON_READ and trainable:
+            raise ValueError("Variable: synchronization=ON_READ variables cannot be trainable.")
+        if trainable is None:
+            trainable = synchronization != VariableSynchronization.ON_READ
+        self._trainable = bool(trainable)
+        scope = context.current_name_scope()
+        base = name if name else "Variable"
+        self._name = f"{scope}/{base}:0" if scope else f"{base}:0"
+        self._validate_shape = validate_shape
+        if shape is not None:
+            self._shape = TensorShape(shape)
+        else:
+            self._shape = TensorShape(self._value.shape if validate_shape else None)
+        if not self._shape.is_compatible_with(self._value.shape):
+            raise ShapeError(f"Variable {self._name!r}: initial value has shape "
+                             f"{self._value.shape}, incompatible with shape={self._shape}.")
+        self._constraint = constraint
+        self.synchronization = synchronization
+        self.aggregation = aggregation
+
+    # --- reading ------------------------------------------------------------------------
+    def _read(self) -> Tensor:
+        """The current value as a Tensor snapshot (no op, no tape)."""
+        tensor = self._tensor
+        if tensor is None:
+            tensor = self._tensor = wrap(self._value, self._device)
+        return tensor
+
+    def read_value(self) -> Tensor:
+        """The current value as a Tensor; recorded on gradient tapes."""
+        if context.THREAD.tapes or context.THREAD.graph is not None:
+            from engine import dispatch, registry  # noqa: PLC0415 - above this module
+
+            return dispatch.dispatch(registry.get("Identity"), (self,))
+        return self._read()
+
+    value = read_value
+
+    def _as_tensor(self, dtype=None) -> Tensor:
+        if dtype is not None and _dt.as_dtype(dtype) is not self.dtype:
+            raise DTypeError(f"Variable {self._name!r} has dtype {self.dtype.name}; "
+                             f"requested {_dt.as_dtype(dtype).name}. Use engine.cast.")
+        return self.read_value()
+
+    def numpy(self) -> np.ndarray:
+        """The current value as a read-only NumPy array (a snapshot)."""
+        return self._read().numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._read().__array__(dtype, copy)
+
+    # --- writing ------------------------------------------------------------------------
+    def _coerce(self, value, op: str):
+        if isinstance(value, Tensor) or hasattr(value, "_as_tensor"):
+            tensor = value if isinstance(value, Tensor) else value._read()
+            if tensor._value.dtype != self._value.dtype:
+                raise DTypeError(f"Variable.{op}: variable {self._name!r} has dtype "
+                                 f"{self.dtype.name}, got a value of dtype {tensor.dtype.name}."
+                                 f" Cast it with engine.cast(value, {self.dtype!r}).")
+            array = tensor._value
+            if tensor._device is not self._device:
+                array = _devices.transfer(array, tensor._device, self._device)
+        else:
+            array = to_array(value, self.dtype)
+            if self._device.backend is not _devices.CPU0.backend:
+                array = _devices.transfer(array, _devices.CPU0, self._device)
+        if array.shape != self._value.shape:
+            if op == "assign" and self._shape.is_compatible_with(array.shape):
+                return array
+            broadcastable = op != "assign" and _broadcasts_to(array.shape, self._value.shape)
+            if not broadcastable:
+                declared = ("" if self._shape.is_fully_defined() else
+                            f" (declared shape {self._shape})")
+                raise ShapeError(f"Variable.{op}: variable {self._name!r} has shape "
+                                 f"{tuple(self._value.shape)}{declared}, got a value of shape "
+                                 f"{tuple(array.shape)}. Reshape the value, or create the "
+                                 "variable with shape=[None, ...] (None where sizes may "
+                                 "change) or validate_shape=False.")
+        return array
+
+    def assign(self, value, use_locking=None, name=None, read_value=True) -> Variable:
+        """Sets the variable to `value` (same dtype and shape); returns the variable."""
+        array = self._coerce(value, "assign")
+        if isinstance(value, np.ndarray) or array is value:
+            array = array.copy()
+        self._tensor = None
+        self._value = array
+        return self
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True) -> Variable:
+        """Adds `delta` to the variable; returns the variable."""
+        self._update(delta, "assign_add", "add")
+        return self
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True) -> Variable:
+        """Subtracts `delta` from the variable; returns the variable."""
+        self._update(delta, "assign_sub", "subtract")
+        return self
+
+    def _update(self, delta, op: str, ufunc: str) -> None:
+        array = self._coerce(delta, op)
+        self._tensor = None
+        current = self._value
+        xp = self._device.xp
+        # Three references: the attribute, `current`, and getrefcount's own argument.
+        if _getrefcount(current) <= 3 and _writable_owner(current):
+            getattr(xp, ufunc)(current, array, out=current)
+        else:
+            self._value = getattr(xp, ufunc)(current, array)
+
+    # --- description --------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The name with scope and `:0`, e.g. `'dense/kernel:0'`."""
+        return self._name
+
+    @property
+    def dtype(self) -> _dt.DType:
+        """The element type."""
+        return _dt.from_numpy(self._value.dtype)
+
+    @property
+    def shape(self) -> TensorShape:
+        """The static shape; None where created with `shape=[None, ...]` (see `__init__`)."""
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        """Alias of `shape`."""
+        return self.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self._value.ndim
+
+    @property
+    def device(self) -> str:
+        """The full name of the device holding the variable."""
+        return self._device.name
+
+    @property
+    def trainable(self) -> bool:
+        """Whether tapes watch the variable automatically and optimizers update it."""
+        return self._trainable
+
+    @property
+    def constraint(self):
+        """The constraint function applied after optimizer updates, or None."""
+        return self._constraint
+
+    def ref(self) -> Reference:
+        """A hashable reference (variables compare elementwise, so they are unhashable)."""
+        return Reference(self)
+
+    experimental_ref = ref
+
+    def __hash__(self):
+        raise TypeError("Variable is unhashable (== compares elementwise). "
+                        "Use variable.ref() as a dictionary key or set member instead.")
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __bool__(self) -> bool:
+        return bool(self._read())
+
+    def __float__(self) -> float:
+        return float(self._read())
+
+    def __int__(self) -> int:
+        return int(self._read())
+
+    def __index__(self) -> int:
+        return self._read().__index__()
+
+    def __deepcopy__(self, memo) -> Variable:
+        copy = Variable.__new__(Variable)
+        copy.__dict__.update(self.__dict__)
+        copy._value = self._value.copy()
+        copy._tensor = None
+        memo[id(self)] = copy
+        return copy
+
+    def __reduce__(self):
+        # The constraint is left out (often a lambda), as TensorFlow does.
+        state = {"value": np.asarray(self._read()), "device": self._device.short_name,
+                 "name": self._name, "trainable": self._trainable,
+                 "validate_shape": self._validate_shape, "shape": self._shape.dims,
+                 "synchronization": self.synchronization, "aggregation": self.aggregation}
+        return _unpickle_variable, (state,)
+
+    def __repr__(self) -> str:
+        return (f"<engine.Variable {self._name!r} shape={self.shape} "
+                f"dtype={self.dtype.name}, numpy={numpy_text(np.asarray(self._read()), True)}>")
+
+
+def _unpickle_variable(state: dict) -> Variable:
+    variable = Variable.__new__(Variable)
+    device = _devices.get(state["device"])
+    value = np.array(state["value"], copy=True)
+    if device.backend is not _devices.CPU0.backend:
+        value = _devices.transfer(value, _devices.CPU0, device)
+    variable._device = device
+    variable._value = value
+    variable._tensor = None
+    variable._trainable = state["trainable"]
+    variable._name = state["name"]
+    variable._validate_shape = state["validate_shape"]
+    variable._shape = TensorShape(state["shape"])
+    variable._constraint = None
+    variable.synchronization = state["synchronization"]
+    variable.aggregation = state["aggregation"]
+    return variable
+
+
+def _writable_owner(array) -> bool:
+    """True if `array` owns its memory and may be written (CuPy's flags lack `writeable`).
+
+    Call it after counting references: a flags object holds one to its array.
+    """
+    flags = getattr(array, "flags", None)
+    return flags is not None and flags.owndata and getattr(flags, "writeable", True)
+
+
+def _broadcasts_to(src: tuple, dst: tuple) -> bool:
+    if len(src) > len(dst):
+        return False
+    return all(s in (1, d) for s, d in zip(reversed(src), reversed(dst)))

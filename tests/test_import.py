@@ -1,0 +1,83 @@
+"""Tests for importing the engine: fast, no optional heavy modules, and layering."""
+
+import ast
+import doctest
+import importlib
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ENGINE = ROOT / "engine"
+FORBIDDEN_AT_IMPORT = ("cupy", "ipywidgets", "plotly", "anywidget", "widgets", "profiler",
+                       "scipy", "threadpoolctl")
+
+
+def test_import_is_fast_and_light():
+    forbidden = set(FORBIDDEN_AT_IMPORT)
+    code = ("import sys, time; t = time.perf_counter(); import engine; "
+            "print(time.perf_counter() - t); "
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {forbidden!r}))")
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    wall = time.perf_counter() - start
+    import_seconds, loaded = out.stdout.strip().splitlines()
+    assert float(import_seconds) < 0.5, f"import engine took {import_seconds}s"
+    assert wall < 3.0
+    assert loaded == "[]", f"import engine loaded {loaded}"
+
+
+def _imports(path: pathlib.Path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def test_engine_never_imports_widgets_or_profiler():
+    offenders = []
+    for path in sorted(ENGINE.rglob("*.py")):
+        for name in _imports(path):
+            if name.split(".")[0] in ("widgets", "profiler"):
+                offenders.append(f"{path.relative_to(ROOT)}: import {name}")
+    assert offenders == []
+
+
+def test_only_the_cupy_backend_imports_cupy():
+    offenders = []
+    for path in sorted(ENGINE.rglob("*.py")):
+        if path.name == "cupy_backend.py":
+            continue
+        for name in _imports(path):
+            if name.split(".")[0] == "cupy":
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+CORE_MODULES = ["engine", "engine.tensor", "engine.variable", "engine.convert", "engine.dtypes",
+                "engine.tensor_shape", "engine.tape", "engine.context", "engine.hooks",
+                "engine.scopes", "engine.module", "engine.config", "engine.debugging",
+                "engine.raw_ops"]
+
+
+@pytest.mark.parametrize("name", CORE_MODULES)
+def test_core_docstring_examples_run(name):
+    import engine
+
+    module = importlib.import_module(name)
+    cpu = engine.config.list_physical_devices("CPU")[0]
+    try:
+        result = doctest.testmod(module, extraglobs={"engine": engine}, report=False,
+                                 optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    finally:  # engine.config's example makes two logical CPUs
+        engine.config.set_logical_device_configuration(
+            cpu, [engine.config.LogicalDeviceConfiguration()])
+    assert result.attempted > 0
+    assert result.failed == 0, f"{result.failed} docstring examples of {name} failed"
