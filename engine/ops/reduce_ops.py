@@ -1,0 +1,498 @@
+"""Reductions along axes: reduce_sum, reduce_mean, reduce_max, … and count_nonzero.
+
+`axis` is an attribute: None (every axis), an int, or a tuple of ints; negative axes count
+from the end. Gradients broadcast the upstream gradient back over the reduced axes.
+
+Primitives (one `OpDef` each, TensorFlow's raw ops): Sum, Mean, Max, Min, Prod, Any, All,
+EuclideanNorm. `reduce_logsumexp`, `reduce_variance`, `reduce_std` and `count_nonzero` are
+composites of those, as in TensorFlow.
+
+argmax/argmin (`argmax_ops`) and cumsum/cumprod (`scan_ops`) are re-exported here for the
+`engine` and `engine.math` namespaces, which import this module's `__all__`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import dtypes as _dt
+from engine.convert import convert_to_tensor
+from engine.dispatch import dispatch
+from engine.ops import array_ops as _a
+from engine.ops import infer as _inf
+from engine.ops import math_ops as _m
+from engine.ops.argmax_ops import argmax, argmin
+from engine.ops.scan_ops import accumulator_dtype, cumprod, cumsum
+from engine.registry import BOOL, FLOAT, NUMERIC, REAL, OpDef, register
+from engine.tensor_shape import TensorSpec
+
+__all__ = [
+    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp",
+    "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "reduce_euclidean_norm",
+    "count_nonzero",
+    # Re-exported for the `engine` and `engine.math` namespaces:
+    "argmax", "argmin", "cumsum", "cumprod",
+]
+
+
+def axis_attr(axis):
+    """Normalizes a user's axis argument to None, an int tuple (tensors allowed)."""
+    axis = _a._static_axis(axis)
+    if axis is None:
+        return None
+    if isinstance(axis, (int, np.integer)):
+        return (int(axis),)
+    return tuple(int(a) for a in axis)
+
+
+def reduce_infer(name, allowed=NUMERIC, out_dtype=None):
+    """An `infer` for reductions with attrs `axis` and `keepdims`."""
+
+    def infer(x, axis=None, keepdims=False):
+        _inf.check_dtype(name, x, allowed)
+        axes = _inf.normalize_axes(name, axis, x.shape.rank)
+        return TensorSpec(_inf.reduced_shape(x.shape, axes, keepdims),
+                          out_dtype if out_dtype is not None else x.dtype)
+
+    return infer
+
+
+def _axes_of(ctx) -> tuple:
+    """The reduced axes of a reduction's context as non-negative ints (all when None)."""
+    ndim = ctx.inputs[0]._value.ndim
+    axis = ctx.attrs.get("axis")
+    if axis is None:
+        return tuple(range(ndim))
+    axis = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    return tuple(sorted(int(a) % ndim for a in axis)) if ndim else ()
+
+
+def restore_reduced(g, ctx):
+    """Reshapes a reduction's output-shaped tensor `g` so it broadcasts against the input."""
+    shape = tuple(ctx.inputs[0]._value.shape)
+    if ctx.attrs.get("keepdims") or not shape:
+        return g
+    axes = set(_axes_of(ctx))
+    return _a.reshape(g, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+
+
+def _reduction(name, tf_name, kernel, vjp, dtypes, doc, out_dtype=None):
+    return register(OpDef(name, tf_name, ("input",), reduce_infer(name, dtypes, out_dtype),
+                          kernel, vjp=vjp, attrs={"axis": None, "keepdims": False},
+                          dtypes=dtypes, tf_args={"keep_dims": "keepdims"}, doc=doc))
+
+
+def _attrs(axis, keepdims) -> dict:
+    return {"axis": axis_attr(axis), "keepdims": bool(keepdims)}
+
+
+# --- sum and mean ---------------------------------------------------------------------------
+def _sum_kernel(xp, x, axis=None, keepdims=False):
+    return xp.sum(x, axis=axis, keepdims=keepdims, dtype=accumulator_dtype(x))
+
+
+def _sum_vjp(ctx, g):
+    x = ctx.inputs[0]
+    return (_a.broadcast_to(restore_reduced(g, ctx), x._value.shape),)
+
+
+_SUM = _reduction("reduce_sum", "Sum", _sum_kernel, _sum_vjp, NUMERIC,
+                  "Sum of elements along axes.")
+
+
+def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
+    """Sums `input_tensor` along `axis` (all axes when None).
+
+    Args:
+        input_tensor: a numeric tensor.
+        axis: None (all axes), an int or a list of ints; negative values count from the end.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the input's dtype.
+
+    Raises:
+        ShapeError: for an axis out of range.
+
+    Example:
+        >>> engine.reduce_sum(engine.constant([[1, 2], [3, 4]]), axis=0).numpy()
+        array([4, 6], dtype=int32)
+    """
+    return dispatch(_SUM, (input_tensor,), _attrs(axis, keepdims))
+
+
+def _mean_kernel(xp, x, axis=None, keepdims=False):
+    out = xp.mean(x, axis=axis, keepdims=keepdims)
+    if x.dtype.kind in "iu":
+        out = xp.trunc(out)
+    return out.astype(x.dtype, copy=False)
+
+
+def _mean_vjp(ctx, g):
+    x = ctx.inputs[0]
+    count = x._value.size // max(ctx.outputs[0]._value.size, 1)
+    g = _m.divide(g, np.asarray(count, g._value.dtype))
+    return (_a.broadcast_to(restore_reduced(g, ctx), x._value.shape),)
+
+
+_MEAN = _reduction("reduce_mean", "Mean", _mean_kernel, _mean_vjp, NUMERIC,
+                   "Mean of elements along axes (integer means truncate, as in TF).")
+
+
+def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
+    """Averages `input_tensor` along `axis` (all axes when None).
+
+    Integer inputs give integer means (truncated), as in TensorFlow; cast to float first
+    for a fractional mean.
+
+    Args:
+        input_tensor: a numeric tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the input's dtype.
+
+    Example:
+        >>> float(engine.reduce_mean(engine.constant([1.0, 2.0])))
+        1.5
+    """
+    return dispatch(_MEAN, (input_tensor,), _attrs(axis, keepdims))
+
+
+# --- max and min ----------------------------------------------------------------------------
+def _extreme_kernel(name: str):
+    """The kernel of "max" or "min" (the array-module function's name)."""
+    lowest = name == "max"
+
+    def kernel(xp, x, axis=None, keepdims=False):
+        if x.size == 0:  # TF: an empty max (min) is the lowest (highest) value of the dtype
+            shape = xp.sum(x, axis=axis, keepdims=keepdims).shape
+            if x.dtype.kind == "f":
+                fill = -np.inf if lowest else np.inf
+            else:
+                info = np.iinfo(x.dtype)
+                fill = info.min if lowest else info.max
+            return xp.full(shape, fill, dtype=x.dtype)
+        return getattr(xp, name)(x, axis=axis, keepdims=keepdims)
+
+    return kernel
+
+
+def _extreme_vjp(ctx, g):
+    # Ties share the gradient evenly, as in TensorFlow.
+    x = ctx.inputs[0]
+    y = restore_reduced(ctx.outputs[0], ctx)
+    g = restore_reduced(g, ctx)
+    hits = _m.cast(_m.equal(x, y), g.dtype)
+    count = reduce_sum(hits, _axes_of(ctx), keepdims=True)
+    return (_m.multiply(_m.divide(hits, count), g),)
+
+
+_MAX = _reduction("reduce_max", "Max", _extreme_kernel("max"), _extreme_vjp,
+                  REAL, "Maximum of elements along axes.")
+_MIN = _reduction("reduce_min", "Min", _extreme_kernel("min"), _extreme_vjp,
+                  REAL, "Minimum of elements along axes.")
+
+
+def reduce_max(input_tensor, axis=None, keepdims=False, name=None):
+    """The maximum of `input_tensor` along `axis` (all axes when None).
+
+    The gradient is split evenly among the elements equal to the maximum (as in TF).
+    An empty reduction gives the lowest value of the dtype (-inf for floats).
+
+    Args:
+        input_tensor: a real tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the input's dtype.
+
+    Example:
+        >>> engine.reduce_max(engine.constant([[1, 5], [3, 4]]), axis=1).numpy()
+        array([5, 4], dtype=int32)
+    """
+    return dispatch(_MAX, (input_tensor,), _attrs(axis, keepdims))
+
+
+def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
+    """The minimum of `input_tensor` along `axis` (all axes when None).
+
+    The gradient is split evenly among the elements equal to the minimum (as in TF).
+
+    Args:
+        input_tensor: a real tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the input's dtype.
+
+    Example:
+        >>> engine.reduce_min(engine.constant([[1, 5], [3, 4]]), axis=1).numpy()
+        array([1, 3], dtype=int32)
+    """
+    return dispatch(_MIN, (input_tensor,), _attrs(axis, keepdims))
+
+
+# --- prod -----------------------------------------------------------------------------------
+def _prod_kernel(xp, x, axis=None, keepdims=False):
+    return xp.prod(x, axis=axis, keepdims=keepdims, dtype=accumulator_dtype(x))
+
+
+def _prod_vjp(ctx, g):
+    # d prod / d x_i = (product of the elements before i) * (product of those after i):
+    # two exclusive cumprods, so zeros in the input need no special case (no division).
+    x = ctx.inputs[0]
+    shape = tuple(x._value.shape)
+    axes = _axes_of(ctx)
+    g = restore_reduced(g, ctx)
+    if not axes:
+        return (_a.broadcast_to(g, shape),)
+    if x._value.size == 0:
+        return (_a.zeros_like(x),)
+    if len(axes) == 1:
+        others = _m.multiply(cumprod(x, axes[0], exclusive=True),
+                             cumprod(x, axes[0], exclusive=True, reverse=True))
+        return (_m.multiply(others, g),)
+    kept = tuple(i for i in range(len(shape)) if i not in axes)
+    perm = axes + kept
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    flat = _a.reshape(_a.transpose(x, perm), (int(np.prod([shape[i] for i in axes])), -1))
+    others = _m.multiply(cumprod(flat, 0, exclusive=True),
+                         cumprod(flat, 0, exclusive=True, reverse=True))
+    others = _a.transpose(_a.reshape(others, tuple(shape[i] for i in perm)), inverse)
+    return (_m.multiply(others, g),)
+
+
+_PROD = _reduction("reduce_prod", "Prod", _prod_kernel, _prod_vjp, NUMERIC,
+                   "Product of elements along axes.")
+
+
+def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
+    """The product of `input_tensor` along `axis` (all axes when None).
+
+    The gradient is exact with zeros in the input (it multiplies the products before and
+    after each element instead of dividing the total by it).
+
+    Args:
+        input_tensor: a numeric tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the input's dtype.
+
+    Example:
+        >>> engine.reduce_prod(engine.constant([[1, 2], [3, 4]]), axis=0).numpy()
+        array([3, 8], dtype=int32)
+    """
+    return dispatch(_PROD, (input_tensor,), _attrs(axis, keepdims))
+
+
+# --- any and all ----------------------------------------------------------------------------
+_ANY = _reduction("reduce_any", "Any", lambda xp, x, axis=None, keepdims=False: xp.any(
+    x, axis=axis, keepdims=keepdims), None, BOOL, "Logical OR of elements along axes.")
+_ALL = _reduction("reduce_all", "All", lambda xp, x, axis=None, keepdims=False: xp.all(
+    x, axis=axis, keepdims=keepdims), None, BOOL, "Logical AND of elements along axes.")
+
+
+def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
+    """Whether any element of the boolean `input_tensor` is True along `axis`.
+
+    Args:
+        input_tensor: a bool tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A bool tensor.
+
+    Raises:
+        DTypeError: for a non-bool input (compare first, e.g. `x > 0`).
+
+    Example:
+        >>> engine.reduce_any(engine.constant([[True, False], [False, False]]), 1).numpy()
+        array([ True, False])
+    """
+    return dispatch(_ANY, (input_tensor,), _attrs(axis, keepdims))
+
+
+def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
+    """Whether every element of the boolean `input_tensor` is True along `axis`.
+
+    Args:
+        input_tensor: a bool tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A bool tensor.
+
+    Example:
+        >>> engine.reduce_all(engine.constant([[True, False], [True, True]]), 1).numpy()
+        array([False,  True])
+    """
+    return dispatch(_ALL, (input_tensor,), _attrs(axis, keepdims))
+
+
+# --- euclidean norm -------------------------------------------------------------------------
+def _euclidean_kernel(xp, x, axis=None, keepdims=False):
+    if x.dtype.kind == "c":
+        squares = (x * x.conj()).real
+        return xp.sqrt(xp.sum(squares, axis=axis, keepdims=keepdims)).astype(x.dtype)
+    squares = xp.square(x)
+    out = xp.sqrt(xp.sum(squares, axis=axis, keepdims=keepdims, dtype=accumulator_dtype(x)))
+    # Integer norms truncate, as TensorFlow's do.
+    return out.astype(x.dtype, copy=False)
+
+
+def _euclidean_vjp(ctx, g):
+    # x / |x|, and 0 where the norm is exactly 0 (where x is 0 too): a subgradient.
+    x = ctx.inputs[0]
+    y = restore_reduced(ctx.outputs[0], ctx)
+    g = restore_reduced(g, ctx)
+    safe = _a.where(_m.equal(y, 0), _a.ones_like(y), y)
+    return (_m.multiply(_m.divide(x, safe), g),)
+
+
+_EUCLIDEAN = _reduction("reduce_euclidean_norm", "EuclideanNorm", _euclidean_kernel,
+                        _euclidean_vjp, NUMERIC, "Euclidean norm of elements along axes.")
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """The Euclidean norm sqrt(sum(x**2)) of `input_tensor` along `axis`.
+
+    Integer inputs give truncated integer norms, as in TensorFlow. The gradient x / norm is
+    taken as 0 where the norm is exactly 0 (TF gives NaN there).
+
+    Args:
+        input_tensor: a numeric tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the input's dtype.
+
+    Example:
+        >>> float(engine.math.reduce_euclidean_norm(engine.constant([3.0, 4.0])))
+        5.0
+    """
+    return dispatch(_EUCLIDEAN, (input_tensor,), _attrs(axis, keepdims))
+
+
+# --- composites -----------------------------------------------------------------------------
+def _float_input(op: str, x):
+    """`x` as a tensor; DTypeError naming `op` unless it is floating."""
+    x = convert_to_tensor(x)
+    _inf.check_dtype(op, x, FLOAT)
+    return x
+
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+    """log(sum(exp(x))) along `axis`, computed without overflow.
+
+    Subtracts the (finite) maximum before exponentiating, as TensorFlow does; the
+    gradient is softmax(x) along the reduced axes.
+
+    Args:
+        input_tensor: a floating tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the input's dtype.
+
+    Raises:
+        DTypeError: for a non-floating input.
+
+    Example:
+        >>> round(float(engine.reduce_logsumexp(engine.constant([0.0, 0.0]))), 6)
+        0.693147
+    """
+    x = _float_input("reduce_logsumexp", input_tensor)
+    raw_max = reduce_max(x, axis, keepdims=True)
+    shift = _a.stop_gradient(_a.where(_m.is_finite(raw_max), raw_max, _a.zeros_like(raw_max)))
+    out = _m.log(reduce_sum(_m.exp(_m.subtract(x, shift)), axis, keepdims=keepdims))
+    if not keepdims:
+        shift = _a.reshape(shift, tuple(out._value.shape))
+    return _m.add(out, shift)
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """The (biased, divide-by-N) variance of `input_tensor` along `axis`.
+
+    Args:
+        input_tensor: a floating tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the input's dtype.
+
+    Raises:
+        DTypeError: for a non-floating input (TF rejects integers too).
+
+    Example:
+        >>> float(engine.math.reduce_variance(engine.constant([1.0, 3.0])))
+        1.0
+    """
+    x = _float_input("reduce_variance", input_tensor)
+    mean = reduce_mean(x, axis, keepdims=True)
+    return reduce_mean(_m.squared_difference(x, mean), axis, keepdims=keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """The (biased) standard deviation of `input_tensor` along `axis`.
+
+    Args:
+        input_tensor: a floating tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the input's dtype.
+
+    Raises:
+        DTypeError: for a non-floating input.
+
+    Example:
+        >>> float(engine.math.reduce_std(engine.constant([1.0, 3.0])))
+        1.0
+    """
+    return _m.sqrt(reduce_variance(input_tensor, axis, keepdims))
+
+
+def count_nonzero(input, axis=None, keepdims=None, dtype=_dt.int64, name=None):
+    """The number of non-zero elements of `input` along `axis` (non-empty strings count).
+
+    Args:
+        input: a numeric, bool or string tensor.
+        axis: None (all axes), an int or a list of ints.
+        keepdims: keep the reduced axes with size 1.
+        dtype: the integer dtype of the result (int64 by default, as in TF).
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of `dtype`.
+
+    Example:
+        >>> engine.math.count_nonzero(engine.constant([[0, 1], [2, 0]]), axis=1).numpy()
+        array([1, 1])
+    """
+    x = convert_to_tensor(input)
+    zero = b"" if x.dtype is _dt.string else np.zeros((), x.dtype._np)
+    flags = _m.cast(_m.not_equal(x, zero), _dt.int64)
+    return _m.cast(reduce_sum(flags, axis, keepdims=bool(keepdims)), dtype)
