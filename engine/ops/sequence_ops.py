@@ -1,0 +1,178 @@
+"""Sequences: `range` and `linspace`, evenly spaced values as 1-D (or stacked) tensors.
+
+`range` has no tensor inputs: its start, limit and step are attributes, and its dtype is
+inferred from them as in TensorFlow. `linspace` takes tensors (broadcast together) and is
+differentiable with respect to both ends.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine import dtypes as _dt
+from engine.convert import convert_to_tensor
+from engine.dispatch import dispatch
+from engine.errors import InvalidArgumentError, ShapeError
+from engine.ops import infer as _inf
+from engine.ops import math_ops as _m
+from engine.ops import reduce_ops as _r
+from engine.ops.static_args import static_int
+from engine.registry import FLOAT, OpDef, register
+from engine.tensor import Tensor
+from engine.tensor_shape import TensorSpec
+
+__all__ = ["range", "linspace"]
+
+
+def _range_length(start, limit, delta) -> int:
+    if delta == 0:
+        raise InvalidArgumentError("range: delta is 0; expected a non-zero step.", op="Range")
+    if (delta > 0 and start > limit) or (delta < 0 and start < limit):
+        raise InvalidArgumentError(
+            f"range: got start={start}, limit={limit}, delta={delta}; expected start <= limit "
+            "when delta > 0 (start >= limit when delta < 0), as in TensorFlow.", op="Range")
+    if all(isinstance(v, (int, np.integer)) for v in (start, limit, delta)):
+        return int(-((start - limit) // delta))
+    return int(math.ceil((limit - start) / delta))
+
+
+def _range_infer(start=0, limit=0, delta=1, dtype=_dt.int32):
+    return TensorSpec([_range_length(start, limit, delta)], _dt.as_dtype(dtype))
+
+
+def _range_kernel(xp, start=0, limit=0, delta=1, dtype=_dt.int32):
+    n = _range_length(start, limit, delta)
+    np_dtype = _dt.as_dtype(dtype)._np
+    if np_dtype.kind in "iu":
+        return xp.arange(start, start + n * delta, delta, dtype=np_dtype)[:n]
+    return (xp.arange(n, dtype=np.float64) * delta + start).astype(np_dtype)
+
+
+_RANGE = register(OpDef("range", "Range", (), _range_infer, _range_kernel, vjp=None,
+                        attrs={"start": 0, "limit": 0, "delta": 1, "dtype": _dt.int32},
+                        tf_args={"Tidx": "dtype"},
+                        doc="A 1-D sequence from start to limit (exclusive) in steps of delta."))
+_RANGE_ORDER = (_dt.int32, _dt.int64, _dt.float32, _dt.float64)
+
+
+def _python_value(value):
+    """(Python number, its dtype) for a number, NumPy scalar or scalar tensor."""
+    if isinstance(value, bool):
+        raise TypeError(f"range: got bool {value!r}; expected a number.")
+    if isinstance(value, int):
+        return value, _dt.int32 if -2**31 <= value < 2**31 else _dt.int64
+    if isinstance(value, float):
+        return value, _dt.float32
+    array = np.asarray(value)
+    if array.ndim or array.dtype.kind not in "iuf":
+        raise TypeError(f"range: got {value!r}; expected a scalar number.")
+    return array.item(), _dt.from_numpy(array.dtype)
+
+
+def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
+    """A 1-D tensor `[start, start + delta, ...]` up to (not including) `limit`.
+
+    With one argument, counts from 0 to `start`. The dtype is inferred as in TensorFlow:
+    the widest of the arguments' dtypes in int32 < int64 < float32 < float64 (Python ints
+    are int32, floats float32), unless `dtype` is given.
+
+    Args:
+        start: the first value (or, alone, the limit).
+        limit: the end, not included.
+        delta: the step.
+        dtype: the output dtype.
+
+    Returns:
+        A 1-D tensor.
+
+    Raises:
+        InvalidArgumentError: delta == 0, or a delta pointing away from limit.
+
+    Example:
+        >>> engine.range(3, 10, 3).numpy()
+        array([3, 6, 9], dtype=int32)
+        >>> engine.range(0.0, 1.0, 0.25).numpy()
+        array([0.  , 0.25, 0.5 , 0.75], dtype=float32)
+    """
+    if limit is None:
+        start, limit = 0, start
+    values = [_python_value(v) for v in (start, limit, delta)]
+    if dtype is None:
+        ranked = [d for _, d in values]
+        dtype = max(ranked, key=lambda d: _RANGE_ORDER.index(d) if d in _RANGE_ORDER else -1)
+    dtype = _dt.as_dtype(dtype)
+    numbers = [v for v, _ in values]
+    if dtype.is_integer:
+        numbers = [int(v) for v in numbers]
+    else:
+        numbers = [float(v) for v in numbers]
+    attrs = {"start": numbers[0], "limit": numbers[1], "delta": numbers[2], "dtype": dtype}
+    return dispatch(_RANGE, (), attrs)
+
+
+def _linspace_infer(start, stop, num=0, axis=0):
+    dtype = _inf.same_dtype("linspace", start, stop)
+    _inf.check_dtype("linspace", start, FLOAT, "start")
+    if num < 0:
+        raise ShapeError(f"linspace: num is {num}; expected >= 0.")
+    shape = _inf.broadcast_shapes("linspace", start.shape, stop.shape)
+    if shape.rank is None:
+        return TensorSpec(None, dtype)
+    axis = _inf.normalize_axis("linspace", axis, shape.rank + 1)
+    dims = shape.as_list()
+    dims.insert(axis, num)
+    return TensorSpec(dims, dtype)
+
+
+def _linspace_kernel(xp, start, stop, num=0, axis=0):
+    if num < 0:
+        raise ValueError("linspace: negative num")
+    return xp.linspace(start, stop, num, axis=axis, dtype=start.dtype)
+
+
+def _linspace_vjp(ctx, g):
+    num = ctx.attrs["num"]
+    rank = g._value.ndim
+    axis = ctx.attrs.get("axis", 0) % rank
+    shape = [1] * rank
+    shape[axis] = num
+    weights = np.linspace(0.0, 1.0, num).astype(g._value.dtype).reshape(shape)
+    g_stop = _r.reduce_sum(_m.multiply(g, weights), axis=axis)
+    return _m.subtract(_r.reduce_sum(g, axis=axis), g_stop), g_stop
+
+
+_LINSPACE = register(OpDef("linspace", "LinSpace", ("start", "stop"), _linspace_infer,
+                           _linspace_kernel, vjp=_linspace_vjp, attrs={"num": 0, "axis": 0},
+                           dtypes=FLOAT, broadcasts=True,
+                           doc="num evenly spaced values from start to stop (inclusive)."))
+
+
+def linspace(start, stop, num, name=None, axis=0):
+    """`num` evenly spaced values from `start` to `stop`, both included.
+
+    `start` and `stop` may be tensors (broadcast together); the values run along `axis`.
+    Integer inputs are converted to float32 (TensorFlow rejects them).
+
+    Args:
+        start, stop: the first and last values (floating scalars or tensors).
+        num: how many values (>= 0).
+        axis: where the new dimension goes in the output.
+
+    Returns:
+        A tensor with `num` inserted at `axis` into the broadcast shape of start and stop.
+
+    Example:
+        >>> engine.linspace(0.0, 1.0, 5).numpy()
+        array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
+    """
+    ends = []
+    for value in (start, stop):
+        if not isinstance(value, Tensor) and not hasattr(value, "_read"):
+            value = convert_to_tensor(value)
+        if not value.dtype.is_floating:
+            value = _m.cast(value, _dt.float32)
+        ends.append(value)
+    return dispatch(_LINSPACE, tuple(ends), {"num": static_int(num, "linspace num"),
+                                             "axis": static_int(axis, "linspace axis")})
