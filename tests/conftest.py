@@ -30,3 +30,43 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+# Differentiable ops whose gradients are verified another way than finite differences.
+# Each entry says why; an op missing from both this list and the gradient checks fails
+# a full run of tests/ops.
+GRADIENT_CHECK_EXEMPT = {
+    # Complex inputs: finite differences here are real-valued; checked analytically in
+    # tests/ops/test_math_ops.py::test_complex_parts_and_gradient.
+    "Conj", "Real", "Imag",
+}
+
+
+def _ran_all_op_tests(session) -> bool:
+    cfg = session.config
+    if cfg.getoption("keyword") or cfg.getoption("markexpr") or session.testsfailed:
+        return False
+    import pathlib
+
+    ops_dir = pathlib.Path(__file__).parent / "ops"
+    args = [pathlib.Path(a.split("::")[0]).resolve() for a in cfg.args]
+    return any(a == ops_dir or a in ops_dir.parents for a in args) and "::" not in " ".join(
+        cfg.args)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fails a full run when a differentiable op was never gradient-checked."""
+    if exitstatus != 0 or not _ran_all_op_tests(session):
+        return
+    from engine import registry
+    from tests.opcheck import GRADIENT_CHECKED
+
+    missing = sorted(op.tf_name for op in registry.all_ops()
+                     if op.vjp is not None and op.tf_name not in GRADIENT_CHECKED
+                     and op.tf_name not in GRADIENT_CHECK_EXEMPT
+                     and not op.tf_name.startswith("Test"))
+    if missing:
+        session.config.get_terminal_writer().line(
+            "differentiable ops without a finite-difference gradient check: "
+            + ", ".join(missing), red=True)
+        session.exitstatus = 1

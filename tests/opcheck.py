@@ -14,7 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 import engine
-from engine import nest
+from engine import hooks, nest
+
+# Raw-op names of every op that ran inside a `check_grad` forward pass: their gradients
+# were compared with finite differences. conftest.py reports differentiable ops missing here.
+GRADIENT_CHECKED: set[str] = set()
+
+
+def _note_op(event) -> None:
+    GRADIENT_CHECKED.add(event.op)
 
 
 def _as_numpy(out):
@@ -71,7 +79,7 @@ def check_grad(fn, arrays, kwargs=None, wrt=None, eps=1e-6, rtol=1e-6, atol=1e-9
     arrays = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in arrays]
     wrt = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"] if wrt is None else list(wrt)
     tensors = [engine.constant(a) for a in arrays]
-    with engine.GradientTape() as tape:
+    with engine.GradientTape() as tape, hooks.subscribe("op", _note_op):
         for i in wrt:
             tape.watch(tensors[i])
         out = fn(*tensors, **kwargs)

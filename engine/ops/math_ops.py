@@ -1,5 +1,8 @@
 """Elementwise math: arithmetic, comparisons, logic, and unary functions.
 
+Piecewise-constant ops (floor, ceil, round, sign, floordiv) have no gradient rule: tapes
+do not record them, so gradients through them are None, as in TensorFlow.
+
 Each op is one `OpDef` built from a row of the tables below: its names, the array-module
 function that computes it, the dtypes it accepts, and its gradient written with the
 public functions of this module (so gradients are differentiable again).
@@ -125,16 +128,12 @@ def _g_atan2(ctx, g):
     return multiply(g, divide(x, denom)), negative(multiply(g, divide(y, denom)))
 
 
-def _none2(ctx, g):
-    return None, None
-
-
 add = _binary("add", "AddV2", "add", NUMERIC, _g_add, "Returns x + y.")
 subtract = _binary("subtract", "Sub", "subtract", NUMERIC, _g_sub, "Returns x - y.")
 multiply = _binary("multiply", "Mul", "multiply", NUMERIC, _g_mul, "Returns x * y.")
 divide = _binary("divide", "RealDiv", "true_divide", INEXACT, _g_div,
                  "Returns x / y for floating tensors (use truediv for integers).")
-floordiv = _binary("floordiv", "FloorDiv", "floor_divide", REAL, _none2,
+floordiv = _binary("floordiv", "FloorDiv", "floor_divide", REAL, None,
                    "Returns floor(x / y) (Python's `//`).")
 floormod = _binary("floormod", "FloorMod", "mod", REAL, _g_mod,
                    "Returns x mod y with the sign of y (Python's `%`).")
@@ -204,10 +203,6 @@ def _u(fn):
     return vjp
 
 
-def _no_grad(ctx, g):
-    return (None,)
-
-
 _SQRT_PI_2 = 2.0 / _pymath.sqrt(_pymath.pi)
 
 
@@ -257,7 +252,7 @@ negative = _unary("negative", "Neg", "negative", NUMERIC, _u(lambda x, y, g: neg
                   "Returns -x.")
 abs = _unary("abs", "Abs", "abs", REAL, _u(lambda x, y, g: multiply(g, sign(x))),  # noqa: A001
              "Returns |x|.")
-sign = _unary("sign", "Sign", "sign", REAL, _no_grad, "Returns -1, 0 or 1 by the sign of x.")
+sign = _unary("sign", "Sign", "sign", REAL, None, "Returns -1, 0 or 1 by the sign of x.")
 exp = _unary("exp", "Exp", "exp", INEXACT, _u(lambda x, y, g: multiply(g, y)), "Returns e ** x.")
 expm1 = _unary("expm1", "Expm1", "expm1", INEXACT,
                _u(lambda x, y, g: multiply(g, exp(x))), "Returns exp(x) - 1, accurate near 0.")
@@ -309,9 +304,9 @@ softplus = _unary("softplus", "Softplus", None, FLOAT,
 erf = _unary("erf", "Erf", None, FLOAT,
              _u(lambda x, y, g: multiply(g, multiply(_SQRT_PI_2, exp(negative(square(x)))))),
              "Returns the Gauss error function of x.", kernel=_erf_kernel)
-floor = _unary("floor", "Floor", "floor", FLOAT, _no_grad, "Returns the largest integer <= x.")
-ceil = _unary("ceil", "Ceil", "ceil", FLOAT, _no_grad, "Returns the smallest integer >= x.")
-round = _unary("round", "Round", None, REAL, _no_grad,  # noqa: A001
+floor = _unary("floor", "Floor", "floor", FLOAT, None, "Returns the largest integer <= x.")
+ceil = _unary("ceil", "Ceil", "ceil", FLOAT, None, "Returns the smallest integer >= x.")
+round = _unary("round", "Round", None, REAL, None,  # noqa: A001
                "Rounds half to even, as TensorFlow does.", kernel=_round_kernel)
 logical_not = _unary("logical_not", "LogicalNot", "logical_not", BOOL, None,
                      "Returns NOT x for a boolean tensor.")

@@ -88,3 +88,9 @@ def test_shape_queries():
     assert int(engine.size(t)) == 24
     assert int(engine.rank(t)) == 3
     assert engine.shape(t, out_type=engine.int64).dtype == engine.int64
+
+
+def test_identity_and_check_numerics_gradients():
+    x = R.standard_normal((2, 3))
+    check_op(engine.identity, lambda a: a, [x])
+    check_op(lambda t: engine.debugging.check_numerics(t, "x") * t, lambda a: a * a, [x])
