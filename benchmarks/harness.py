@@ -1,0 +1,236 @@
+"""Timing, machine description and the results table of the benchmark suite.
+
+Timing follows the peer benchmarks: a first call (lazy set-up), a few warm-up
+steps, then REPEATS blocks of consecutive steps, each long enough to last at
+least BLOCK_SECONDS. Every block gives one sample; a figure is their median.
+
+Example:
+    >>> samples = rate_blocks(lambda: sum(range(1000)))
+    >>> figure = median(samples)   # steps per second
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import workloads as W
+
+PEERS = ("torch", "tensorflow", "jax")
+_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+# ---------------------------------------------------------------- timing
+def rate_blocks(step: Callable[[], object], repeats: int | None = None,
+                block_s: float | None = None, items_per_step: float = 1.0) -> list:
+    """Throughput samples (items per second) of `step`, one per timed block.
+
+    Args:
+        step: runs one step; its result is ignored.
+        repeats: number of timed blocks (default `workloads.REPEATS`).
+        block_s: minimum wall time of a block (default `workloads.BLOCK_SECONDS`).
+        items_per_step: what one step counts for (1 gives steps per second).
+    Returns:
+        A list of `repeats` floats.
+    """
+    repeats = repeats or W.REPEATS
+    block_s = block_s or W.BLOCK_SECONDS
+    step()  # the first call pays for lazy set-up, caches and allocations
+    start = time.perf_counter()
+    for _ in range(W.WARMUP_STEPS):
+        step()
+    per_step = (time.perf_counter() - start) / W.WARMUP_STEPS
+    steps = max(W.MIN_STEPS_PER_BLOCK, math.ceil(block_s / max(per_step, 1e-9)))
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        samples.append(steps * items_per_step / (time.perf_counter() - start))
+    return samples
+
+
+def us_per_op(op: Callable[[], object], iters: int = W.W1_ITERS,
+              repeats: int | None = None) -> list:
+    """Microseconds per call of `op`, one sample per block of `iters` back-to-back calls."""
+    repeats = repeats or W.REPEATS
+    for _ in range(200):
+        op()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(iters):
+            op()
+        samples.append((time.perf_counter() - start) / iters * 1e6)
+    return samples
+
+
+def median(samples: list | None) -> float | None:
+    """The median of `samples`, or None when there are none."""
+    return statistics.median(samples) if samples else None
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    On Linux this is VmHWM from /proc/self/status. `ru_maxrss` is the fallback
+    elsewhere: on Linux a child process started by `subprocess` reports at least
+    its parent's peak there, since exec carries the old high-water mark over.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    scale = 1024 * 1024 if platform.system() == "Darwin" else 1024  # bytes on macOS
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+# ---------------------------------------------------------------- the machine
+def blas_info() -> list:
+    """threadpoolctl's description of each BLAS loaded in this process ([] without it)."""
+    if importlib.util.find_spec("threadpoolctl") is None:
+        return []
+    import threadpoolctl
+    return [info for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"]
+
+
+def machine_info() -> dict:
+    """Date, machine, Python, NumPy, BLAS and the thread variables, for the report."""
+    return {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": blas_info(),
+        "env": {name: os.environ.get(name) for name in _THREAD_VARS},
+        "peers": {name: peer_available(name) for name in PEERS},
+    }
+
+
+def header_lines(info: dict) -> list:
+    """The machine description as printable lines."""
+    lines = [f"eagerlab benchmarks, {info['date']}",
+             (f"machine: {info['platform']} ({info['processor']}), {info['cpu_count']} CPUs, "
+              f"Python {info['python']}, NumPy {info['numpy']}")]
+    if not info["blas"]:
+        lines.append("BLAS: unknown (install threadpoolctl to see which kernel runs)")
+    for blas in info["blas"]:
+        lines.append(f"BLAS: {blas.get('internal_api')} {blas.get('version')}, "
+                     f"kernel (coretype) {blas.get('architecture')}, "
+                     f"{blas.get('num_threads')} threads, {blas.get('threading_layer')}")
+    lines.append("env: " + ", ".join(f"{k}={v}" for k, v in info["env"].items()))
+    lines.append("peers importable: " + ", ".join(
+        f"{k} {'yes' if v else 'no'}" for k, v in info["peers"].items()))
+    return lines
+
+
+def peer_available(name: str) -> bool:
+    """Whether the peer framework `name` (a module name) can be imported here."""
+    return importlib.util.find_spec(name) is not None
+
+
+# ---------------------------------------------------------------- results
+@dataclass
+class Row:
+    """One line of the results table.
+
+    `ratio` is eagerlab's figure divided by the reference figure. A row with a
+    `target` passes when the ratio is at least it (`higher_is_better`) or at
+    most it; a row with `limit` passes when eagerlab's own figure is within it.
+    """
+
+    name: str
+    unit: str
+    engine: float | None
+    reference: float | None
+    reference_label: str
+    higher_is_better: bool = True
+    target: float | None = None
+    limit: float | None = None
+    peers: dict = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.engine is None or not self.reference:
+            return None
+        return self.engine / self.reference
+
+    @property
+    def target_text(self) -> str:
+        sign = ">=" if self.higher_is_better else "<="
+        if self.target is not None:
+            return f"{sign} {self.target:.2f}x"
+        if self.limit is not None:
+            return f"{sign} {self.limit:g} {self.unit}"
+        return ""
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None and self.limit is None:
+            return ""
+        value = self.ratio if self.target is not None else self.engine
+        bound = self.target if self.target is not None else self.limit
+        if value is None:
+            return "n/a"
+        met = value >= bound if self.higher_is_better else value <= bound
+        return "PASS" if met else "MISS"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+_COLUMNS = [("workload", 30), ("eagerlab", 9), ("reference", 34), ("ref", 8),
+            ("ratio", 7), ("target", 12), ("verdict", 7)]
+
+
+def table_lines(rows: list) -> list:
+    """The results as a fixed-width table, peers' figures in the last columns."""
+    names = [name for name, _ in _COLUMNS] + list(PEERS)
+    widths = [width for _, width in _COLUMNS] + [10] * len(PEERS)
+    lines = [" ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
+             " ".join("-" * w for w in widths)]
+    for row in rows:
+        ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+        cells = [f"{row.name} ({row.unit})", _fmt(row.engine), row.reference_label,
+                 _fmt(row.reference), ratio, row.target_text, row.verdict]
+        cells += [_fmt(row.peers.get(peer)) if row.peers else "" for peer in PEERS]
+        lines.append(" ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+        if row.note:
+            lines.append("    note: " + row.note)
+    return lines
+
+
+def write_json(path: str, info: dict, rows: list, samples: dict) -> None:
+    """Write the machine description, the table rows and every raw sample to `path`."""
+    report = {"machine": info, "rows": [], "samples": samples}
+    for row in rows:
+        record = asdict(row)
+        record.update(ratio=row.ratio, target_text=row.target_text, verdict=row.verdict)
+        report["rows"].append(record)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(report, handle, indent=2, default=str)
