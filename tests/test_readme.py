@@ -1,0 +1,17 @@
+"""The README's 60-second tour runs as written."""
+
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_tour_runs(capsys):
+    text = README.read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks, "README has no ```python block"
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), {"__name__": "readme"})
+    out = capsys.readouterr().out
+    assert "12.0" in out           # the second derivative of t**3 at 2
+    assert "(8, 14, 14, 16)" in out
