@@ -146,6 +146,7 @@ squared_difference = _binary("squared_difference", "SquaredDifference", None, NU
 atan2 = _binary("atan2", "Atan2", "arctan2", FLOAT, _g_atan2,
                 "Returns the angle of the point (x, y) from the x axis, atan(y / x).")
 mod = floormod
+__all__.append("mod")
 
 _CMP = NUMERIC | BOOL
 equal = _binary("equal", "Equal", "equal", None, None, "Returns x == y.", out_bool=True)
