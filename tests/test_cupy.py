@@ -1,16 +1,26 @@
 """CuPy against NumPy: the same ops on /GPU:0 and /CPU:0 give the same results.
 
-Marked `gpu`: skipped unless CuPy sees a CUDA device (see conftest.py). Without a GPU,
-tests/test_devices.py covers placement with a fake GPU backend.
+The tests marked `gpu` are skipped unless CuPy sees a CUDA device (see conftest.py).
+`test_every_op_matches_cpu_on_gpu` runs one representative case of EVERY registered op
+(through its public function, with gradients and second-order gradients where they reach
+the gradient ops) on /GPU:0 and compares it with /CPU:0. Without a GPU,
+`test_the_gpu_table_covers_every_op` runs the same table on the CPU and checks that it
+reaches every registered op, and tests/test_cupy_api.py checks the CuPy API the kernels
+use; tests/test_devices.py covers placement with a fake GPU backend.
 """
+
+import warnings
 
 import numpy as np
 import pytest
 
 import engine
+from engine import hooks, nest, registry
 from engine.backend import cupy_backend
+from engine.errors import DTypeError, InvalidArgumentError
+from engine.ops import random_ops
 
-pytestmark = pytest.mark.gpu
+gpu = pytest.mark.gpu
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((4, 6)).astype(np.float32)
@@ -43,6 +53,7 @@ def _require(needs):
         pytest.skip(f"engine.{needs[0]}.{needs[1]} does not exist yet")
 
 
+@gpu
 @pytest.mark.parametrize("name, fn, arrays, needs", CASES, ids=[c[0] for c in CASES])
 def test_gpu_matches_cpu(name, fn, arrays, needs):
     _require(needs)
@@ -56,6 +67,7 @@ def test_gpu_matches_cpu(name, fn, arrays, needs):
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
 
 
+@gpu
 def test_gpu_gradient_matches_cpu():
     def loss_and_grads(x, w):
         with engine.GradientTape() as tape:
@@ -71,6 +83,7 @@ def test_gpu_gradient_matches_cpu():
         np.testing.assert_allclose(g_gpu.numpy(), g_cpu.numpy(), rtol=1e-4, atol=1e-5)
 
 
+@gpu
 def test_gpu_variable_updates_in_place():
     with engine.device("/GPU:0"):
         v = engine.Variable(np.zeros((3, 3), np.float32))
@@ -80,7 +93,408 @@ def test_gpu_variable_updates_in_place():
     np.testing.assert_array_equal(v.numpy(), np.ones((3, 3)))
 
 
+@gpu
 def test_scalars_keep_their_shape_on_the_gpu():
     with engine.device("/GPU:0"):
         s = engine.constant(2.0)
     assert s.shape == [] and float(s * s) == 4.0
+
+
+# --- every op on the GPU ------------------------------------------------------------------------
+# One or more cases per registered op, each run through public functions. `grad` adds the
+# gradient with respect to the float inputs (reaching the ops' gradient ops: ReluGrad,
+# Conv2DBackpropInput, ...); `grad2` also differentiates that gradient with respect to the
+# upstream gradient, which reaches the gradients of gradient ops (MaxPoolGradGrad, ...).
+G = np.random.default_rng(1)
+
+
+def _f32(*shape, low=-1.0, high=1.0):
+    return G.uniform(low, high, shape).astype(np.float32)
+
+
+def _spd(n, batch=()):
+    a = G.standard_normal(batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)  # float64, well conditioned
+
+
+A = _f32(3, 4)
+B = _f32(3, 4)
+POS = _f32(3, 4, low=0.5, high=2.0)
+UNIT = _f32(3, 4, low=-0.8, high=0.8)
+BIG = _f32(3, 4, low=1.2, high=3.0)
+WIDE = _f32(3, 40)  # top_k's O(n) partial path needs 4k <= n
+NONFINITE = A.copy()
+NONFINITE[0, 0], NONFINITE[1, 1], NONFINITE[2, 2] = np.nan, np.inf, -np.inf
+INTS = G.integers(-5, 6, (3, 4)).astype(np.int32)
+DIVISORS = G.integers(1, 6, (3, 4)).astype(np.int32)
+MASK = G.random((3, 4)) > 0.5
+MASK2 = G.random((3, 4)) > 0.5
+CPLX = (A + 1j * B).astype(np.complex64)
+IMG = _f32(2, 6, 6, 3)       # (batch, h, w, channels)
+IMG8 = _f32(2, 6, 6, 8)
+FILT = _f32(3, 3, 3, 4)      # (kh, kw, in, out)
+FILT8 = _f32(2, 2, 8, 5)
+DW = _f32(3, 3, 3, 2)        # (kh, kw, in, multiplier)
+TRANS_IN = _f32(2, 6, 6, 4)  # conv2d_transpose input; FILT maps 3 -> 4 channels
+PARAMS = _f32(5, 3)
+IDX = np.array([4, 0, 2, 2], np.int32)
+BATCH_PARAMS = _f32(2, 5, 3)
+BATCH_IDX = np.array([[1, 4, 4], [0, 2, 3]], np.int64)
+ND_IDX = np.array([[1, 2], [4, 0], [1, 2]], np.int32)
+ROW_IDX = np.array([[3], [0], [3]], np.int64)
+SEG_IDS = np.array([1, 0, 1], np.int32)
+SEG_IDS_NEG = np.array([2, -1, 0], np.int64)
+SPD = _spd(3)
+SPD_BATCH = _spd(3, (2,))
+RHS = G.standard_normal((3, 2))
+RHS_BATCH = G.standard_normal((2, 3, 2))
+LABELS = np.array([1, 3, 0], np.int32)
+PROBS = np.full((3, 4), 0.25, np.float32)
+TARGETS01 = (G.random((3, 4)) > 0.5).astype(np.float32)
+SCALAR = np.float32(1.5)
+
+
+def _case(name, fn, *arrays, grad=None, wrt=None):
+    return pytest.param(fn, arrays, grad, wrt, id=name)
+
+
+def _seeded(fn):
+    """Restarts the stateful random streams first, so CPU and GPU draw the same numbers."""
+
+    def run(*xs):
+        engine.random.set_seed(1234)
+        return fn(*xs)
+
+    return run
+
+
+E, M, NN, LA, RND = engine, engine.math, engine.nn, engine.linalg, engine.random
+
+OP_CASES = [
+    # --- elementwise math ---
+    *[_case(f.__name__, f, A, grad="grad") for f in (
+        M.abs, M.asinh, M.atan, M.cos, M.cosh, M.erf, M.exp, M.expm1, M.negative, M.sigmoid,
+        M.sin, M.sinh, M.softplus, M.square, M.tanh)],
+    *[_case(f.__name__, f, UNIT, grad="grad") for f in (M.acos, M.asin, M.atanh, M.tan)],
+    *[_case(f.__name__, f, POS, grad="grad") for f in (
+        M.log, M.log1p, M.reciprocal, M.rsqrt, M.sqrt)],
+    _case("acosh", M.acosh, BIG, grad="grad"),
+    *[_case(f.__name__, f, A * 3) for f in (M.ceil, M.floor, M.round, M.sign)],
+    _case("round_int", M.round, INTS),
+    *[_case(f.__name__, f, NONFINITE) for f in (M.is_finite, M.is_inf, M.is_nan)],
+    _case("invert", M.invert, INTS),
+    _case("logical_not", M.logical_not, MASK),
+    *[_case(f.__name__, f, A, B, grad="grad") for f in (
+        M.add, M.subtract, M.multiply, M.maximum, M.minimum, M.squared_difference, M.atan2)],
+    _case("add_broadcast", M.add, A, B[0], grad="grad"),
+    _case("divide", M.divide, A, POS, grad="grad"),
+    _case("floormod", M.floormod, A, POS, grad="grad"),
+    _case("pow", M.pow, POS, A, grad="grad"),
+    _case("floordiv", M.floordiv, INTS, DIVISORS),
+    _case("floormod_int", M.floormod, INTS, DIVISORS),
+    *[_case(f.__name__, f, A, B) for f in (
+        M.equal, M.not_equal, M.less, M.less_equal, M.greater, M.greater_equal)],
+    *[_case(f.__name__, f, MASK, MASK2) for f in (M.logical_and, M.logical_or, M.logical_xor)],
+    *[_case(f.__name__, f, INTS, DIVISORS) for f in (
+        M.bitwise_and, M.bitwise_or, M.bitwise_xor)],
+    _case("cast", lambda x: M.cast(x, engine.float64), A, grad="grad"),
+    _case("cast_to_int", lambda x: M.cast(x, engine.int32), A * 3),
+    *[_case(f.__name__, f, CPLX) for f in (M.conj, M.real, M.imag)],
+    # --- construction and shapes ---
+    _case("identity", E.identity, A, grad="grad"),
+    _case("stop_gradient", E.stop_gradient, A),
+    _case("reshape", lambda x: E.reshape(x, [4, 3]), A, grad="grad"),
+    _case("zeros_like", E.zeros_like, A),
+    _case("ones_like", E.ones_like, INTS),
+    _case("fill", lambda v: E.fill([2, 3], v), SCALAR, grad="grad"),
+    _case("zeros", lambda: E.zeros([2, 3], engine.int64)),
+    _case("stack", lambda x, y: E.stack([x, y], axis=1), A, B, grad="grad"),
+    _case("unstack", lambda x: E.unstack(x, axis=1), A, grad="grad"),
+    _case("concat", lambda x, y: E.concat([x, y], 1), A, B, grad="grad"),
+    _case("expand_dims", lambda x: E.expand_dims(x, 1), A, grad="grad"),
+    _case("squeeze", lambda x: E.squeeze(x, [1]), A[:, None, :], grad="grad"),
+    _case("transpose", lambda x: E.transpose(x, [1, 0]), A, grad="grad"),
+    _case("broadcast_to", lambda x: E.broadcast_to(x, [3, 4]), B[0], grad="grad"),
+    _case("where", E.where, MASK, A, B, grad="grad"),
+    _case("range", lambda: E.range(1, 10, 2)),
+    _case("range_float", lambda: E.range(0.0, 1.0, 0.25)),
+    _case("linspace", lambda a, b: E.linspace(a, b, 5, axis=1), A[:, 0], B[:, 0],
+          grad="grad"),
+    # --- reductions and scans ---
+    _case("reduce_sum", lambda x: E.reduce_sum(x, 1), A, grad="grad"),
+    _case("reduce_sum_int8", lambda x: E.reduce_sum(x, 0), INTS.astype(np.int8)),
+    _case("reduce_mean", lambda x: E.reduce_mean(x, 0), A, grad="grad"),
+    _case("reduce_mean_int", lambda x: E.reduce_mean(x, 1), INTS),
+    _case("reduce_max", lambda x: E.reduce_max(x, 1), A, grad="grad"),
+    _case("reduce_min", lambda x: E.reduce_min(x, [0, 1]), A, grad="grad"),
+    _case("reduce_max_empty", lambda x: E.reduce_max(x, 1), np.zeros((2, 0), np.float32)),
+    _case("reduce_prod", lambda x: E.reduce_prod(x, 1), A, grad="grad"),
+    _case("reduce_any", lambda x: E.reduce_any(x, 1), MASK),
+    _case("reduce_all", lambda x: E.reduce_all(x, 0), MASK),
+    _case("reduce_euclidean_norm", lambda x: M.reduce_euclidean_norm(x, 1), A, grad="grad"),
+    _case("argmax", lambda x: E.argmax(x, 1), A),
+    _case("argmin_bool", lambda x: E.argmin(x, 0, output_type=engine.int32), MASK),
+    _case("cumsum", lambda x: E.cumsum(x, 1, exclusive=True, reverse=True), A, grad="grad"),
+    _case("cumprod", lambda x: E.cumprod(x, 1), A, grad="grad"),
+    _case("cumsum_int16", lambda x: E.cumsum(x, 0), INTS.astype(np.int16)),
+    _case("clip_by_value", lambda x: E.clip_by_value(x, -0.5, 0.5), A, grad="grad"),
+    _case("check_numerics", lambda x: engine.debugging.check_numerics(x, "ok"), A, grad="grad"),
+    # --- activations and losses ---
+    _case("relu", NN.relu, A, grad="grad2"),
+    _case("relu6", lambda x: NN.relu6(x * 8), A, grad="grad2"),
+    _case("leaky_relu", NN.leaky_relu, A, grad="grad2"),
+    *[_case(f.__name__, f, A, grad="grad") for f in (
+        NN.elu, NN.selu, NN.gelu, NN.silu, NN.softsign, NN.softmax, NN.log_softmax)],
+    _case("gelu_approximate", lambda x: NN.gelu(x, approximate=True), A, grad="grad"),
+    _case("gelu_float16", NN.gelu, A.astype(np.float16)),
+    _case("silu_beta", lambda x: NN.silu(x, beta=2.0), A, grad="grad"),
+    _case("bias_add", NN.bias_add, A, B[0], grad="grad"),
+    _case("bias_add_nchw", lambda x, b: NN.bias_add(x, b, data_format="NCHW"),
+          IMG.transpose(0, 3, 1, 2), B[0, :3], grad="grad"),
+    _case("sparse_softmax_cross_entropy", lambda y, x: NN.sparse_softmax_cross_entropy_with_logits(
+        y, x), LABELS, A, grad="grad", wrt=[1]),
+    _case("softmax_cross_entropy", lambda y, x: NN.softmax_cross_entropy_with_logits(y, x),
+          PROBS, A, grad="grad"),
+    _case("sigmoid_cross_entropy", lambda z, x: NN.sigmoid_cross_entropy_with_logits(z, x),
+          TARGETS01, A, grad="grad"),
+    _case("l2_loss", NN.l2_loss, A, grad="grad"),
+    # --- convolution and pooling ---
+    _case("conv2d", lambda x, w: NN.conv2d(x, w, 1, "SAME"), IMG, FILT, grad="grad2"),
+    _case("conv2d_strided", lambda x, w: NN.conv2d(x, w, 2, "VALID"), IMG8, FILT8,
+          grad="grad"),
+    _case("conv2d_dilated", lambda x, w: NN.conv2d(x, w, 1, "SAME", dilations=2), IMG, FILT,
+          grad="grad"),
+    _case("conv2d_transpose", lambda x, w: NN.conv2d_transpose(x, w, [2, 6, 6, 3], 1, "SAME"),
+          TRANS_IN, FILT, grad="grad"),
+    _case("depthwise_conv2d", lambda x, w: NN.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME"),
+          IMG, DW, grad="grad2"),
+    _case("max_pool2d", lambda x: NN.max_pool2d(x, 2, 2, "VALID"), IMG, grad="grad2"),
+    _case("max_pool2d_overlapping", lambda x: NN.max_pool2d(x, 3, 1, "SAME"), IMG,
+          grad="grad2"),
+    _case("avg_pool2d", lambda x: NN.avg_pool2d(x, 3, 2, "SAME"), IMG, grad="grad2"),
+    # --- matrices ---
+    _case("matmul", E.matmul, A, B.T, grad="grad"),
+    _case("matmul_batched", lambda a, b: E.matmul(a, b, transpose_b=True), IMG[..., 0],
+          _f32(5, 6), grad="grad"),
+    _case("einsum", lambda a, b: E.einsum("ij,kj->ik", a, b), A, B, grad="grad"),
+    _case("einsum_diagonal", lambda a: E.einsum("bii->bi", a), SPD_BATCH, grad="grad"),
+    _case("diag", lambda d: LA.diag(d, k=1), A, grad="grad"),
+    _case("diag_part", LA.diag_part, IMG[..., 0], grad="grad"),
+    _case("band_part", lambda x: LA.band_part(x, 1, 0), IMG[..., 0], grad="grad"),
+    _case("inv", LA.inv, SPD_BATCH, grad="grad"),
+    _case("inv_adjoint", lambda x: LA.inv(x, adjoint=True), SPD, grad="grad"),
+    _case("det", LA.det, SPD_BATCH, grad="grad"),
+    _case("slogdet", LA.slogdet, SPD_BATCH, grad="grad"),
+    _case("solve", LA.solve, SPD_BATCH, RHS_BATCH, grad="grad"),
+    _case("solve_broadcast", LA.solve, SPD, RHS_BATCH, grad="grad"),
+    _case("cholesky", LA.cholesky, SPD_BATCH, grad="grad"),
+    _case("cholesky_solve", lambda a, b: LA.cholesky_solve(LA.cholesky(a), b), SPD, RHS,
+          grad="grad"),
+    # --- gather and scatter ---
+    _case("gather", E.gather, PARAMS, IDX, grad="grad"),
+    _case("gather_batch_dims", lambda p, i: E.gather(p, i, axis=1, batch_dims=1),
+          BATCH_PARAMS, BATCH_IDX, grad="grad"),
+    _case("gather_axis2", lambda p, i: E.gather(p, i, axis=2), BATCH_PARAMS, IDX[1:],
+          grad="grad"),
+    _case("gather_nd", E.gather_nd, PARAMS, ND_IDX[:, :1], grad="grad"),
+    _case("scatter_nd", lambda i, u: E.scatter_nd(i, u, [5, 4]), ROW_IDX, A, grad="grad"),
+    _case("scatter_nd_int64", lambda i, u: E.scatter_nd(i, u, [5, 4]), ROW_IDX,
+          INTS.astype(np.int64)),
+    _case("scatter_nd_int8", lambda i, u: E.scatter_nd(i, u, [5, 4]), ROW_IDX,
+          INTS.astype(np.int8)),
+    _case("scatter_nd_bool", lambda i, u: E.scatter_nd(i, u, [5, 4]), ROW_IDX, MASK),
+    _case("scatter_nd_complex", lambda i, u: E.scatter_nd(i, u, [5, 4]), ROW_IDX, CPLX),
+    _case("tensor_scatter_nd_update", E.tensor_scatter_nd_update, _f32(5, 4),
+          np.array([[3], [0]], np.int32), A[:2], grad="grad"),
+    _case("tensor_scatter_nd_add", E.tensor_scatter_nd_add, _f32(5, 4), ROW_IDX, A,
+          grad="grad"),
+    _case("unsorted_segment_sum", lambda d, i: E.unsorted_segment_sum(d, i, 4), A[:, :3].T,
+          SEG_IDS_NEG, grad="grad"),
+    _case("unsorted_segment_sum_int64", lambda d, i: E.unsorted_segment_sum(d, i, 2),
+          INTS[:, :3].astype(np.int64), SEG_IDS),
+    _case("one_hot", lambda i: E.one_hot(i, 5, axis=0), IDX),
+    _case("boolean_mask", E.boolean_mask, A, MASK, grad="grad", wrt=[0]),
+    _case("repeat", lambda x: E.repeat(x, [1, 0, 2], axis=0), A, grad="grad"),
+    # --- padding, tiling, slicing ---
+    _case("pad", lambda x: E.pad(x, [[1, 0], [0, 2]], constant_values=0.5), A, grad="grad2"),
+    _case("pad_reflect", lambda x: E.pad(x, [[2, 1], [1, 3]], "REFLECT"), A, grad="grad2"),
+    _case("pad_symmetric", lambda x: E.pad(x, [[3, 0], [1, 4]], "SYMMETRIC"), A, grad="grad"),
+    _case("tile", lambda x: E.tile(x, [2, 1]), A, grad="grad"),
+    _case("split", lambda x: E.split(x, [1, -1], axis=1), A, grad="grad"),
+    _case("reverse", lambda x: E.reverse(x, [0, 1]), A, grad="grad"),
+    _case("roll", lambda x: E.roll(x, [1, -2], [0, 1]), A, grad="grad"),
+    _case("getitem", lambda x: x[1:, ::-2], A, grad="grad2"),
+    _case("getitem_shrink", lambda x: x[..., 2, None], IMG, grad="grad"),
+    _case("strided_slice", lambda x: E.strided_slice(x, [0, 3], [0, 0], [1, -1], begin_mask=1,
+                                                     end_mask=3), A, grad="grad"),
+    _case("slice", lambda x: E.slice(x, [1, 0], [2, -1]), A, grad="grad"),
+    # --- sorting ---
+    _case("top_k", lambda x: M.top_k(x, 2), A, grad="grad2"),
+    _case("top_k_partial", lambda x: M.top_k(x, 3), WIDE, grad="grad"),
+    _case("top_k_partial_ties", lambda x: M.top_k(x, 3, sorted=False), np.round(WIDE * 2),
+          grad="grad"),
+    _case("top_k_nan", lambda x: M.top_k(x, 2), NONFINITE),
+    _case("sort", lambda x: E.sort(x, axis=0), A, grad="grad"),
+    _case("sort_int_descending", lambda x: E.sort(x, direction="DESCENDING"), INTS),
+    _case("argsort", lambda x: E.argsort(x, direction="DESCENDING"), np.round(A * 2)),
+    _case("in_top_k", lambda t, p: M.in_top_k(t, p, 2), LABELS, A),
+    # --- random numbers (drawn on the host: the same numbers on CPU and GPU) ---
+    _case("random_normal", _seeded(lambda: RND.normal([3, 4], seed=1))),
+    _case("random_uniform", _seeded(lambda: RND.uniform([3, 4], seed=2))),
+    _case("random_uniform_int", _seeded(lambda: RND.uniform([5], 0, 10, engine.int32, seed=3))),
+    _case("truncated_normal", _seeded(lambda: RND.truncated_normal([3, 4], seed=4))),
+    _case("categorical", _seeded(lambda x: RND.categorical(x, 5, seed=5)), A),
+    _case("shuffle", _seeded(lambda x: RND.shuffle(x, seed=6)), A),
+    _case("gamma", _seeded(lambda a: RND.gamma([3], a, seed=7)), POS[0]),
+    _case("poisson", _seeded(lambda r: RND.poisson([3], r, seed=8)), POS[0]),
+    _case("dropout", _seeded(lambda x: NN.dropout(x, 0.5, seed=9)), A),
+    _case("stateless_normal", lambda: RND.stateless_normal([3, 4], [1, 2])),
+    _case("stateless_uniform", lambda: RND.stateless_uniform([3, 4], [1, 2])),
+    _case("stateless_uniform_int", lambda: RND.stateless_uniform(
+        [5], [1, 2], minval=0, maxval=10, dtype=engine.int32)),
+    _case("stateless_uniform_full_int", lambda: RND.stateless_uniform(
+        [5], [1, 2], minval=None, maxval=None, dtype=engine.int64)),
+    _case("stateless_truncated_normal", lambda: RND.stateless_truncated_normal([3, 4], [1, 2])),
+    _case("stateless_categorical", lambda x: RND.stateless_categorical(x, 5, [1, 2]), A),
+    _case("stateless_gamma", lambda a: RND.stateless_gamma([3], [1, 2], a), POS[0]),
+    _case("stateless_poisson", lambda r: RND.stateless_poisson([3], [1, 2], r), POS[0]),
+    _case("generator", lambda: _generator_draws(RND.Generator.from_seed(7))),
+]
+
+
+def _generator_draws(gen):
+    return (gen.normal([3]), gen.uniform([3]), gen.uniform([3], 0, 10, dtype=engine.int32),
+            gen.uniform_full_int([3]), gen.truncated_normal([3]))
+
+
+def _weights(t):
+    """A fixed, non-uniform cotangent shaped like tensor `t`."""
+    shape = tuple(t.shape)
+    w = np.linspace(0.5, 1.5, int(np.prod(shape))).reshape(shape)
+    return engine.constant(w.astype(t.dtype.as_numpy_dtype))
+
+
+def _floats(outputs):
+    return [o for o in nest.flatten(outputs) if o.dtype.is_floating]
+
+
+def _loss(outputs, weights=None):
+    outs = _floats(outputs)
+    weights = weights or [_weights(o) for o in outs]
+    return _sum([engine.reduce_sum(o * w) for o, w in zip(outs, weights)])
+
+
+def _sum(terms):
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total
+
+
+def _run_case(fn, arrays, grad, wrt):
+    """Runs one case on the current device: the outputs, plus gradients when asked."""
+    xs = [engine.constant(a) for a in arrays]
+    if grad is None:
+        return nest.flatten(fn(*xs))
+    wrt = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"] if wrt is None else wrt
+    targets = [xs[i] for i in wrt]
+    if grad == "grad":
+        with engine.GradientTape() as tape:
+            tape.watch(targets)
+            outs = fn(*xs)
+            loss = _loss(outs)
+        return nest.flatten(outs) + list(tape.gradient(loss, targets))
+    # grad2: the gradient, and its derivative with respect to the upstream gradient
+    weights = [_weights(o) for o in _floats(fn(*xs))]
+    with engine.GradientTape() as outer:
+        outer.watch(weights)
+        with engine.GradientTape() as inner:
+            inner.watch(targets)
+            outs = fn(*xs)
+            loss = _loss(outs, weights)
+        grads = inner.gradient(loss, targets)
+        total = _sum([engine.reduce_sum(g * _weights(g)) for g in grads])
+    return nest.flatten(outs) + list(grads) + list(outer.gradient(total, weights))
+
+
+def _assert_same(got, expected):
+    assert len(got) == len(expected)
+    for k, (g, e) in enumerate(zip(got, expected)):
+        assert g.dtype is e.dtype and g.shape == e.shape, f"output {k}: {g} vs {e}"
+        gv, ev = g.numpy(), e.numpy()
+        if e.dtype.is_floating or e.dtype.is_complex:
+            double = e.dtype in (engine.float64, engine.complex128)
+            tol = dict(rtol=1e-8, atol=1e-10) if double else dict(rtol=2e-4, atol=2e-5)
+            if e.dtype is engine.float16:
+                tol = dict(rtol=2e-3, atol=2e-3)
+            np.testing.assert_allclose(gv.astype(np.complex128 if e.dtype.is_complex else
+                                                 np.float64), ev, err_msg=f"output {k}", **tol)
+        else:
+            np.testing.assert_array_equal(gv, ev, err_msg=f"output {k}")
+
+
+@pytest.fixture
+def _seed_restored():
+    saved = random_ops._SEEDS.global_seed
+    yield
+    engine.random.set_seed(saved)
+
+
+@gpu
+@pytest.mark.parametrize("fn, arrays, grad, wrt", OP_CASES)
+def test_every_op_matches_cpu_on_gpu(fn, arrays, grad, wrt, _seed_restored):
+    expected = _run_case(fn, arrays, grad, wrt)
+    devices = set()
+    with hooks.subscribe("op", lambda event: devices.add(event.device)):
+        with warnings.catch_warnings():
+            # dispatch warns when an op without a GPU kernel falls back to the CPU
+            warnings.filterwarnings("error", message=".*has no GPU kernel")
+            with engine.device("/GPU:0"):
+                got = _run_case(fn, arrays, grad, wrt)
+    assert devices and all(d.endswith("GPU:0") for d in devices), devices
+    for g in got:
+        assert g.device.endswith("GPU:0") and cupy_backend.is_native(g._value), g.device
+    _assert_same(got, expected)
+
+
+def test_the_gpu_table_covers_every_op(_seed_restored):
+    # Runs the table on the CPU (no GPU needed) and records the ops it reaches.
+    reached = set()
+    with hooks.subscribe("op", lambda event: reached.add(event.op)):
+        for param in OP_CASES:
+            try:
+                _run_case(*param.values)
+            except Exception as exc:
+                raise AssertionError(f"case {param.id} fails on the CPU: {exc!r}") from exc
+    ops = {op.tf_name for op in registry.all_ops() if not op.tf_name.startswith("Test")}
+    assert sorted(ops - reached) == []
+
+
+@gpu
+def test_gpu_linalg_failures_raise_like_cpu():
+    singular = np.ones((2, 2))
+    for fn in (engine.linalg.inv, engine.linalg.cholesky,
+               lambda a: engine.linalg.solve(a, np.ones((2, 1)))):
+        with pytest.raises(InvalidArgumentError):
+            fn(engine.constant(singular))
+        with engine.device("/GPU:0"), pytest.raises(InvalidArgumentError):
+            fn(engine.constant(singular))
+
+
+@gpu
+def test_gpu_refuses_dtypes_cupy_cannot_hold():
+    with engine.device("/GPU:0"), pytest.raises(DTypeError, match="CuPy"):
+        engine.identity(engine.constant(["a", "b"]))
+    if engine.bfloat16 is not None and not cupy_backend.supports_dtype(
+            engine.bfloat16.as_numpy_dtype):
+        with engine.device("/GPU:0"), pytest.raises(DTypeError, match="bfloat16"):
+            engine.cast(engine.constant([1.0]), engine.bfloat16)
+
+
+@gpu
+def test_gpu_segment_sum_drops_out_of_range_ids():
+    data = np.arange(8, dtype=np.float32).reshape(4, 2)
+    ids = np.array([0, 5, -1, 1], np.int32)  # 5 and -1 are dropped on GPUs (CPUs raise for 5)
+    with engine.device("/GPU:0"):
+        got = engine.unsorted_segment_sum(engine.constant(data), engine.constant(ids), 2)
+    np.testing.assert_array_equal(got.numpy(), [[0, 1], [6, 7]])

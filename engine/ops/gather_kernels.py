@@ -3,11 +3,13 @@
 Each kernel has the `OpDef` signature `kernel(xp, *arrays, **attrs)`; `gather_ops`
 registers them. The dense gradient of a gather is a segment sum, so `segment_rows` is
 the hot path of every Embedding layer: a sparse matrix product when SciPy is installed,
-a stable sort + `add.reduceat` otherwise (`np.add.at` is several times slower).
+a stable sort + `add.reduceat` otherwise (`np.add.at` is several times slower); on a GPU,
+CuPy's atomic `scatter_add`.
 
 Index checks: as in TensorFlow on CPUs, an index outside `[0, size)` (negative ones too)
 raises `InvalidIndexError`, naming the first bad entry. The checks run on NumPy only; on
-a GPU they would wait for the device.
+a GPU they would wait for the device, so there a bad gather or scatter index wraps around
+(CuPy's indexing) and `unsorted_segment_sum` drops ids outside [0, num_segments).
 """
 
 from __future__ import annotations
@@ -43,9 +45,7 @@ def segment_rows(xp, rows, ids, num: int):
     """
     n, width = rows.shape
     if xp is not np:
-        out = xp.zeros((num, width), dtype=rows.dtype)
-        xp.add.at(out, ids, rows)
-        return out
+        return _scatter_add_rows(xp, rows, ids, num)
     if n == 0 or num == 0 or width == 0:
         return np.zeros((num, width), dtype=rows.dtype)
     sparse = _load_scipy_sparse() if rows.dtype in _SPARSE_DTYPES else False
@@ -64,6 +64,36 @@ def segment_rows(xp, rows, ids, num: int):
     out = np.zeros((num, width), dtype=rows.dtype)
     out[sorted_ids[starts]] = sums
     return out
+
+
+# CuPy's scatter_add (CUDA atomicAdd) takes only these dtypes; the others are added as one of
+# them: complex as (real, imag) float pairs, int64 as uint64 (two's complement sums wrap the
+# same way), narrow integers and bools widened to 32 bits and narrowed back (wrapping, as
+# NumPy's sums do; a bool sum is "any").
+_ATOMIC_ADD_DTYPES = frozenset(np.dtype(t) for t in ("float16", "float32", "float64", "int32",
+                                                     "uint32", "uint64"))
+_ATOMIC_ADD_AS = {np.dtype("int64"): np.dtype("uint64"),
+                  np.dtype("complex64"): np.dtype("float32"),
+                  np.dtype("complex128"): np.dtype("float64")}
+
+
+def _scatter_add_rows(xp, rows, ids, num: int):
+    """`segment_rows` on a GPU: an atomic scatter-add of the rows into zeros (num, width)."""
+    dtype = rows.dtype
+    out = xp.zeros((num, rows.shape[1]), dtype=dtype)
+    if rows.size == 0 or num == 0:
+        return out
+    if dtype in _ATOMIC_ADD_DTYPES:
+        out.scatter_add(ids, rows)
+        return out
+    view = _ATOMIC_ADD_AS.get(dtype)
+    if view is not None:  # same bytes, an atomic-add dtype: complex64 -> float32 pairs, ...
+        out.view(view).scatter_add(ids, xp.ascontiguousarray(rows).view(view))
+        return out
+    wide = np.dtype("uint32") if dtype.kind == "u" else np.dtype("int32")
+    total = xp.zeros(out.shape, dtype=wide)
+    total.scatter_add(ids, rows.astype(wide))
+    return total.astype(dtype)
 
 
 # --- index checks -----------------------------------------------------------------------------
@@ -206,7 +236,9 @@ def unsorted_segment_sum(xp, data, segment_ids, num_segments=0):
             keep = ids >= 0
             ids, rows = ids[keep], rows[keep]
     elif xp is not np:
-        keep = ids >= 0
+        # No checks on a GPU (they would wait for it): ids outside [0, num_segments) are
+        # dropped, as TensorFlow's GPU kernel does, instead of wrapping around.
+        keep = (ids >= 0) & (ids < num_segments)
         rows = rows * keep.reshape(-1, 1).astype(rows.dtype)
-        ids = xp.maximum(ids, 0)
+        ids = xp.where(keep, ids, 0)
     return segment_rows(xp, rows, ids, num_segments).reshape((num_segments,) + rest)

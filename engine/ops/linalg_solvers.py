@@ -46,12 +46,21 @@ def _square_shape(op: str, x, what: str = "input"):
     return shape
 
 
-def _lapack(op: str, fn, problem: str, x):
-    """Runs `fn`, turning LAPACK's failures into InvalidArgumentError naming `op`."""
+def _lapack(xp, op: str, fn, problem: str, x):
+    """Runs `fn`, turning LAPACK's failures into InvalidArgumentError naming `op`.
+
+    On a GPU, CuPy reports cuSOLVER's failures only when asked to (it waits for the
+    device), so `fn` runs inside `cupy_backend.linalg_errors()` to fail as NumPy does.
+    """
     if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
         raise ValueError(f"{op}: not square")  # dispatch asks infer to explain
     try:
-        return fn()
+        if xp is np:
+            return fn()
+        from engine.backend import cupy_backend  # noqa: PLC0415 - GPU only
+
+        with cupy_backend.linalg_errors():
+            return fn()
     except np.linalg.LinAlgError as exc:
         raise InvalidArgumentError(f"{op}: {problem} ({exc}).", op=op) from None
 
@@ -76,7 +85,7 @@ def _inv_infer(x, adjoint=False):
 def _inv_kernel(xp, x, adjoint=False):
     if adjoint:
         x = swap_matrix_axes(xp, x, conjugate=True)
-    return _lapack("inv", lambda: xp.linalg.inv(x),
+    return _lapack(xp, "inv", lambda: xp.linalg.inv(x),
                    "the matrix is singular (not invertible); check it for dependent rows, "
                    "or add a small multiple of the identity", x)
 
@@ -228,7 +237,12 @@ def _solve_kernel(xp, matrix, rhs, adjoint=False):
         raise ValueError("solve: rhs must be a matrix")  # dispatch asks infer to explain
     if adjoint:
         matrix = swap_matrix_axes(xp, matrix, conjugate=True)
-    return _lapack("solve", lambda: xp.linalg.solve(matrix, rhs),
+    if xp is not np and matrix.shape[:-2] != rhs.shape[:-2]:
+        # NumPy broadcasts the batch dimensions; CuPy's solve needs them equal.
+        batch = np.broadcast_shapes(matrix.shape[:-2], rhs.shape[:-2])
+        matrix = xp.broadcast_to(matrix, batch + matrix.shape[-2:])
+        rhs = xp.broadcast_to(rhs, batch + rhs.shape[-2:])
+    return _lapack(xp, "solve", lambda: xp.linalg.solve(matrix, rhs),
                    "the matrix is singular; check it for dependent rows", matrix)
 
 
@@ -279,7 +293,7 @@ def solve(matrix, rhs, adjoint=False, name=None):
 
 # --- Cholesky -------------------------------------------------------------------------------
 def _cholesky_kernel(xp, x):
-    return _lapack("cholesky", lambda: xp.linalg.cholesky(x),
+    return _lapack(xp, "cholesky", lambda: xp.linalg.cholesky(x),
                    "the matrix is not positive definite; Cholesky needs a symmetric "
                    "positive-definite matrix (add a small multiple of the identity if it is "
                    "nearly singular)", x)

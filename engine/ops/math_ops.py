@@ -177,6 +177,13 @@ def truediv(x, y, name=None):
 
     int8/int16/uint8 give float32, int32/int64 give float64.
 
+    Args:
+        x, y: tensors or values of the same dtype.
+        name: ignored in eager mode.
+
+    Returns:
+        A floating tensor.
+
     Example:
         >>> engine.truediv(engine.constant([3]), 2).numpy()
         array([1.5])
@@ -226,18 +233,18 @@ def _softplus_kernel(xp, x):
 
 
 def _erf_kernel(xp, x):
-    if xp.__name__ == "numpy":
-        try:
-            from scipy.special import erf as scipy_erf  # noqa: PLC0415 - optional
+    if xp.__name__ != "numpy":
+        from engine.backend import cupy_backend  # noqa: PLC0415 - GPU only
 
-            return scipy_erf(x).astype(x.dtype, copy=False)
-        except ImportError:
-            import numpy as np  # noqa: PLC0415
+        return cupy_backend.erf(x)
+    try:
+        from scipy.special import erf as scipy_erf  # noqa: PLC0415 - optional
 
-            return np.vectorize(_pymath.erf, otypes=[x.dtype])(x)
-    from cupyx.scipy.special import erf as cupy_erf  # noqa: PLC0415 - GPU only
+        return scipy_erf(x).astype(x.dtype, copy=False)
+    except ImportError:
+        import numpy as np  # noqa: PLC0415
 
-    return cupy_erf(x)
+        return np.vectorize(_pymath.erf, otypes=[x.dtype])(x)
 
 
 def _rsqrt_kernel(xp, x):
@@ -327,7 +334,12 @@ def _cast_infer(x, dtype):
 
 
 def _cast_kernel(xp, x, dtype):
-    return x.astype(_dt.as_dtype(dtype)._np)
+    target = _dt.as_dtype(dtype)._np
+    if xp.__name__ != "numpy":  # CuPy has no bfloat16 or string arrays: say so clearly
+        from engine.backend import cupy_backend  # noqa: PLC0415 - GPU only
+
+        cupy_backend.check_dtype(target, "cast")
+    return x.astype(target)
 
 
 def _cast_vjp(ctx, g):
@@ -393,6 +405,13 @@ _IMAG = register(OpDef("imag", "Imag", ("input",), _real_part_infer("imag"),
 def conj(x, name=None):
     """The complex conjugate of `x`; real tensors are returned unchanged.
 
+    Args:
+        x: a tensor.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the same shape and dtype.
+
     Example:
         >>> engine.math.conj(engine.constant([1 + 2j])).numpy()
         array([1.-2.j])
@@ -401,13 +420,108 @@ def conj(x, name=None):
 
 
 def real(input, name=None):
-    """The real part of a complex tensor (real tensors are returned unchanged)."""
+    """The real part of a complex tensor (real tensors are returned unchanged).
+
+    Args:
+        input: a tensor.
+        name: ignored in eager mode.
+
+    Returns:
+        A real tensor: float32 for complex64, float64 for complex128.
+
+    Example:
+        >>> engine.math.real([1 + 2j, 3 - 4j]).numpy()
+        array([1., 3.])
+    """
     return dispatch(_REAL, (input,))
 
 
 def imag(input, name=None):
-    """The imaginary part of a complex tensor (zeros for real tensors)."""
+    """The imaginary part of a complex tensor (zeros for real tensors).
+
+    Args:
+        input: a tensor.
+        name: ignored in eager mode.
+
+    Returns:
+        A real tensor: float32 for complex64, float64 for complex128.
+
+    Example:
+        >>> engine.math.imag([1 + 2j, 3 - 4j]).numpy()
+        array([ 2., -4.])
+    """
     return dispatch(_IMAG, (input,))
 
 
 __all__ += ["conj", "real", "imag"]
+
+
+# --- docstring examples of the generated functions (run by tests/test_docs.py) --------------
+_EXAMPLES = {
+    "add": ("engine.add([1.0, 2.0], 3.0)", "array([4., 5.], dtype=float32)"),
+    "subtract": ("engine.subtract([5, 7], [1, 2])", "array([4, 5], dtype=int32)"),
+    "multiply": ("engine.multiply([1.0, 2.0], 3.0)", "array([3., 6.], dtype=float32)"),
+    "divide": ("engine.divide([1.0, 3.0], 2.0)", "array([0.5, 1.5], dtype=float32)"),
+    "floordiv": ("engine.math.floordiv([7, -7], 2)", "array([ 3, -4], dtype=int32)"),
+    "floormod": ("engine.math.floormod([7, -7], 3)", "array([1, 2], dtype=int32)"),
+    "pow": ("engine.pow([2.0, 3.0], 2.0)", "array([4., 9.], dtype=float32)"),
+    "maximum": ("engine.maximum([1.0, 5.0], [3.0, 2.0])", "array([3., 5.], dtype=float32)"),
+    "minimum": ("engine.minimum([1.0, 5.0], [3.0, 2.0])", "array([1., 2.], dtype=float32)"),
+    "squared_difference": ("engine.math.squared_difference([1.0, 5.0], 2.0)",
+                           "array([1., 9.], dtype=float32)"),
+    "atan2": ("engine.math.atan2([1.0, 1.0], [1.0, -1.0])",
+              "array([0.785398..., 2.356194...], dtype=float32)"),
+    "equal": ("engine.equal([1, 2, 3], 2)", "array([False,  True, False])"),
+    "not_equal": ("engine.not_equal([1, 2, 3], 2)", "array([ True, False,  True])"),
+    "less": ("engine.less([1, 2, 3], 2)", "array([ True, False, False])"),
+    "less_equal": ("engine.less_equal([1, 2, 3], 2)", "array([ True,  True, False])"),
+    "greater": ("engine.greater([1, 2, 3], 2)", "array([False, False,  True])"),
+    "greater_equal": ("engine.greater_equal([1, 2, 3], 2)", "array([False,  True,  True])"),
+    "logical_and": ("engine.math.logical_and([True, True], [True, False])",
+                    "array([ True, False])"),
+    "logical_or": ("engine.math.logical_or([True, False], [False, False])",
+                   "array([ True, False])"),
+    "logical_xor": ("engine.math.logical_xor([True, True], [True, False])",
+                    "array([False,  True])"),
+    "bitwise_and": ("engine.math.bitwise_and([12, 10], 6)", "array([4, 2], dtype=int32)"),
+    "bitwise_or": ("engine.math.bitwise_or([12, 10], 6)", "array([14, 14], dtype=int32)"),
+    "bitwise_xor": ("engine.math.bitwise_xor([12, 10], 6)", "array([10, 12], dtype=int32)"),
+    "negative": ("engine.negative([1.0, -2.0])", "array([-1.,  2.], dtype=float32)"),
+    "abs": ("engine.abs([-1.5, 2.0])", "array([1.5, 2. ], dtype=float32)"),
+    "sign": ("engine.sign([-3.0, 0.0, 2.0])", "array([-1.,  0.,  1.], dtype=float32)"),
+    "exp": ("engine.exp([0.0, 1.0])", "array([1.      , 2.718282], dtype=float32)"),
+    "expm1": ("engine.math.expm1([0.0, 1e-10])", "array([0.e+00, 1.e-10], dtype=float32)"),
+    "log": ("engine.math.log([1.0, 100.0])", "array([0.       , 4.6051702], dtype=float32)"),
+    "log1p": ("engine.math.log1p([0.0, 1e-10])", "array([0.e+00, 1.e-10], dtype=float32)"),
+    "sqrt": ("engine.sqrt([4.0, 9.0])", "array([2., 3.], dtype=float32)"),
+    "rsqrt": ("engine.math.rsqrt([4.0, 0.25])", "array([0.5, 2. ], dtype=float32)"),
+    "square": ("engine.square([2, -3])", "array([4, 9], dtype=int32)"),
+    "reciprocal": ("engine.math.reciprocal([2.0, 0.5])", "array([0.5, 2. ], dtype=float32)"),
+    "sin": ("engine.sin([0.0, np.pi / 2])", "array([0., 1.], dtype=float32)"),
+    "cos": ("engine.cos([0.0, np.pi])", "array([ 1., -1.], dtype=float32)"),
+    "tan": ("engine.tan([0.0, np.pi / 4])", "array([0., 1.], dtype=float32)"),
+    "asin": ("engine.asin([0.0, 1.0])", "array([0.       , 1.5707964], dtype=float32)"),
+    "acos": ("engine.acos([1.0, 0.0])", "array([0.       , 1.5707964], dtype=float32)"),
+    "atan": ("engine.atan([0.0, 1.0])", "array([0.       , 0.7853982], dtype=float32)"),
+    "sinh": ("engine.sinh([0.0, 1.0])", "array([0.       , 1.1752012], dtype=float32)"),
+    "cosh": ("engine.cosh([0.0, 1.0])", "array([1.       , 1.5430807], dtype=float32)"),
+    "tanh": ("engine.tanh([0.0, 1.0])", "array([0.       , 0.7615942], dtype=float32)"),
+    "asinh": ("engine.asinh([0.0, 1.0])", "array([0.       , 0.8813736], dtype=float32)"),
+    "acosh": ("engine.acosh([1.0, 2.0])", "array([0.      , 1.316958], dtype=float32)"),
+    "atanh": ("engine.atanh([0.0, 0.5])", "array([0.        , 0.54930615], dtype=float32)"),
+    "sigmoid": ("engine.sigmoid([-100.0, 0.0, 100.0])", "array([0. , 0.5, 1. ], dtype=float32)"),
+    "softplus": ("engine.math.softplus([0.0, 100.0])",
+                 "array([  0.6931472, 100.       ], dtype=float32)"),
+    "erf": ("engine.math.erf([0.0, 1.0])", "array([0.       , 0.8427008], dtype=float32)"),
+    "floor": ("engine.floor([1.5, -1.5])", "array([ 1., -2.], dtype=float32)"),
+    "ceil": ("engine.math.ceil([1.5, -1.5])", "array([ 2., -1.], dtype=float32)"),
+    "round": ("engine.round([0.5, 1.5, 2.5])", "array([0., 2., 2.], dtype=float32)"),
+    "logical_not": ("engine.math.logical_not([True, False])", "array([False,  True])"),
+    "invert": ("engine.math.invert([0, 5])", "array([-1, -6], dtype=int32)"),
+    "is_nan": ("engine.math.is_nan([1.0, np.nan, np.inf])", "array([False,  True, False])"),
+    "is_inf": ("engine.math.is_inf([1.0, np.nan, -np.inf])", "array([False, False,  True])"),
+    "is_finite": ("engine.math.is_finite([1.0, np.nan, np.inf])",
+                  "array([ True, False, False])"),
+}
+for _name, (_call, _result) in _EXAMPLES.items():
+    globals()[_name].__doc__ += f"\n    Example:\n        >>> {_call}.numpy()\n        {_result}\n"

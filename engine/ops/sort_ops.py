@@ -102,7 +102,10 @@ def _partial_top_k(xp, x, k):
     """
     n = x.shape[-1]
     indices = xp.argpartition(x, n - k, axis=-1)[..., n - k:]
-    indices.sort(axis=-1)
+    if xp is np:
+        indices.sort(axis=-1)  # in place, on the view
+    else:
+        indices = xp.sort(indices, axis=-1)  # CuPy cannot sort a non-contiguous view in place
     values = xp.take_along_axis(x, indices, axis=-1)
     kth = values.min(axis=-1, keepdims=True)
     tied = x == kth
