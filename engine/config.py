@@ -23,7 +23,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PhysicalDevice:
-    """A physical device: `/physical_device:CPU:0` or `/physical_device:GPU:0`."""
+    """A physical device: `/physical_device:CPU:0` or `/physical_device:GPU:0`.
+
+    Example:
+        >>> engine.config.list_physical_devices("CPU")[0].device_type
+        'CPU'
+    """
 
     name: str
     device_type: str
@@ -31,7 +36,12 @@ class PhysicalDevice:
 
 @dataclass(frozen=True)
 class LogicalDevice:
-    """A device ops can be placed on: `/job:localhost/replica:0/task:0/device:CPU:1`."""
+    """A device ops can be placed on: `/job:localhost/replica:0/task:0/device:CPU:1`.
+
+    Example:
+        >>> engine.config.list_logical_devices("CPU")[0]
+        LogicalDevice(name='/job:localhost/replica:0/task:0/device:CPU:0', device_type='CPU')
+    """
 
     name: str
     device_type: str
@@ -39,7 +49,19 @@ class LogicalDevice:
 
 @dataclass(frozen=True)
 class LogicalDeviceConfiguration:
-    """Configuration of one logical device (memory_limit is accepted for TF parity)."""
+    """Configuration of one logical device (memory_limit is accepted for TF parity).
+
+    Args:
+        memory_limit: megabytes; accepted and ignored.
+        experimental_priority: accepted and ignored.
+
+    Example:
+        >>> cpu = engine.config.list_physical_devices("CPU")[0]
+        >>> engine.config.set_logical_device_configuration(
+        ...     cpu, [engine.config.LogicalDeviceConfiguration()] * 2)
+        >>> engine.config.get_logical_device_configuration(cpu)[0]
+        LogicalDeviceConfiguration(memory_limit=None, experimental_priority=None)
+    """
 
     memory_limit: int | None = None
     experimental_priority: int | None = None
@@ -57,6 +79,16 @@ def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice
 
     Args:
         device_type: 'CPU', 'GPU' or None for both.
+
+    Returns:
+        A list of `PhysicalDevice`, the CPU first.
+
+    Raises:
+        InvalidArgumentError: for another device type.
+
+    Example:
+        >>> engine.config.list_physical_devices("CPU")
+        [PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')]
     """
     kind = _check_type(device_type)
     found = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
@@ -65,7 +97,21 @@ def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice
 
 
 def list_logical_devices(device_type: str | None = None) -> list[LogicalDevice]:
-    """The devices ops can be placed on, including logical CPUs."""
+    """The devices ops can be placed on, including logical CPUs.
+
+    Args:
+        device_type: 'CPU', 'GPU' or None for both.
+
+    Returns:
+        A list of `LogicalDevice`, CPUs first.
+
+    Raises:
+        InvalidArgumentError: for another device type.
+
+    Example:
+        >>> [d.name for d in engine.config.list_logical_devices("CPU")]
+        ['/job:localhost/replica:0/task:0/device:CPU:0']
+    """
     kind = _check_type(device_type)
     found = [LogicalDevice(d.name, d.device_type) for d in _devices.cpus() + _devices.gpus()]
     return [d for d in found if kind is None or d.device_type == kind]
@@ -80,6 +126,15 @@ def set_logical_device_configuration(device: PhysicalDevice, logical_devices: li
     Logical CPUs share memory and threads; they let code written for several devices
     (e.g. a mirrored strategy) run and be tested on one machine. Unlike TensorFlow this may
     be called at any time; tensors already on a removed logical CPU stay readable.
+
+    Args:
+        device: the CPU `PhysicalDevice`.
+        logical_devices: one `LogicalDeviceConfiguration` per logical CPU; empty or None
+            means one.
+
+    Raises:
+        TypeError: if `device` is not a `PhysicalDevice`.
+        UnimplementedError: for a GPU.
 
     Example:
         >>> cpu = engine.config.list_physical_devices("CPU")[0]
@@ -100,7 +155,21 @@ def set_logical_device_configuration(device: PhysicalDevice, logical_devices: li
 
 
 def get_logical_device_configuration(device: PhysicalDevice) -> list | None:
-    """The configuration set by `set_logical_device_configuration`, or None."""
+    """The configuration set by `set_logical_device_configuration`, or None.
+
+    Args:
+        device: a `PhysicalDevice`.
+
+    Returns:
+        A list of `LogicalDeviceConfiguration`, or None if the device was never split.
+
+    Example:
+        >>> cpu = engine.config.list_physical_devices("CPU")[0]
+        >>> engine.config.set_logical_device_configuration(
+        ...     cpu, [engine.config.LogicalDeviceConfiguration()] * 3)
+        >>> len(engine.config.get_logical_device_configuration(cpu))
+        3
+    """
     if device.device_type == "CPU" and _logical_cpus:
         return list(_logical_cpus)
     return None
@@ -115,6 +184,19 @@ def set_intra_op_parallelism_threads(num_threads: int) -> None:
     """Sets the number of BLAS/OpenMP threads used inside ops (0: library default).
 
     Uses threadpoolctl (installed with the `dev` extra, or `pip install threadpoolctl`).
+
+    Args:
+        num_threads: the number of threads, or 0 for the library default.
+
+    Raises:
+        ValueError: for a negative number.
+        ImportError: when threadpoolctl is not installed.
+
+    Example:
+        >>> engine.config.threading.set_intra_op_parallelism_threads(1)
+        >>> engine.config.threading.get_intra_op_parallelism_threads()
+        1
+        >>> engine.config.threading.set_intra_op_parallelism_threads(0)  # the default again
     """
     num_threads = int(num_threads)
     if num_threads < 0:
@@ -133,19 +215,48 @@ def set_intra_op_parallelism_threads(num_threads: int) -> None:
 
 
 def get_intra_op_parallelism_threads() -> int:
-    """The value last set (0 means the library default)."""
+    """The value last set (0 means the library default).
+
+    Returns:
+        An int.
+
+    Example:
+        >>> engine.config.threading.get_intra_op_parallelism_threads()
+        0
+    """
     return _threads["intra"]
 
 
 def set_inter_op_parallelism_threads(num_threads: int) -> None:
-    """Sets how many ops may run concurrently (used by data pipelines and executors)."""
+    """Sets how many ops may run concurrently (used by data pipelines and executors).
+
+    Args:
+        num_threads: the number of threads, or 0 for the default.
+
+    Raises:
+        ValueError: for a negative number.
+
+    Example:
+        >>> engine.config.threading.set_inter_op_parallelism_threads(2)
+        >>> engine.config.threading.get_inter_op_parallelism_threads()
+        2
+    """
     if int(num_threads) < 0:
         raise ValueError(f"set_inter_op_parallelism_threads: got {num_threads}; expected >= 0.")
     _threads["inter"] = int(num_threads)
 
 
 def get_inter_op_parallelism_threads() -> int:
-    """The value last set (0 means the default)."""
+    """The value last set (0 means the default).
+
+    Returns:
+        An int.
+
+    Example:
+        >>> engine.config.threading.set_inter_op_parallelism_threads(0)
+        >>> engine.config.threading.get_inter_op_parallelism_threads()
+        0
+    """
     return _threads["inter"]
 
 
@@ -162,6 +273,15 @@ def set_strict_checks(enabled: bool) -> None:
     """Runs every op's shape inference next to its kernel and fails on disagreement.
 
     Slower; the test suite turns it on so that `infer` and kernels cannot drift apart.
+
+    Args:
+        enabled: True to check every op, False for the fast path.
+
+    Example:
+        >>> engine.config.experimental.set_strict_checks(True)
+        >>> engine.reduce_sum(engine.ones([2, 3]), axis=0).shape
+        TensorShape([3])
+        >>> engine.config.experimental.set_strict_checks(False)
     """
     enabled = bool(enabled)
     if enabled != context.GLOBAL.strict:
@@ -170,13 +290,29 @@ def set_strict_checks(enabled: bool) -> None:
 
 
 def set_memory_growth(device: PhysicalDevice, enable: bool) -> None:
-    """Accepted for TensorFlow parity: CuPy's memory pool always grows on demand."""
+    """Accepted for TensorFlow parity: CuPy's memory pool always grows on demand.
+
+    Args:
+        device: a `PhysicalDevice`.
+        enable: ignored.
+
+    Raises:
+        TypeError: if `device` is not a `PhysicalDevice`.
+
+    Example:
+        >>> for gpu in engine.config.list_physical_devices("GPU"):
+        ...     engine.config.experimental.set_memory_growth(gpu, True)
+    """
     if not isinstance(device, PhysicalDevice):
         raise TypeError(f"set_memory_growth: got {device!r}; expected a PhysicalDevice.")
 
 
 def enable_op_determinism() -> None:
-    """Accepted for TensorFlow parity: eagerlab's CPU kernels are already deterministic."""
+    """Accepted for TensorFlow parity: eagerlab's CPU kernels are already deterministic.
+
+    Example:
+        >>> engine.config.experimental.enable_op_determinism()
+    """
 
 
 experimental = types.SimpleNamespace(

@@ -53,6 +53,9 @@ def exit_slow() -> None:
 def executing_eagerly() -> bool:
     """True unless a function is being traced into a graph.
 
+    Returns:
+        A bool: False inside a function being traced into a graph.
+
     Example:
         >>> engine.executing_eagerly()
         True

@@ -35,9 +35,25 @@ _CHECK = register(OpDef(
 def check_numerics(tensor, message: str, name=None):
     """Returns `tensor`, or raises `InvalidArgumentError` if it holds NaN or Inf.
 
+    Args:
+        tensor: a floating tensor.
+        message: a prefix for the error message, to say which tensor failed.
+        name: ignored in eager mode.
+
+    Returns:
+        `tensor`'s value; the gradient passes through unchanged.
+
+    Raises:
+        InvalidArgumentError: if `tensor` holds NaN or Inf.
+        DTypeError: if `tensor` is not floating or complex.
+
     Example:
         >>> engine.debugging.check_numerics(engine.constant([1.0]), "ok").numpy()
         array([1.], dtype=float32)
+        >>> engine.debugging.check_numerics(engine.constant([1.0, np.nan]), "logits")
+        Traceback (most recent call last):
+        ...
+        engine.errors.InvalidArgumentError: check_numerics: logits: ... has 1 NaN and 0 Inf values.
     """
     return dispatch(_CHECK, (tensor,), {"message": str(message)})
 
@@ -46,6 +62,18 @@ def enable_check_numerics(stack_height_limit=30, path_length_limit=50) -> None:
     """Checks every floating output of every op from now on (slower).
 
     The error names the op, its raw-op name and the name scope (layer path) it ran in.
+
+    Args:
+        stack_height_limit: accepted for TensorFlow parity; ignored.
+        path_length_limit: accepted for TensorFlow parity; ignored.
+
+    Example:
+        >>> engine.debugging.enable_check_numerics()
+        >>> engine.constant([np.nan]) * 2.0
+        Traceback (most recent call last):
+        ...
+        engine.errors.InvalidArgumentError: check_numerics: multiply (Mul) produced NaN or Inf ...
+        >>> engine.debugging.disable_check_numerics()
     """
     if not context.GLOBAL.check_numerics:
         context.GLOBAL.check_numerics = True
@@ -53,7 +81,14 @@ def enable_check_numerics(stack_height_limit=30, path_length_limit=50) -> None:
 
 
 def disable_check_numerics() -> None:
-    """Turns `enable_check_numerics` off."""
+    """Turns `enable_check_numerics` off.
+
+    Example:
+        >>> engine.debugging.enable_check_numerics()
+        >>> engine.debugging.disable_check_numerics()
+        >>> (engine.constant([np.nan]) * 2.0).numpy()
+        array([nan], dtype=float32)
+    """
     if context.GLOBAL.check_numerics:
         context.GLOBAL.check_numerics = False
         context.exit_slow()

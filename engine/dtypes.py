@@ -213,7 +213,18 @@ def as_dtype(type_value) -> DType:
 
 
 def from_numpy(np_dtype) -> DType:
-    """The `DType` of a NumPy dtype; fast path used for every tensor."""
+    """The `DType` of a NumPy dtype; fast path used for every tensor.
+
+    Args:
+        np_dtype: a `numpy.dtype` (other values go through `as_dtype`).
+
+    Returns:
+        The matching `DType`.
+
+    Example:
+        >>> engine.dtypes.from_numpy(np.dtype("float32"))
+        engine.float32
+    """
     found = _BY_NP.get(np_dtype)
     if found is None:
         return as_dtype(np_dtype)

@@ -41,6 +41,14 @@ class OpEvent:
         start_ns, end_ns: `time.perf_counter_ns()` around the kernel.
         bytes_out: bytes of the outputs.
         thread_id: `threading.get_ident()` of the caller.
+
+    Example:
+        >>> a, b = engine.ones([2, 3]), engine.ones([3, 4])
+        >>> events = []
+        >>> with engine.hooks.subscribe("op", events.append):
+        ...     _ = engine.matmul(a, b)
+        >>> events[0].op, events[0].input_shapes, events[0].input_dtypes
+        ('MatMul', ((2, 3), (3, 4)), ('float32', 'float32'))
     """
 
     op: str
@@ -55,7 +63,19 @@ class OpEvent:
 
 
 class Subscription:
-    """A registered listener; call `unsubscribe()` or use it as a context manager."""
+    """A registered listener; call `unsubscribe()` or use it as a context manager.
+
+    Args:
+        event: the event name.
+        callback: the listener.
+
+    Example:
+        >>> subscription = engine.hooks.subscribe("demo", print)
+        >>> engine.hooks.emit("demo", "hello")
+        hello
+        >>> subscription.unsubscribe()
+        >>> engine.hooks.emit("demo", "nobody listens")
+    """
 
     def __init__(self, event: str, callback: Callable):
         self.event = event
@@ -88,6 +108,16 @@ def subscribe(event: str, callback: Callable) -> Subscription:
 
     Returns:
         A `Subscription`; `unsubscribe()` it (or leave its `with` block) to stop.
+
+    Raises:
+        TypeError: if `callback` is not callable.
+
+    Example:
+        >>> seen = []
+        >>> with engine.hooks.subscribe("epoch_end", seen.append):
+        ...     engine.hooks.emit("epoch_end", {"epoch": 0})
+        >>> seen
+        [{'epoch': 0}]
     """
     if not callable(callback):
         raise TypeError(f"subscribe: callback must be callable; got {type(callback).__name__}")
@@ -99,11 +129,35 @@ def subscribe(event: str, callback: Callable) -> Subscription:
 
 
 def listeners(event: str) -> list[Callable]:
-    """The callbacks subscribed to `event` (a snapshot)."""
+    """The callbacks subscribed to `event` (a snapshot).
+
+    Args:
+        event: the event name.
+
+    Returns:
+        A new list of the callbacks, in subscription order.
+
+    Example:
+        >>> with engine.hooks.subscribe("demo", print):
+        ...     engine.hooks.listeners("demo") == [print]
+        True
+        >>> engine.hooks.listeners("demo")
+        []
+    """
     return list(_listeners.get(event, ()))
 
 
 def emit(event: str, payload) -> None:
-    """Delivers `payload` to every listener of `event`."""
+    """Delivers `payload` to every listener of `event`.
+
+    Args:
+        event: the event name.
+        payload: the value passed to each callback.
+
+    Example:
+        >>> with engine.hooks.subscribe("demo", print):
+        ...     engine.hooks.emit("demo", {"loss": 0.5})
+        {'loss': 0.5}
+    """
     for callback in _listeners.get(event, ()):
         callback(payload)

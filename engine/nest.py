@@ -22,9 +22,9 @@ Paths hold list and tuple indices, mapping keys and namedtuple field names.
 ``expand_composites`` exists for TensorFlow compatibility and has no effect.
 
 Example:
-    >>> flatten({"b": [1, 2], "a": None})
+    >>> engine.nest.flatten({"b": [1, 2], "a": None})
     [None, 1, 2]
-    >>> pack_sequence_as({"b": [0, 0], "a": 0}, [7, 8, 9])
+    >>> engine.nest.pack_sequence_as({"b": [0, 0], "a": 0}, [7, 8, 9])
     {'b': [8, 9], 'a': 7}
 """
 
@@ -127,8 +127,8 @@ def is_nested(seq: Any) -> bool:
         False for everything else, strings, bytes and ``None`` included.
 
     Example:
-        >>> is_nested([1, 2]), is_nested({"a": 1}), is_nested("ab"), is_nested(None)
-        (True, True, False, False)
+        >>> [engine.nest.is_nested(x) for x in ([1, 2], {"a": 1}, "ab", None)]
+        [True, True, False, False]
     """
     return _kind(seq) != _LEAF
 
@@ -147,9 +147,9 @@ def flatten(structure: Any, expand_composites: bool = False) -> list:
         The leaves, in flatten order.
 
     Example:
-        >>> flatten([1, (2, {"y": 4, "x": 3}), None])
+        >>> engine.nest.flatten([1, (2, {"y": 4, "x": 3}), None])
         [1, 2, 3, 4, None]
-        >>> flatten("abc")
+        >>> engine.nest.flatten("abc")
         ['abc']
     """
     if _KIND_BY_TYPE.get(type(structure)) == _LEAF:  # Fast paths for the common cases.
@@ -186,7 +186,7 @@ def flatten_with_paths(structure: Any) -> list[tuple[tuple, Any]]:
         ``(path, leaf)`` tuples, in the order of ``flatten(structure)``.
 
     Example:
-        >>> flatten_with_paths({"a": [10, 20], "b": None})
+        >>> engine.nest.flatten_with_paths({"a": [10, 20], "b": None})
         [(('a', 0), 10), (('a', 1), 20), (('b',), None)]
     """
     out: list[tuple[tuple, Any]] = []
@@ -225,7 +225,7 @@ def pack_sequence_as(structure: Any, flat_sequence: Any, expand_composites: bool
         ValueError: If the number of items is not the number of leaves.
 
     Example:
-        >>> pack_sequence_as([0, {"b": 0, "a": 0}], ["x", "y", "z"])
+        >>> engine.nest.pack_sequence_as([0, {"b": 0, "a": 0}], ["x", "y", "z"])
         ['x', {'b': 'z', 'a': 'y'}]
     """
     flat_kind = _kind(flat_sequence)
@@ -411,8 +411,8 @@ def assert_same_structure(nest1: Any, nest2: Any, check_types: bool = True,
         TypeError: If ``check_types`` and two containers at the same path differ in type.
 
     Example:
-        >>> assert_same_structure([1, {"a": 2}], ["x", {"a": "y"}])
-        >>> assert_same_structure([1, 2], [1, [2]])  # doctest: +ELLIPSIS
+        >>> engine.nest.assert_same_structure([1, {"a": 2}], ["x", {"a": "y"}])
+        >>> engine.nest.assert_same_structure([1, 2], [1, [2]])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ValueError: assert_same_structure: the structures differ at [1]: leaf of type ...
     """
@@ -441,7 +441,8 @@ def map_structure(func: Callable, *structure: Any, check_types: bool = True,
         ValueError: If the structures do not match.
 
     Example:
-        >>> map_structure(lambda x, y: x + y, {"a": 1, "b": [2]}, {"b": [20], "a": 10})
+        >>> engine.nest.map_structure(lambda x, y: x + y,
+        ...                           {"a": 1, "b": [2]}, {"b": [20], "a": 10})
         {'a': 11, 'b': [22]}
     """
     return _map("map_structure", func, structure, check_types)
@@ -461,7 +462,7 @@ def map_structure_with_paths(func: Callable, *structure: Any, check_types: bool 
         A new structure like the first one, holding the results of ``func``.
 
     Example:
-        >>> map_structure_with_paths(lambda path, x: (path, x), {"a": [5]})
+        >>> engine.nest.map_structure_with_paths(lambda path, x: (path, x), {"a": [5]})
         {'a': [(('a', 0), 5)]}
     """
     return _map("map_structure_with_paths", func, structure, check_types, with_paths=True)
@@ -490,7 +491,7 @@ def flatten_up_to(shallow_tree: Any, input_tree: Any, check_types: bool = True,
         ValueError: If lengths or mapping keys differ.
 
     Example:
-        >>> flatten_up_to([0, {"a": 0}], [[1, 2], {"a": (3, 4)}])
+        >>> engine.nest.flatten_up_to([0, {"a": 0}], [[1, 2], {"a": (3, 4)}])
         [[1, 2], (3, 4)]
     """
     _check(shallow_tree, input_tree, check_types, True, "flatten_up_to", ())
@@ -514,7 +515,8 @@ def map_structure_up_to(shallow_tree: Any, func: Callable, *inputs: Any,
         TypeError, ValueError: As ``flatten_up_to`` does, or if ``func`` is not callable.
 
     Example:
-        >>> map_structure_up_to({"a": 0, "b": 0}, len, {"a": [1, 2], "b": (3,)})
+        >>> engine.nest.map_structure_up_to({"a": 0, "b": 0}, len,
+        ...                                 {"a": [1, 2], "b": (3,)})
         {'a': 2, 'b': 1}
     """
     return _map("map_structure_up_to", func, inputs, check_types, shallow=shallow_tree)

@@ -30,7 +30,17 @@ _THREAD = context.THREAD
 
 
 class UnconnectedGradients(enum.Enum):
-    """What `gradient` returns for a source the target does not depend on."""
+    """What `gradient` returns for a source the target does not depend on.
+
+    Example:
+        >>> x, unused = engine.Variable(1.0), engine.Variable(2.0)
+        >>> with engine.GradientTape(persistent=True) as tape:
+        ...     y = 3.0 * x
+        >>> print(tape.gradient(y, unused))
+        None
+        >>> tape.gradient(y, unused, unconnected_gradients=engine.UnconnectedGradients.ZERO)
+        <engine.Tensor: shape=(), dtype=float32, numpy=0.0>
+    """
 
     NONE = "none"
     ZERO = "zero"
@@ -470,12 +480,24 @@ def custom_gradient(f):
     `f` reads trainable variables, `grad_fn(dy, variables=None)` must return
     `(input_grads, variable_grads)`.
 
+    Args:
+        f: a function of tensors returning `(y, grad_fn)`.
+
+    Returns:
+        A function with `f`'s signature that returns `y` and records `grad_fn` on tapes.
+
     Example:
         >>> @engine.custom_gradient
         ... def clip_grad(x):
         ...     def grad(dy):
         ...         return engine.clip_by_value(dy, -1.0, 1.0)
         ...     return engine.identity(x), grad
+        >>> x = engine.constant(3.0)
+        >>> with engine.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = 5.0 * clip_grad(x)
+        >>> float(tape.gradient(y, x))
+        1.0
     """
 
     @functools.wraps(f)

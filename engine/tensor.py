@@ -240,6 +240,12 @@ class Reference:
 def is_tensor(x) -> bool:
     """True for tensors and tensor-like objects such as variables.
 
+    Args:
+        x: any value.
+
+    Returns:
+        True for `engine.Tensor`, `engine.Variable` and other tensor-like objects.
+
     Example:
         >>> engine.is_tensor(engine.constant(1.0)), engine.is_tensor(1.0)
         (True, False)

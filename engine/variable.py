@@ -31,7 +31,13 @@ _getrefcount = sys.getrefcount
 
 
 class VariableSynchronization(enum.Enum):
-    """When a distributed variable is synchronized (TensorFlow's names)."""
+    """When a distributed variable is synchronized (TensorFlow's names).
+
+    Example:
+        >>> v = engine.Variable(0.0, synchronization=engine.VariableSynchronization.ON_READ)
+        >>> v.synchronization
+        <VariableSynchronization.ON_READ: 3>
+    """
 
     AUTO = 0
     NONE = 1
@@ -40,7 +46,13 @@ class VariableSynchronization(enum.Enum):
 
 
 class VariableAggregation(enum.Enum):
-    """How updates from several replicas are combined (TensorFlow's names)."""
+    """How updates from several replicas are combined (TensorFlow's names).
+
+    Example:
+        >>> v = engine.Variable(0.0, aggregation=engine.VariableAggregation.MEAN)
+        >>> v.aggregation
+        <VariableAggregation.MEAN: 2>
+    """
 
     NONE = 0
     SUM = 1
@@ -65,6 +77,13 @@ class Variable:
             (`TensorShape(None)`): any shape may be assigned later.
         constraint: a function applied to the variable by optimizers after each update.
         synchronization, aggregation: how a distribution strategy treats it.
+        caching_device, variable_def, import_scope, experimental_enable_variable_lifting:
+            accepted for TensorFlow compatibility; ignored.
+
+    Raises:
+        ValueError: without an initial value, for a non-callable `constraint`, or for a
+            trainable ON_READ variable.
+        ShapeError: if the initial value does not fit `shape`.
 
     Example:
         >>> v = engine.Variable([1.0, 2.0], name="w")

@@ -1,14 +1,10 @@
 """Tests for importing the engine: fast, no optional heavy modules, and layering."""
 
 import ast
-import doctest
-import importlib
 import pathlib
 import subprocess
 import sys
 import time
-
-import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "engine"
@@ -60,24 +56,3 @@ def test_only_the_cupy_backend_imports_cupy():
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
 
-
-CORE_MODULES = ["engine", "engine.tensor", "engine.variable", "engine.convert", "engine.dtypes",
-                "engine.tensor_shape", "engine.tape", "engine.context", "engine.hooks",
-                "engine.scopes", "engine.module", "engine.config", "engine.debugging",
-                "engine.raw_ops"]
-
-
-@pytest.mark.parametrize("name", CORE_MODULES)
-def test_core_docstring_examples_run(name):
-    import engine
-
-    module = importlib.import_module(name)
-    cpu = engine.config.list_physical_devices("CPU")[0]
-    try:
-        result = doctest.testmod(module, extraglobs={"engine": engine}, report=False,
-                                 optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
-    finally:  # engine.config's example makes two logical CPUs
-        engine.config.set_logical_device_configuration(
-            cpu, [engine.config.LogicalDeviceConfiguration()])
-    assert result.attempted > 0
-    assert result.failed == 0, f"{result.failed} docstring examples of {name} failed"

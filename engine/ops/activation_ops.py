@@ -139,6 +139,13 @@ def relu(features, name=None):
 def relu6(features, name=None):
     """`min(max(features, 0), 6)`; raw op `Relu6`.
 
+    Args:
+        features: a float tensor.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the same shape and dtype.
+
     Example:
         >>> engine.nn.relu6(engine.constant([-1.0, 3.0, 9.0])).numpy()
         array([0., 3., 6.], dtype=float32)
@@ -207,15 +214,29 @@ _SELU = _activation("selu", "Selu", _any_rank(_selu_kernel), _selu_vjp,
 def elu(features, name=None):
     """Exponential linear unit: `x` if `x > 0` else `exp(x) - 1`; raw op `Elu`.
 
+    Args:
+        features: a float tensor.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the same shape and dtype.
+
     Example:
-        >>> engine.nn.elu(engine.constant([0.0, 1.0])).numpy()
-        array([0., 1.], dtype=float32)
+        >>> engine.nn.elu(engine.constant([-1.0, 1.0])).numpy()
+        array([-0.63212055,  1.        ], dtype=float32)
     """
     return dispatch(_ELU, (features,))
 
 
 def selu(features, name=None):
     """Scaled ELU, `scale * (x if x > 0 else alpha * (exp(x) - 1))`; raw op `Selu`.
+
+    Args:
+        features: a float tensor.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the same shape and dtype.
 
     Example:
         >>> float(engine.nn.selu(engine.constant(1.0)))
@@ -342,6 +363,13 @@ _SOFTSIGN = _activation("softsign", "Softsign", lambda xp, x: x / (xp.abs(x) + 1
 
 def softsign(features, name=None):
     """`features / (abs(features) + 1)`; raw op `Softsign`.
+
+    Args:
+        features: a float tensor.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the same shape and dtype.
 
     Example:
         >>> engine.nn.softsign(engine.constant([-1.0, 3.0])).numpy()

@@ -1,4 +1,7 @@
-"""Core shape and construction ops: identity, reshape, stack, concat, transpose, where, …
+"""Core shape and construction ops.
+
+Identity, reshape, fill/zeros/ones, stack/unstack, concat, expand_dims/squeeze, transpose,
+broadcast_to, where and the shape queries.
 
 Attributes such as shapes, axes and permutations are static Python values (they are part
 of the op, not tensor inputs), so shape inference and graphs can rely on them; a shape
@@ -65,15 +68,29 @@ _STOP = register(OpDef("stop_gradient", "StopGradient", ("input",), lambda x: x,
 def identity(input, name=None):
     """Returns a tensor with the value of `input` (copied to the current device scope).
 
+    Args:
+        input: a tensor, variable or value.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the same shape and dtype (a variable's current value, for a variable).
+
     Example:
-        >>> engine.identity(engine.Variable(2.0)).numpy()
-        2.0
+        >>> engine.identity(engine.Variable(2.0))
+        <engine.Tensor: shape=(), dtype=float32, numpy=2.0>
     """
     return dispatch(_IDENTITY, (input,))
 
 
 def stop_gradient(input, name=None):
     """Returns `input`; `GradientTape` treats the result as a constant.
+
+    Args:
+        input: a tensor, variable or value.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor equal to `input` whose gradient is None.
 
     Example:
         >>> x = engine.constant(2.0)
@@ -127,6 +144,14 @@ _RESHAPE = register(OpDef(
 def reshape(tensor, shape, name=None):
     """Returns `tensor` with a new `shape` (one dimension may be -1 to infer it).
 
+    Args:
+        tensor: a tensor or value.
+        shape: a list, tuple, `TensorShape` or 1-D integer tensor.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of `shape` with the elements of `tensor` in row-major order.
+
     Raises:
         ShapeError: if the number of elements does not match.
 
@@ -152,13 +177,39 @@ _ONES_LIKE = register(OpDef("ones_like", "OnesLike", ("x",), lambda x: x, _like_
 
 
 def zeros_like(input, dtype=None, name=None):
-    """A tensor of zeros with the shape (and, by default, dtype) of `input`."""
+    """A tensor of zeros with the shape (and, by default, dtype) of `input`.
+
+    Args:
+        input: a tensor or value.
+        dtype: the result's dtype; None keeps `input`'s.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of zeros shaped like `input`.
+
+    Example:
+        >>> engine.zeros_like(engine.constant([[1, 2]])).numpy()
+        array([[0, 0]], dtype=int32)
+    """
     out = dispatch(_ZEROS_LIKE, (input,))
     return out if dtype is None else _m.cast(out, dtype)
 
 
 def ones_like(input, dtype=None, name=None):
-    """A tensor of ones with the shape (and, by default, dtype) of `input`."""
+    """A tensor of ones with the shape (and, by default, dtype) of `input`.
+
+    Args:
+        input: a tensor or value.
+        dtype: the result's dtype; None keeps `input`'s.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of ones shaped like `input`.
+
+    Example:
+        >>> engine.ones_like(engine.constant([1.5, 2.5]), dtype=engine.int32).numpy()
+        array([1, 1], dtype=int32)
+    """
     out = dispatch(_ONES_LIKE, (input,))
     return out if dtype is None else _m.cast(out, dtype)
 
@@ -184,6 +235,14 @@ def _sum_all(g):
 def fill(dims, value, name=None):
     """A tensor of shape `dims` filled with the scalar `value`.
 
+    Args:
+        dims: the shape: a list, tuple or 1-D integer tensor.
+        value: a scalar; its dtype is the result's dtype.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of shape `dims`.
+
     Example:
         >>> engine.fill([2], 7).numpy()
         array([7, 7], dtype=int32)
@@ -194,6 +253,14 @@ def fill(dims, value, name=None):
 def zeros(shape, dtype=_dt.float32, name=None):
     """A tensor of zeros (float32 by default).
 
+    Args:
+        shape: a list, tuple or 1-D integer tensor.
+        dtype: the result's dtype.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of zeros of `shape` and `dtype`.
+
     Example:
         >>> engine.zeros([2, 3]).shape
         TensorShape([2, 3])
@@ -203,7 +270,20 @@ def zeros(shape, dtype=_dt.float32, name=None):
 
 
 def ones(shape, dtype=_dt.float32, name=None):
-    """A tensor of ones (float32 by default)."""
+    """A tensor of ones (float32 by default).
+
+    Args:
+        shape: a list, tuple or 1-D integer tensor.
+        dtype: the result's dtype.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of ones of `shape` and `dtype`.
+
+    Example:
+        >>> engine.ones([2], engine.int64).numpy()
+        array([1, 1])
+    """
     dtype = _dt.as_dtype(dtype)
     return fill(shape, np.ones((), dtype._np))
 
@@ -243,6 +323,17 @@ _PACK = register(OpDef("stack", "Pack", ("*values",), _stack_infer, _stack_kerne
 def stack(values, axis=0, name=None):
     """Stacks a list of same-shape tensors along a new axis.
 
+    Args:
+        values: a list of tensors of one shape and dtype.
+        axis: where the new axis goes, in `[-(rank + 1), rank]`.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of rank one more than the inputs.
+
+    Raises:
+        ShapeError: if the shapes differ.
+
     Example:
         >>> engine.stack([engine.constant([1, 2]), engine.constant([3, 4])], axis=1).numpy()
         array([[1, 3],
@@ -278,6 +369,15 @@ _UNPACK = register(OpDef("unstack", "Unpack", ("value",), _unstack_infer, _unsta
 
 def unstack(value, num=None, axis=0, name=None):
     """Splits `value` along `axis` into a list of tensors of rank one less.
+
+    Args:
+        value: a tensor.
+        num: the length of `axis`; needed only when it is unknown.
+        axis: the axis to split along.
+        name: ignored in eager mode.
+
+    Returns:
+        A list of `value.shape[axis]` tensors.
 
     Example:
         >>> [t.numpy() for t in engine.unstack(engine.constant([[1, 2], [3, 4]]))]
@@ -336,6 +436,17 @@ _CONCAT = register(OpDef("concat", "ConcatV2", ("*values",), _concat_infer, _con
 def concat(values, axis, name=None):
     """Joins a list of tensors along an existing `axis`.
 
+    Args:
+        values: a list of tensors of one dtype, equal in every dimension but `axis`.
+        axis: the axis to join along (an int or scalar integer tensor).
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the same rank.
+
+    Raises:
+        ShapeError: if the ranks or the other dimensions differ.
+
     Example:
         >>> engine.concat([engine.zeros([2, 1]), engine.ones([2, 2])], axis=1).shape
         TensorShape([2, 3])
@@ -364,6 +475,14 @@ _EXPAND = register(OpDef("expand_dims", "ExpandDims", ("input",), _expand_infer,
 
 def expand_dims(input, axis, name=None):
     """Inserts a dimension of size 1 at `axis`.
+
+    Args:
+        input: a tensor.
+        axis: where the new dimension goes, in `[-(rank + 1), rank]`.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of rank one more, with the same elements.
 
     Example:
         >>> engine.expand_dims(engine.zeros([3]), 0).shape
@@ -398,7 +517,25 @@ _SQUEEZE = register(OpDef("squeeze", "Squeeze", ("input",), _squeeze_infer, _squ
 
 
 def squeeze(input, axis=None, name=None):
-    """Removes dimensions of size 1 (all of them, or those in `axis`)."""
+    """Removes dimensions of size 1 (all of them, or those in `axis`).
+
+    Args:
+        input: a tensor.
+        axis: an int or list of ints; None removes every dimension of size 1.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor with the same elements.
+
+    Raises:
+        ShapeError: if a dimension in `axis` is not of size 1.
+
+    Example:
+        >>> engine.squeeze(engine.zeros([1, 3, 1])).shape
+        TensorShape([3])
+        >>> engine.squeeze(engine.zeros([1, 3, 1]), axis=[0]).shape
+        TensorShape([3, 1])
+    """
     axis = _static_axis(axis)
     if isinstance(axis, (list, tuple)):
         axis = tuple(int(a) for a in axis)
@@ -432,6 +569,16 @@ _TRANSPOSE = register(OpDef("transpose", "Transpose", ("x",), _transpose_infer,
 def transpose(a, perm=None, conjugate=False, name=None):
     """Permutes the axes of `a` (reverses them when `perm` is None).
 
+    Args:
+        a: a tensor.
+        perm: a permutation of `range(rank)`, or None.
+        conjugate: accepted for TensorFlow compatibility but not applied yet; take
+            `engine.math.conj` of the result for a conjugate transpose.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor whose axis `i` is axis `perm[i]` of `a`.
+
     Example:
         >>> engine.transpose(engine.zeros([2, 3, 4]), [2, 0, 1]).shape
         TensorShape([4, 2, 3])
@@ -455,6 +602,17 @@ _BROADCAST_TO = register(OpDef(
 
 def broadcast_to(input, shape, name=None):
     """Broadcasts `input` to `shape` with NumPy's rules.
+
+    Args:
+        input: a tensor.
+        shape: the target shape: a list, tuple or 1-D integer tensor.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of `shape`.
+
+    Raises:
+        ShapeError: if `input`'s shape does not broadcast to `shape`.
 
     Example:
         >>> engine.broadcast_to(engine.constant([1, 2]), [2, 2]).numpy()
@@ -498,9 +656,24 @@ def where(condition, x=None, y=None, name=None):
     With only `condition`, returns the int64 coordinates of its True elements, shape
     `(num_true, rank)` (as TF does).
 
+    Args:
+        condition: a bool tensor.
+        x, y: tensors of one dtype, broadcastable with `condition`; give both or neither.
+        name: ignored in eager mode.
+
+    Returns:
+        The chosen elements, or the coordinates of the True elements.
+
+    Raises:
+        DTypeError: if `condition` is a tensor that is not bool.
+        ValueError: if only one of `x` and `y` is given.
+
     Example:
         >>> engine.where(engine.constant([True, False]), 1.0, 0.0).numpy()
         array([1., 0.], dtype=float32)
+        >>> engine.where([True, False, True]).numpy()
+        array([[0],
+               [2]])
     """
     if x is None and y is None:
         c = np.asarray(convert_to_tensor(condition))
@@ -516,6 +689,14 @@ def where(condition, x=None, y=None, name=None):
 def shape(input, out_type=_dt.int32, name=None):
     """The shape of `input` as a 1-D integer tensor.
 
+    Args:
+        input: a tensor or value.
+        out_type: int32 or int64.
+        name: ignored in eager mode.
+
+    Returns:
+        A 1-D tensor of length `rank(input)`.
+
     Example:
         >>> engine.shape(engine.zeros([2, 3])).numpy()
         array([2, 3], dtype=int32)
@@ -525,11 +706,36 @@ def shape(input, out_type=_dt.int32, name=None):
 
 
 def size(input, out_type=_dt.int32, name=None):
-    """The number of elements of `input` as a scalar integer tensor."""
+    """The number of elements of `input` as a scalar integer tensor.
+
+    Args:
+        input: a tensor or value.
+        out_type: int32 or int64.
+        name: ignored in eager mode.
+
+    Returns:
+        A scalar tensor of `out_type`.
+
+    Example:
+        >>> engine.size(engine.zeros([2, 3]))
+        <engine.Tensor: shape=(), dtype=int32, numpy=6>
+    """
     n = int(np.prod(convert_to_tensor(input)._value.shape))
     return convert_to_tensor(np.asarray(n, _dt.as_dtype(out_type)._np))
 
 
 def rank(input, name=None):
-    """The number of dimensions of `input` as a scalar int32 tensor."""
+    """The number of dimensions of `input` as a scalar int32 tensor.
+
+    Args:
+        input: a tensor or value.
+        name: ignored in eager mode.
+
+    Returns:
+        A scalar int32 tensor.
+
+    Example:
+        >>> engine.rank(engine.zeros([2, 3]))
+        <engine.Tensor: shape=(), dtype=int32, numpy=2>
+    """
     return convert_to_tensor(np.asarray(convert_to_tensor(input)._value.ndim, np.int32))

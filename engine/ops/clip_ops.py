@@ -1,5 +1,6 @@
-"""Clipping and normalizing: clip_by_value, clip_by_norm, global_norm, clip_by_global_norm,
-l2_normalize.
+"""Clipping and normalizing.
+
+clip_by_value, clip_by_norm, global_norm, clip_by_global_norm and l2_normalize.
 
 `clip_by_value` is one op (TensorFlow's ClipByValue) whose gradient passes where the input
 lies inside the range; the others are composites of math and reduction ops, with
@@ -191,8 +192,9 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
 
     Args:
         x: a floating tensor.
-        axis: the axes to normalize over (None: all; `dim` is the old name).
+        axis: the axes to normalize over (None: all).
         epsilon: the lower bound on the squared norm (avoids dividing by zero).
+        dim: the deprecated name of `axis`.
 
     Returns:
         A tensor of `x`'s shape.

@@ -298,7 +298,8 @@ def conv2d(xp: ModuleType, x: Array, w: Array, strides: Pair = (1, 1),
         ``(batch, out_h, out_w, out_c)``.
 
     Example:
-        >>> y = conv2d(np, np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 2)), padding="SAME")
+        >>> x, w = np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 2))
+        >>> y = engine.ops.conv_kernels.conv2d(np, x, w, padding="SAME")
         >>> y.shape, float(y[0, 2, 2, 0])
         ((1, 5, 5, 2), 9.0)
     """
@@ -492,7 +493,8 @@ def max_pool2d(xp: ModuleType, x: Array, ksize: Pair, strides: Pair,
         ``(batch, out_h, out_w, c)``.
 
     Example:
-        >>> max_pool2d(np, np.arange(16.0).reshape(1, 4, 4, 1), (2, 2), (2, 2))[0, ..., 0]
+        >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
+        >>> engine.ops.conv_kernels.max_pool2d(np, x, (2, 2), (2, 2))[0, ..., 0]
         array([[ 5.,  7.],
                [13., 15.]])
     """

@@ -1,5 +1,7 @@
-"""Gather and scatter: `gather`, `gather_nd`, `scatter_nd`, `tensor_scatter_nd_update/add`,
-`unsorted_segment_sum`, `segment_sum`, `boolean_mask`, `one_hot`.
+"""Gather and scatter ops.
+
+`gather`, `gather_nd`, `scatter_nd`, `tensor_scatter_nd_update/add`,
+`unsorted_segment_sum`, `segment_sum`, `boolean_mask` and `one_hot`.
 
 Gathers and scatters are each other's gradients: the gradient of `gather` is a segment sum
 (dense, fast enough for Embedding layers) and that of `gather_nd` a `scatter_nd`. The

@@ -400,6 +400,9 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002 - TensorFlow's a
         repeats: an int, or one int per slice along `axis`.
         axis: the axis to repeat along (None: flatten).
 
+    Returns:
+        A tensor with the copies next to each other along `axis` (1-D when `axis` is None).
+
     Raises:
         ShapeError: when `repeats` has the wrong length.
 

@@ -359,6 +359,13 @@ _L2_LOSS = register(OpDef(
 def l2_loss(t, name=None):
     """`sum(t ** 2) / 2`, a scalar; raw op `L2Loss`.
 
+    Args:
+        t: a float tensor of any shape.
+        name: ignored in eager mode.
+
+    Returns:
+        A scalar tensor of `t`'s dtype.
+
     Example:
         >>> float(engine.nn.l2_loss(engine.constant([1.0, 2.0])))
         2.5

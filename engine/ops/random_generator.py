@@ -58,7 +58,13 @@ _M128 = (1 << 128) - 1
 
 
 class Algorithm(enum.Enum):
-    """TensorFlow's RNG algorithms; eagerlab implements Philox (AUTO_SELECT picks it)."""
+    """TensorFlow's RNG algorithms; eagerlab implements Philox (AUTO_SELECT picks it).
+
+    Example:
+        >>> g = engine.random.Generator.from_seed(1, alg=engine.random.Algorithm.AUTO_SELECT)
+        >>> g.algorithm == engine.random.Algorithm.PHILOX.value
+        True
+    """
 
     PHILOX = 1
     THREEFRY = 2
@@ -76,6 +82,12 @@ def create_rng_state(seed, alg) -> np.ndarray:
     Args:
         seed: an int or a 1-D sequence of ints; all of it is hashed into the key.
         alg: 'philox' or 'auto_select'.
+
+    Returns:
+        A NumPy int64 array of shape (3,).
+
+    Raises:
+        InvalidArgumentError: for an algorithm other than Philox.
 
     Example:
         >>> engine.random.create_rng_state(1, "philox").shape
@@ -272,6 +284,9 @@ _global_generator: Generator | None = None
 def get_global_generator() -> Generator:
     """The global generator (created from OS entropy on first use).
 
+    Returns:
+        The process-wide `engine.random.Generator`.
+
     Example:
         >>> engine.random.get_global_generator().uniform([2]).shape
         TensorShape([2])
@@ -284,6 +299,12 @@ def get_global_generator() -> Generator:
 
 def set_global_generator(generator: Generator) -> None:
     """Replaces the global generator (code holding the old one keeps using it).
+
+    Args:
+        generator: an `engine.random.Generator`.
+
+    Raises:
+        TypeError: if `generator` is not a Generator.
 
     Example:
         >>> engine.random.set_global_generator(engine.random.Generator.from_seed(0))

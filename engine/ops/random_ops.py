@@ -212,7 +212,20 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
     """Normal numbers within 2 `stddev` of `mean`; values beyond are re-drawn.
 
     The result has exactly the truncated distribution (its stddev is about 0.88 `stddev`).
-    Args, returns and raises as `normal`.
+
+    Args:
+        shape: the output shape (list of ints or 1-D int tensor).
+        mean, stddev: numbers or tensors broadcastable to `shape` (gradients flow to them).
+        dtype: a floating dtype.
+        seed: the op seed, or None.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of `shape` and `dtype`.
+
+    Raises:
+        DTypeError: for a non-floating dtype.
+        ShapeError: for a negative dimension.
 
     Example:
         >>> x = engine.random.truncated_normal([1000], seed=1)
@@ -286,6 +299,14 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
 def shuffle(value, seed=None, name=None):
     """`value` with its first axis randomly permuted.
 
+    Args:
+        value: a tensor of rank >= 1.
+        seed: the op seed, or None.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of `value`'s shape and dtype (no gradient).
+
     Example:
         >>> sorted(engine.random.shuffle(engine.constant([0, 1, 2, 3])).numpy().tolist())
         [0, 1, 2, 3]
@@ -318,6 +339,19 @@ def gamma(shape, alpha, beta=None, dtype=_dt.float32, seed=None, name=None):
 
 def poisson(shape, lam, dtype=_dt.float32, seed=None, name=None):
     """Poisson(lam) counts; the result has shape `shape + lam.shape`.
+
+    Args:
+        shape: the sample shape (list of ints or 1-D int tensor).
+        lam: the rate (>= 0), a number or tensor.
+        dtype: a floating dtype, int32 or int64.
+        seed: the op seed, or None.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of `dtype` and shape `shape + lam.shape` (no gradient).
+
+    Raises:
+        DTypeError: for another dtype.
 
     Example:
         >>> engine.random.poisson([3], lam=2.0, dtype=engine.int32, seed=1).dtype
@@ -363,6 +397,21 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
 
 def stateless_dropout(x, rate, seed, rng_alg=None, noise_shape=None, name=None):
     """`dropout` whose mask depends only on `seed` (two integers): repeatable.
+
+    Args:
+        x: a floating tensor.
+        rate: the probability of dropping an element, in [0, 1).
+        seed: a shape-[2] integer tensor or pair of ints.
+        rng_alg: 'philox', 'auto_select' (both Philox) or an `engine.random.Algorithm`.
+        noise_shape: the shape of the keep/drop mask, broadcast against `x`.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor like `x`.
+
+    Raises:
+        ValueError: for a rate outside [0, 1).
+        DTypeError: for a non-floating `x`.
 
     Example:
         >>> a = engine.nn.experimental.stateless_dropout(engine.ones([8]), 0.5, seed=[1, 2])

@@ -185,6 +185,7 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
         input_: the tensor to slice.
         begin, end, strides: lists (or 1-D int tensors) of equal length; strides default 1.
         begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask: bit masks.
+        var: accepted for TensorFlow compatibility; ignored.
 
     Returns:
         The slice (its gradient scatters into zeros of the input's shape).

@@ -171,7 +171,19 @@ def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.floa
                                name=None, alg="auto_select"):
     """Normal numbers within 2 stddev of `mean` (others re-drawn) that depend only on `seed`.
 
-    Args and returns as `stateless_normal`.
+    Args:
+        shape: the output shape (list of ints or 1-D int tensor).
+        seed: two integers (list or int32/int64 tensor of shape [2]).
+        mean, stddev: numbers or tensors broadcastable to `shape` (gradients flow to them).
+        dtype: a floating dtype.
+        name: ignored in eager mode.
+        alg: 'philox' or 'auto_select' (the same thing here).
+
+    Returns:
+        A tensor of `shape` and `dtype`.
+
+    Raises:
+        ShapeError: if `seed` does not have shape [2].
 
     Example:
         >>> x = engine.random.stateless_truncated_normal([1000], seed=[3, 4])
@@ -267,7 +279,20 @@ def gamma_scale(sample, beta):
 def stateless_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32, name=None):
     """Gamma(alpha, beta) numbers (beta is a rate) that depend only on `seed`.
 
-    Returns a tensor of shape `shape + broadcast(alpha, beta).shape`.
+    Args:
+        shape: the sample shape (list of ints or 1-D int tensor).
+        seed: two integers (list or int32/int64 tensor of shape [2]).
+        alpha: the concentration (> 0), a number or tensor.
+        beta: the rate (default 1); gradients flow to it.
+        dtype: a floating dtype.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of `dtype` and shape `shape + broadcast(alpha, beta).shape`.
+
+    Raises:
+        DTypeError: for a non-floating dtype.
+        ShapeError: if `seed` does not have shape [2].
 
     Example:
         >>> engine.random.stateless_gamma([10], [1, 2], alpha=[0.5, 1.5]).shape
@@ -282,6 +307,20 @@ def stateless_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32, name=None)
 def stateless_poisson(shape, seed, lam, dtype=_dt.int32, name=None):
     """Poisson(lam) counts that depend only on `seed`; shape `shape + lam.shape`.
 
+    Args:
+        shape: the sample shape (list of ints or 1-D int tensor).
+        seed: two integers (list or int32/int64 tensor of shape [2]).
+        lam: the rate (>= 0), a number or tensor.
+        dtype: int32, int64 or a floating dtype.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of `dtype` (no gradient).
+
+    Raises:
+        DTypeError: for another dtype.
+        ShapeError: if `seed` does not have shape [2].
+
     Example:
         >>> engine.random.stateless_poisson([4], [1, 2], lam=3.0).dtype
         engine.int32
@@ -293,6 +332,14 @@ def stateless_poisson(shape, seed, lam, dtype=_dt.int32, name=None):
 
 def stateless_split(seed, num=2, alg="auto_select"):
     """Derives `num` new seeds from `seed`: a (num, 2) tensor of seed.dtype.
+
+    Args:
+        seed: two integers (list or int32/int64 tensor of shape [2]).
+        num: how many seeds to make.
+        alg: 'philox' or 'auto_select' (the same thing here).
+
+    Returns:
+        A `(num, 2)` tensor; iterate over it for the seeds.
 
     Example:
         >>> first, second = engine.random.experimental.stateless_split([1, 2])
@@ -310,6 +357,14 @@ def stateless_split(seed, num=2, alg="auto_select"):
 
 def stateless_fold_in(seed, data, alg="auto_select"):
     """A new seed from `seed` and an integer `data` (e.g. a step or worker index).
+
+    Args:
+        seed: two integers (list or int32/int64 tensor of shape [2]).
+        data: an integer to mix in.
+        alg: 'philox' or 'auto_select' (the same thing here).
+
+    Returns:
+        A new seed: a shape-[2] tensor of `seed`'s dtype.
 
     Example:
         >>> engine.random.experimental.stateless_fold_in([1, 2], 5).shape

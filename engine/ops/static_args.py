@@ -28,7 +28,7 @@ def static_int(value, what: str) -> int:
         TypeError: when `value` is not a single integer.
 
     Example:
-        >>> static_int(engine.constant(3), "split axis")
+        >>> engine.ops.static_args.static_int(engine.constant(3), "split axis")
         3
     """
     if type(value) is int:
@@ -49,7 +49,7 @@ def concrete_shape(x) -> tuple:
         The shape as a tuple of ints.
 
     Example:
-        >>> concrete_shape(engine.zeros([2, 3]))
+        >>> engine.ops.static_args.concrete_shape(engine.zeros([2, 3]))
         (2, 3)
     """
     if isinstance(x, Tensor):
