@@ -45,7 +45,7 @@ from engine.ops.sequence_ops import *  # noqa: E402,F403
 from engine.ops.slicing_ops import *  # noqa: E402,F403
 from engine.ops.sort_ops import *  # noqa: E402,F403
 from engine import (  # noqa: E402,F401
-    config, debugging, linalg, math, nn, random, raw_ops,
+    bitwise, config, debugging, linalg, math, nn, random, raw_ops,
 )
 
 newaxis = None

@@ -67,10 +67,10 @@ class LogicalDeviceConfiguration:
     experimental_priority: int | None = None
 
 
-def _check_type(device_type):
+def _check_type(device_type, caller: str):
     if device_type is not None and str(device_type).upper() not in ("CPU", "GPU"):
-        raise InvalidArgumentError(f"got device_type {device_type!r}; expected 'CPU', 'GPU' "
-                                   "or None.")
+        raise InvalidArgumentError(f"{caller}: got device_type {device_type!r}; expected "
+                                   "'CPU', 'GPU' or None.")
     return None if device_type is None else str(device_type).upper()
 
 
@@ -90,7 +90,7 @@ def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice
         >>> engine.config.list_physical_devices("CPU")
         [PhysicalDevice(name='/physical_device:CPU:0', device_type='CPU')]
     """
-    kind = _check_type(device_type)
+    kind = _check_type(device_type, "list_physical_devices")
     found = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
     found += [PhysicalDevice(f"/physical_device:GPU:{d.index}", "GPU") for d in _devices.gpus()]
     return [d for d in found if kind is None or d.device_type == kind]
@@ -112,7 +112,7 @@ def list_logical_devices(device_type: str | None = None) -> list[LogicalDevice]:
         >>> [d.name for d in engine.config.list_logical_devices("CPU")]
         ['/job:localhost/replica:0/task:0/device:CPU:0']
     """
-    kind = _check_type(device_type)
+    kind = _check_type(device_type, "list_logical_devices")
     found = [LogicalDevice(d.name, d.device_type) for d in _devices.cpus() + _devices.gpus()]
     return [d for d in found if kind is None or d.device_type == kind]
 

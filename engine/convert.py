@@ -92,6 +92,8 @@ def _cast_array(array: np.ndarray, dtype: _dt.DType, value) -> np.ndarray:
         pass
     elif src.kind == "b" and dtype is not _dt.bool:
         pass
+    elif dtype is _dt.bool:  # numbers are not truth values: compare explicitly
+        pass
     elif src.kind == "f" and dtype.is_integer:
         if np.all(np.mod(array, 1) == 0):
             return array.astype(dtype._np)

@@ -44,8 +44,9 @@ _asarray = np.asarray
 _EMPTY: dict = {}
 _warned_fallback: set = set()
 _perf_ns = time.perf_counter_ns
+# NotImplementedError: CuPy's answer for cases it does not support.
 _KERNEL_ERRORS = (ValueError, TypeError, IndexError, np.linalg.LinAlgError, ZeroDivisionError,
-                  OverflowError, AttributeError)
+                  OverflowError, AttributeError, NotImplementedError)
 
 
 def dispatch(op: OpDef, inputs: tuple, attrs: dict = _EMPTY):
@@ -74,8 +75,11 @@ def dispatch(op: OpDef, inputs: tuple, attrs: dict = _EMPTY):
     _convert_python_inputs(op, inputs, tensors)
     device = _pick_device(op, tensors, thread)
     run_on = device if op.gpu or device.device_type != "GPU" else _cpu_fallback(op)
-    arrays = [t._value if t._device is run_on else
-              _devices.transfer(t._value, t._device, run_on) for t in tensors]
+    try:
+        arrays = [t._value if t._device is run_on else
+                  _devices.transfer(t._value, t._device, run_on) for t in tensors]
+    except DTypeError as exc:  # e.g. a string tensor copied to a GPU
+        raise DTypeError(f"{op.name}: {exc}") from None
     kernel = op.cpu_kernel if run_on.backend is numpy_backend else op.kernel_for(run_on.xp)
     listeners = hooks._listeners.get("op")
     start = _perf_ns() if listeners else 0

@@ -2,7 +2,7 @@
 
 Example:
     >>> engine.math.reduce_logsumexp(engine.constant([0.0, 0.0])).numpy()
-    array(0.6931472, dtype=float32)
+    np.float32(0.6931472)
 """
 
 from engine.ops.clip_ops import l2_normalize  # noqa: F401

@@ -270,7 +270,7 @@ class GradientTape:
             if og is None:
                 og = _ones_like(t if isinstance(t, Tensor) else t._read())
             elif not isinstance(og, Tensor):
-                og = wrap(np.asarray(og, t._value.dtype))
+                og = _on_device(np.asarray(_to_host(og), t._value.dtype), t)
             _accumulate(pending, id(t), og)
         relevant = set(source_keys)
         useful = []
@@ -407,6 +407,12 @@ def _on_device(array: np.ndarray, like) -> Tensor:
     if device is devices.CPU0:
         return wrap(array)
     return wrap(devices.transfer(array, devices.CPU0, device), device)
+
+
+def _to_host(value):
+    from engine.backend import devices  # noqa: PLC0415
+
+    return devices.backend_of(value).to_host(value)
 
 
 def _accumulate(pending: dict, key: int, grad: Tensor) -> None:

@@ -77,11 +77,17 @@ class Tensor:
         """Where the memory lives (same as `device`)."""
         return self._device.name
 
-    def numpy(self) -> np.ndarray:
-        """The value as a NumPy array (read-only view on CPU, a host copy from a GPU)."""
+    def numpy(self):
+        """The value as a NumPy array: a read-only view on CPU, a host copy from a GPU.
+
+        A scalar tensor gives a NumPy scalar (`np.float32(3.0)`), as in TensorFlow.
+        """
         value = self._value
         if type(value) is not np.ndarray:
-            return self._device.backend.to_host(value)
+            value = self._device.backend.to_host(value)
+            return value[()] if value.ndim == 0 else value
+        if value.ndim == 0:
+            return value[()]
         view = value.view()
         view.flags.writeable = False
         return view
@@ -103,7 +109,9 @@ class Tensor:
             return value.astype(dtype)
         if copy:
             return value.copy()
-        return self.numpy()
+        view = value.view()
+        view.flags.writeable = False
+        return view
 
     # --- Python protocols --------------------------------------------------------------
     def __len__(self) -> int:

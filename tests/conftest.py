@@ -1,10 +1,20 @@
 """Test configuration: strict checks on, fixed seeds, and the `gpu` marker."""
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import engine
 from engine import context
+
+# CI runs hypothesis derandomized and without a database, so every run draws the same
+# examples; locally the default profile explores (HYPOTHESIS_PROFILE=ci to reproduce CI).
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI")
+                                     else "dev"))
 
 
 @pytest.fixture(autouse=True)

@@ -216,6 +216,7 @@ OP_CASES = [
     _case("transpose", lambda x: E.transpose(x, [1, 0]), A, grad="grad"),
     _case("broadcast_to", lambda x: E.broadcast_to(x, [3, 4]), B[0], grad="grad"),
     _case("where", E.where, MASK, A, B, grad="grad"),
+    _case("where_coords", lambda c: E.where(c), MASK),
     _case("range", lambda: E.range(1, 10, 2)),
     _case("range_float", lambda: E.range(0.0, 1.0, 0.25)),
     _case("linspace", lambda a, b: E.linspace(a, b, 5, axis=1), A[:, 0], B[:, 0],

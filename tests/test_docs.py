@@ -25,8 +25,8 @@ import engine
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 MODULES = ["engine"] + sorted(m.name for m in pkgutil.walk_packages(engine.__path__, "engine."))
 
-NAMESPACES = ["engine", "engine.math", "engine.nn", "engine.linalg", "engine.random",
-              "engine.config", "engine.debugging", "engine.nest", "engine.errors",
+NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.linalg",
+              "engine.random", "engine.config", "engine.debugging", "engine.nest", "engine.errors",
               "engine.dtypes", "engine.hooks"]
 
 # Public names that are values, not callables: a value cannot carry its own docstring.

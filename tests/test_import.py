@@ -8,7 +8,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "engine"
-FORBIDDEN_AT_IMPORT = ("cupy", "ipywidgets", "plotly", "anywidget", "widgets", "profiler",
+FORBIDDEN_AT_IMPORT = ("cupy", "cupyx", "ipywidgets", "plotly", "anywidget", "widgets", "profiler",
                        "scipy", "threadpoolctl")
 
 
@@ -52,7 +52,7 @@ def test_only_the_cupy_backend_imports_cupy():
         if path.name == "cupy_backend.py":
             continue
         for name in _imports(path):
-            if name.split(".")[0] == "cupy":
+            if name.split(".")[0] in ("cupy", "cupyx"):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
 

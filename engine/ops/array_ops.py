@@ -220,8 +220,13 @@ def _fill_infer(value, dims):
     return TensorSpec(dims, value.dtype)
 
 
-_FILL = register(OpDef("fill", "Fill", ("value",), _fill_infer,
-                       lambda xp, value, dims: xp.full(dims, value, dtype=value.dtype),
+def _fill_kernel(xp, value, dims):
+    if value.ndim:
+        raise ValueError("fill: value must be a scalar")  # infer explains
+    return xp.full(dims, value, dtype=value.dtype)
+
+
+_FILL = register(OpDef("fill", "Fill", ("value",), _fill_infer, _fill_kernel,
                        vjp=lambda ctx, g: (_sum_all(g),), attrs={"dims": None},
                        doc="A tensor of shape dims filled with a scalar value."))
 
@@ -572,8 +577,7 @@ def transpose(a, perm=None, conjugate=False, name=None):
     Args:
         a: a tensor.
         perm: a permutation of `range(rank)`, or None.
-        conjugate: accepted for TensorFlow compatibility but not applied yet; take
-            `engine.math.conj` of the result for a conjugate transpose.
+        conjugate: also take the complex conjugate (no effect on real tensors).
         name: ignored in eager mode.
 
     Returns:
@@ -584,7 +588,8 @@ def transpose(a, perm=None, conjugate=False, name=None):
         TensorShape([4, 2, 3])
     """
     perm = None if perm is None else static_shape(perm, "transpose perm")
-    return dispatch(_TRANSPOSE, (a,), {"perm": perm})
+    out = dispatch(_TRANSPOSE, (a,), {"perm": perm})
+    return _m.conj(out) if conjugate else out
 
 
 def _broadcast_to_infer(x, shape):
@@ -638,6 +643,12 @@ def _dt_error(condition):
                       "first, e.g. engine.where(x > 0, ...).")
 
 
+def _select_kernel(xp, c, x, y):
+    if c.dtype != np.bool_:
+        raise TypeError("where: condition must be bool")  # infer explains
+    return xp.where(c, x, y)
+
+
 def _where_vjp(ctx, g):
     condition = ctx.inputs[0]
     zeros = zeros_like(g)
@@ -645,9 +656,21 @@ def _where_vjp(ctx, g):
 
 
 _SELECT = register(OpDef("where", "SelectV2", ("condition", "t", "e"), _where_infer,
-                         lambda xp, c, x, y: xp.where(c, x, y), vjp=_where_vjp,
+                         _select_kernel, vjp=_where_vjp,
                          same_dtype=(1, 2), broadcasts=True,
                          doc="Chooses elements of x where condition holds, else of y."))
+
+
+def _coords_infer(condition):
+    if condition.dtype is not _dt.bool:
+        raise _dt_error(condition)
+    return TensorSpec([None, condition.shape.rank], _dt.int64)
+
+
+_WHERE_COORDS = register(OpDef(
+    "where_coords", "Where", ("input",), _coords_infer,
+    lambda xp, c: xp.argwhere(c).astype(np.int64), vjp=None, dtypes=frozenset((_dt.bool,)),
+    doc="The coordinates of the True elements, shape (num_true, rank)."))
 
 
 def where(condition, x=None, y=None, name=None):
@@ -676,12 +699,9 @@ def where(condition, x=None, y=None, name=None):
                [2]])
     """
     if x is None and y is None:
-        c = np.asarray(convert_to_tensor(condition))
-        return convert_to_tensor(np.argwhere(c).astype(np.int64))
+        return dispatch(_WHERE_COORDS, (condition,))
     if x is None or y is None:
         raise ValueError("where: give both x and y, or neither.")
-    if not (isinstance(condition, Tensor)):
-        condition = convert_to_tensor(condition, _dt.bool)
     return dispatch(_SELECT, (condition, x, y))
 
 

@@ -23,19 +23,25 @@ from engine.registry import BOOL, FLOAT, INEXACT, INTEGER, NUMERIC, REAL, OpDef,
 __all__: list[str] = []
 
 
-def _binary(name, tf_name, ufunc, dtypes, vjp, doc, out_bool=False, kernel=None):
+def _binary(name, tf_name, ufunc, dtypes, vjp, doc, out_bool=False, kernel=None,
+            inputs=("x", "y")):
     op = register(OpDef(
-        name, tf_name, ("x", "y"), _inf.elementwise(name, dtypes, _dt.bool if out_bool else None),
+        name, tf_name, inputs, _inf.elementwise(name, dtypes, _dt.bool if out_bool else None),
         kernel=kernel, ufunc=None if kernel else ufunc, vjp=vjp, dtypes=dtypes,
         broadcasts=True, doc=doc))
     fast, reflected = make_binary(op)
 
-    def public(x, y, name=None):
-        return fast(x, y)
+    if inputs == ("y", "x"):  # atan2(y, x): TensorFlow's names, in TensorFlow's order
+        def public(y, x, name=None):
+            return fast(y, x)
+    else:
+        def public(x, y, name=None):
+            return fast(x, y)
 
     public.__name__ = public.__qualname__ = op.name
+    args = ", ".join(inputs)
     public.__doc__ = (f"{doc}\n\n    Elementwise with NumPy broadcasting; raw op `{tf_name}`.\n\n"
-                      f"    Args:\n        x, y: tensors or values of the same dtype.\n"
+                      f"    Args:\n        {args}: tensors or values of the same dtype.\n"
                       f"        name: ignored in eager mode.\n\n    Returns:\n        A tensor.\n")
     public.op = op
     public.fast = fast
@@ -144,7 +150,8 @@ squared_difference = _binary("squared_difference", "SquaredDifference", None, NU
                              _g_sqdiff, "Returns (x - y) ** 2.",
                              kernel=lambda xp, x, y: xp.square(xp.subtract(x, y)))
 atan2 = _binary("atan2", "Atan2", "arctan2", FLOAT, _g_atan2,
-                "Returns the angle of the point (x, y) from the x axis, atan(y / x).")
+                "Returns atan(y / x), the angle of the point (x, y) from the x axis.",
+                inputs=("y", "x"))
 mod = floormod
 __all__.append("mod")
 

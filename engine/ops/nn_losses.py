@@ -183,7 +183,7 @@ def _dense_kernel(xp, features, labels):
         return xp.zeros(shape[:-1], features.dtype), xp.zeros(shape, features.dtype)
     shifted, e, total = _softmax_parts(xp, features)
     shifted -= xp.log(total)  # now log_softmax
-    loss = (labels * shifted).sum(axis=-1)
+    loss = xp.asarray((labels * shifted).sum(axis=-1))  # 0-d for rank-1 logits
     xp.negative(loss, out=loss)
     e /= total
     return loss, e - labels

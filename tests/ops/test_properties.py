@@ -14,7 +14,6 @@ every run, locally and in CI, draws the same examples.
 import math
 
 import numpy as np
-import pytest
 import scipy.special
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -923,17 +922,13 @@ def test_pool2d_random_geometry(geometry, n, c, kind, channels_first, seed):
     check(fn, ref, [x])
 
 
-# --- known bugs: strict xfails, so a fix makes them fail until the marker is removed --------
-@pytest.mark.xfail(strict=True, raises=engine.errors.InvalidArgumentError,
-                   reason="SoftmaxCrossEntropyWithLogits kernel: rank-1 logits give a NumPy "
-                          "scalar loss, which `xp.negative(loss, out=loss)` rejects")
+# --- regressions found by the properties above ---------------------------------------------
 def test_dense_cross_entropy_of_one_row():
     logits, labels = np.array([0.5, -1.0, 2.0]), np.array([0.2, 0.3, 0.5])
     check(lambda lbl, lg: nn.softmax_cross_entropy_with_logits(lbl, lg),
           lambda lbl, lg: -np.sum(lbl * np_log_softmax(lg)), [labels, logits])
 
 
-@pytest.mark.xfail(strict=True, reason="atan2's inputs are named (x, y); TF's are (y, x)")
 def test_atan2_keyword_arguments_follow_tensorflow():
     y, x = engine.constant(1.0), engine.constant(-1.0)
     np.testing.assert_allclose(engine.math.atan2(y=y, x=x).numpy(), np.arctan2(1.0, -1.0))

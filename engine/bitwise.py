@@ -1,0 +1,10 @@
+"""`engine.bitwise`: bitwise operations on integer tensors (TensorFlow's `tf.bitwise`).
+
+Example:
+    >>> engine.bitwise.bitwise_and(engine.constant([12, 10]), 6).numpy()
+    array([4, 2], dtype=int32)
+"""
+
+from engine.ops.math_ops import bitwise_and, bitwise_or, bitwise_xor, invert
+
+__all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "invert"]
