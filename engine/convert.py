@@ -132,8 +132,9 @@ def to_array(value, dtype: _dt.DType | None = None) -> np.ndarray:
     try:
         array = np.asarray(value)
     except ValueError as exc:
-        raise ValueError(f"Cannot convert {_describe(value)} to a tensor: {exc}. Nested lists "
-                         "must be rectangular (use engine.ragged later, or pad).") from None
+        reason = str(exc).rstrip(".")
+        raise ValueError(f"Cannot convert {_describe(value)} to a tensor: {reason}. Nested "
+                         "lists must be rectangular: pad the shorter rows.") from None
     if array.dtype == object and not _all_strings(array):
         raise ValueError(f"Cannot convert {_describe(value)} to a tensor: it is ragged or "
                          "mixes types; nested lists must be rectangular.")

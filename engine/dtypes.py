@@ -209,7 +209,13 @@ def as_dtype(type_value) -> DType:
             if npd.kind in "US":
                 return string
     names = ", ".join(sorted(_BY_NAME))
-    raise TypeError(f"as_dtype: got {type_value!r}; expected a dtype or one of: {names}.")
+    hint = ""
+    if isinstance(type_value, str):
+        import difflib  # noqa: PLC0415 - only on this error path
+
+        close = difflib.get_close_matches(type_value, list(_BY_NAME), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise TypeError(f"as_dtype: got {type_value!r}; expected a dtype or one of: {names}.{hint}")
 
 
 def from_numpy(np_dtype) -> DType:

@@ -225,3 +225,8 @@ def test_int_list_round_trip(values):
     fits = all(-2**31 <= v < 2**31 for v in values)
     assert t.dtype is (engine.int32 if fits else engine.int64)
     assert t.numpy().tolist() == values
+
+
+def test_ragged_lists_say_how_to_fix():
+    with pytest.raises(ValueError, match="rectangular: pad the shorter rows"):
+        engine.constant([[1, 2], [3]])

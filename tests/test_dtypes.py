@@ -133,3 +133,8 @@ def test_bfloat16_is_none_without_ml_dtypes():
 def test_from_numpy_fast_path():
     assert dtypes.from_numpy(np.dtype(np.float32)) is engine.float32
     assert dtypes.from_numpy(np.dtype("U3")) is engine.string
+
+
+def test_unknown_dtype_name_suggests_the_closest():
+    with pytest.raises(TypeError, match="Did you mean 'float32'"):
+        engine.as_dtype("flaot32")
