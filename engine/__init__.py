@@ -20,13 +20,14 @@ Example:
 from engine import dtypes, errors, hooks, nest  # noqa: F401
 from engine.context import executing_eagerly  # noqa: F401
 from engine.convert import constant, convert_to_tensor  # noqa: F401
+from engine.custom_grad import custom_gradient  # noqa: F401
 from engine.dtypes import (  # noqa: F401
     DType, as_dtype, bfloat16, bool, complex64, complex128, double, float16, float32, float64,
     half, int8, int16, int32, int64, string, uint8, uint16, uint32, uint64,
 )
 from engine.module import Module  # noqa: F401
 from engine.scopes import device, name_scope  # noqa: F401
-from engine.tape import GradientTape, UnconnectedGradients, custom_gradient  # noqa: F401
+from engine.tape import GradientTape, UnconnectedGradients  # noqa: F401
 from engine.tensor import Tensor, is_tensor  # noqa: F401
 from engine.tensor_shape import TensorShape, TensorSpec  # noqa: F401
 from engine.variable import (  # noqa: F401
@@ -36,14 +37,20 @@ from engine.variable import (  # noqa: F401
 from engine import ops as _ops  # noqa: E402,F401 - registers every op
 from engine.ops.array_ops import *  # noqa: E402,F403
 from engine.ops.clip_ops import *  # noqa: E402,F403
+from engine.ops.fill_ops import *  # noqa: E402,F403
 from engine.ops.gather_ops import *  # noqa: E402,F403
+from engine.ops.join_ops import *  # noqa: E402,F403
 from engine.ops.linalg_ops import einsum, eye, matmul, norm, tensordot  # noqa: E402,F401
 from engine.ops.manip_ops import *  # noqa: E402,F403
 from engine.ops.math_ops import *  # noqa: E402,F403
+from engine.ops.one_hot_ops import *  # noqa: E402,F403
+from engine.ops.reduce_composites import *  # noqa: E402,F403
 from engine.ops.reduce_ops import *  # noqa: E402,F403
+from engine.ops.select_ops import *  # noqa: E402,F403
 from engine.ops.sequence_ops import *  # noqa: E402,F403
 from engine.ops.slicing_ops import *  # noqa: E402,F403
 from engine.ops.sort_ops import *  # noqa: E402,F403
+from engine.ops.unary_ops import *  # noqa: E402,F403
 from engine import (  # noqa: E402,F401
     bitwise, config, debugging, linalg, math, nn, random, raw_ops,
 )

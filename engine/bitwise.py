@@ -5,6 +5,7 @@ Example:
     array([4, 2], dtype=int32)
 """
 
-from engine.ops.math_ops import bitwise_and, bitwise_or, bitwise_xor, invert
+from engine.ops.math_ops import bitwise_and, bitwise_or, bitwise_xor
+from engine.ops.unary_ops import invert
 
 __all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "invert"]

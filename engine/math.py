@@ -8,5 +8,7 @@ Example:
 from engine.ops.clip_ops import l2_normalize  # noqa: F401
 from engine.ops.gather_ops import segment_sum, unsorted_segment_sum  # noqa: F401
 from engine.ops.math_ops import *  # noqa: F403
+from engine.ops.reduce_composites import *  # noqa: F403
 from engine.ops.reduce_ops import *  # noqa: F403
 from engine.ops.sort_ops import *  # noqa: F403
+from engine.ops.unary_ops import *  # noqa: F403

@@ -9,10 +9,11 @@ import types as _types
 
 from engine.ops.clip_ops import l2_normalize  # noqa: F401
 from engine.ops.conv_ops import *  # noqa: F403
-from engine.ops.math_ops import sigmoid, softplus, tanh  # noqa: F401
+from engine.ops.depthwise_conv_ops import *  # noqa: F403
 from engine.ops.nn_ops import *  # noqa: F403
 from engine.ops.random_ops import dropout  # noqa: F401
 from engine.ops.random_ops import stateless_dropout as _stateless_dropout
 from engine.ops.sort_ops import in_top_k, top_k  # noqa: F401
+from engine.ops.unary_ops import sigmoid, softplus, tanh  # noqa: F401
 
 experimental = _types.SimpleNamespace(stateless_dropout=_stateless_dropout)

@@ -20,6 +20,7 @@ from engine.errors import ShapeError
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
+from engine.ops import unary_ops as _u
 from engine.registry import FLOAT, REAL, OpDef, register
 
 __all__ = [
@@ -260,7 +261,7 @@ def _gelu_kernel(xp, x, approximate=False):
         inner *= _TANH_C
         out = xp.tanh(inner, out=inner)
     else:
-        out = _m._erf_kernel(xp, x * _SQRT_HALF)
+        out = _u._erf_kernel(xp, x * _SQRT_HALF)
     out += 1
     out *= x
     out *= 0.5
@@ -271,15 +272,15 @@ def _gelu_vjp(ctx, g):
     x = ctx.inputs[0]
     if ctx.attrs.get("approximate", False):
         # y = x/2 (1 + t), t = tanh(u), u = c (x + a x^3)
-        x2 = _m.square(x)
-        t = _m.tanh(_m.multiply(_m.multiply(x, _m.add(_m.multiply(x2, _TANH_A), 1)), _TANH_C))
+        x2 = _u.square(x)
+        t = _u.tanh(_m.multiply(_m.multiply(x, _m.add(_m.multiply(x2, _TANH_A), 1)), _TANH_C))
         du = _m.multiply(_m.add(_m.multiply(x2, 3 * _TANH_A), 1), _TANH_C)
-        dt = _m.multiply(_m.subtract(1, _m.square(t)), du)
+        dt = _m.multiply(_m.subtract(1, _u.square(t)), du)
         dy = _m.multiply(_m.add(_m.add(t, 1), _m.multiply(x, dt)), 0.5)
     else:
         # y = x Phi(x): dy/dx = Phi(x) + x phi(x)
-        cdf = _m.multiply(_m.add(_m.erf(_m.multiply(x, _SQRT_HALF)), 1), 0.5)
-        pdf = _m.multiply(_m.exp(_m.multiply(_m.square(x), -0.5)), _INV_SQRT_2PI)
+        cdf = _m.multiply(_m.add(_u.erf(_m.multiply(x, _SQRT_HALF)), 1), 0.5)
+        pdf = _m.multiply(_u.exp(_m.multiply(_u.square(x), -0.5)), _INV_SQRT_2PI)
         dy = _m.add(cdf, _m.multiply(x, pdf))
     return (_m.multiply(g, dy),)
 
@@ -310,7 +311,7 @@ def gelu(features, approximate=False, name=None):
 
 
 def _silu_kernel(xp, x, beta=1.0):
-    out = _m._sigmoid_kernel(xp, x * beta if beta != 1.0 else x)
+    out = _u._sigmoid_kernel(xp, x * beta if beta != 1.0 else x)
     out *= x
     return out
 
@@ -319,7 +320,7 @@ def _silu_vjp(ctx, g):
     # d/dx x s(bx) = s (1 + b x (1 - s))
     x = ctx.inputs[0]
     beta = ctx.attrs.get("beta", 1.0)
-    s = _m.sigmoid(_m.multiply(x, beta) if beta != 1.0 else x)
+    s = _u.sigmoid(_m.multiply(x, beta) if beta != 1.0 else x)
     bx = _m.multiply(x, beta) if beta != 1.0 else x
     return (_m.multiply(g, _m.multiply(s, _m.add(_m.multiply(bx, _m.subtract(1, s)), 1))),)
 
@@ -347,14 +348,14 @@ def silu(features, beta=1.0, name=None):
     """
     if isinstance(beta, (int, float)):
         return dispatch(_SILU, (features,), {"beta": float(beta)})
-    return _m.multiply(features, _m.sigmoid(_m.multiply(beta, features)))
+    return _m.multiply(features, _u.sigmoid(_m.multiply(beta, features)))
 
 
 swish = silu
 
 
 def _softsign_vjp(ctx, g):
-    return (_m.divide(g, _m.square(_m.add(_m.abs(ctx.inputs[0]), 1))),)
+    return (_m.divide(g, _u.square(_m.add(_u.abs(ctx.inputs[0]), 1))),)
 
 
 _SOFTSIGN = _activation("softsign", "Softsign", lambda xp, x: x / (xp.abs(x) + 1),
@@ -418,7 +419,7 @@ def _softmax_vjp(ctx, g):
 def _log_softmax_vjp(ctx, g):
     axis = ctx.attrs.get("axis", -1)
     total = _r.reduce_sum(g, axis, keepdims=True)
-    return (_m.subtract(g, _m.multiply(_m.exp(ctx.outputs[0]), total)),)
+    return (_m.subtract(g, _m.multiply(_u.exp(ctx.outputs[0]), total)),)
 
 
 _SOFTMAX = register(OpDef(

@@ -17,10 +17,13 @@ from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
-from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
+from engine.ops import unary_ops as _u
+from engine.ops.fill_ops import ones_like, zeros_like
+from engine.ops.join_ops import stack
+from engine.ops.select_ops import where
 from engine.registry import REAL, OpDef, register
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
@@ -57,9 +60,9 @@ def _clip_vjp(ctx, g):
     t, low, high = ctx.inputs
     below = _m.less(t, low)
     above = _m.greater(t, high)
-    zeros = _a.zeros_like(g)
-    return (_a.where(_m.logical_or(below, above), zeros, g), _a.where(below, g, zeros),
-            _a.where(above, g, zeros))
+    zeros = zeros_like(g)
+    return (where(_m.logical_or(below, above), zeros, g), where(below, g, zeros),
+            where(above, g, zeros))
 
 
 _CLIP = register(OpDef(
@@ -113,8 +116,8 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     values = _as_tensor(t)
     l2sum = _r.reduce_sum(_m.multiply(values, values), axes, keepdims=True)
     positive = _m.greater(l2sum, 0)
-    safe = _a.where(positive, l2sum, _a.ones_like(l2sum))
-    l2norm = _a.where(positive, _m.sqrt(safe), l2sum)
+    safe = where(positive, l2sum, ones_like(l2sum))
+    l2norm = where(positive, _u.sqrt(safe), l2sum)
     return _m.divide(_m.multiply(values, clip_norm), _m.maximum(l2norm, clip_norm))
 
 
@@ -146,11 +149,11 @@ def global_norm(t_list, name=None):
     tensors = [_as_tensor(t) for t in _check_sequence("global_norm", t_list) if t is not None]
     if not tensors:
         return convert_to_tensor(0.0)
-    sums = [_r.reduce_sum(_m.square(t)) for t in tensors]
+    sums = [_r.reduce_sum(_u.square(t)) for t in tensors]
     if len({s.dtype for s in sums}) > 1:
         sums = [_m.cast(s, _dt.float32) for s in sums]
-    total = sums[0] if len(sums) == 1 else _r.reduce_sum(_a.stack(sums))
-    return _m.sqrt(total)
+    total = sums[0] if len(sums) == 1 else _r.reduce_sum(stack(sums))
+    return _u.sqrt(total)
 
 
 def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
@@ -206,5 +209,5 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     if axis is None:
         axis = dim
     x = _as_tensor(x)
-    square_sum = _r.reduce_sum(_m.square(x), axis, keepdims=True)
-    return _m.multiply(x, _m.rsqrt(_m.maximum(square_sum, epsilon)))
+    square_sum = _r.reduce_sum(_u.square(x), axis, keepdims=True)
+    return _m.multiply(x, _u.rsqrt(_m.maximum(square_sum, epsilon)))

@@ -1,4 +1,4 @@
-"""Array-level convolution and pooling kernels, written once against an array module ``xp``.
+"""Array-level convolution kernels, written once against an array module ``xp``.
 
 Every function takes ``xp`` (``numpy`` or ``cupy``) first and uses only calls both provide
 (``xp.pad``, ``xp.matmul``, ``xp.einsum``, ``xp.lib.stride_tricks.as_strided``), so one
@@ -7,11 +7,11 @@ beyond the padding spelling they validate nothing (the ops' ``infer`` does that)
 Conventions follow TensorFlow:
 
 - inputs are NHWC ``(batch, in_h, in_w, in_c)``; filters are HWIO ``(kh, kw, in_c, out_c)``;
-- ``strides`` and ``dilations`` are ``(h, w)`` pairs; pooling ``ksize`` is ``(kh, kw)``;
+- ``strides`` and ``dilations`` are ``(h, w)`` pairs;
 - ``padding`` is ``'SAME'``, ``'VALID'`` or explicit ``((top, bottom), (left, right))``.
   SAME gives ``out = ceil(in / stride)`` with the odd pixel of padding after, as TF does.
 
-1-D convolution and pooling are the 2-D ones at height 1: reshape ``(batch, width, c)`` to
+1-D convolution is the 2-D one at height 1: reshape ``(batch, width, c)`` to
 ``(batch, 1, width, c)``, a filter ``(k, in_c, out_c)`` to ``(1, k, in_c, out_c)``, pass
 ``(1, stride)``, ``(1, dilation)`` and ``((0, 0), (left, right))`` or the padding string,
 then drop the height axis of the result.
@@ -34,8 +34,9 @@ With ``y = P @ W`` the filter gradient is ``dW = P.T @ dy`` and the patch gradie
 ``dP = dy @ W.T``: one GEMM each, the same shapes as the forward. ``dP`` is then folded
 back onto the input ("col2im"): kernel offset ``(i, j)`` maps the whole output grid onto
 one strided slice of the padded input, so the fold is ``kh*kw`` vectorized slice adds and
-never loops over output positions. Pooling combines the same ``kh*kw`` strided slices
-with ``maximum`` or ``add``, and its gradients use the same fold.
+never loops over output positions. The pooling kernels (``pool_kernels``) combine the
+same ``kh*kw`` strided slices with ``maximum`` or ``add``, and their gradients use the same
+fold.
 ``conv2d_backprop_input`` is also ``conv2d_transpose``.
 """
 
@@ -444,176 +445,3 @@ def depthwise_conv2d_backprop_input(xp: ModuleType, dy: Array, w: Array, input_s
     # One small einsum per offset: a single "nhwcm,ijcm->nhwijc" measured 3x slower.
     return _fold(xp, lambda i, j: xp.einsum("nhwcm,cm->nhwc", dy5, w[i, j]), input_shape,
                  dy.dtype, pads, (kh, kw), strides, dilations)
-
-
-# ------------------------------------------------------------------------------ pooling
-
-
-def _lowest(dtype):
-    """Fill value that never wins a max: ``-inf`` for floats, the minimum for integers."""
-    if np.issubdtype(dtype, np.floating):
-        return -np.inf
-    return np.iinfo(dtype).min
-
-
-def _pool_padded(xp, x, ksize, strides, padding, fill):
-    """``x`` padded with ``fill``, the explicit pads and ``(out_h, out_w)``."""
-    pads, out_hw = _geometry(x.shape[1:3], ksize, strides, (1, 1), padding)
-    return _pad(xp, x, pads, fill), pads, out_hw
-
-
-def _reduce_taps(xp, ufunc, x_padded, ksize, strides, out_hw):
-    """Combine the ``kh*kw`` window taps with a binary ufunc, ``(batch, out_h, out_w, c)``.
-
-    ``kh*kw`` elementwise passes over strided slices measured ~5x faster in NumPy than
-    ``windows.max(axis=(3, 4))``, whose inner loops run over the tiny kernel axes, and than
-    reshaping tiling windows to ``(batch, out_h, kh, out_w, kw, c)`` and reducing axes
-    (2, 4). For tiling windows these slices are exactly that reshape's, so it needs no path.
-    """
-    out = x_padded[_tap(0, 0, out_hw, strides, (1, 1))].copy()
-    for i in range(ksize[0]):
-        for j in range(ksize[1]):
-            if i or j:
-                ufunc(out, x_padded[_tap(i, j, out_hw, strides, (1, 1))], out=out)
-    return out
-
-
-def max_pool2d(xp: ModuleType, x: Array, ksize: Pair, strides: Pair,
-               padding: Padding = "VALID") -> Array:
-    """2-D max pooling; padded positions never win.
-
-    Args:
-        xp: Array module.
-        x: Input ``(batch, in_h, in_w, c)``.
-        ksize: Window ``(kh, kw)``.
-        strides: ``(sh, sw)``.
-        padding: ``'SAME'``, ``'VALID'`` or ``((top, bottom), (left, right))``.
-
-    Returns:
-        ``(batch, out_h, out_w, c)``.
-
-    Example:
-        >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
-        >>> engine.ops.conv_kernels.max_pool2d(np, x, (2, 2), (2, 2))[0, ..., 0]
-        array([[ 5.,  7.],
-               [13., 15.]])
-    """
-    x_padded, _, out_hw = _pool_padded(xp, x, ksize, strides, padding, _lowest(x.dtype))
-    return _reduce_taps(xp, xp.maximum, x_padded, ksize, strides, out_hw)
-
-
-def max_pool2d_grad(xp: ModuleType, x: Array, y: Array, dy: Array, ksize: Pair, strides: Pair,
-                    padding: Padding = "VALID") -> Array:
-    """Gradient of `max_pool2d`: each window's gradient goes to its first maximum.
-
-    Ties go to the first maximum in row-major window order, as TensorFlow's CPU kernel
-    does, so a window never passes its gradient on twice.
-
-    Args:
-        xp: Array module.
-        x: The forward input ``(batch, in_h, in_w, c)``.
-        y: The forward output ``(batch, out_h, out_w, c)``.
-        dy: Gradient of the output, shaped like ``y``.
-        ksize, strides, padding: As in the forward.
-
-    Returns:
-        ``dx`` shaped like ``x``.
-    """
-    x_padded, pads, out_hw = _pool_padded(xp, x, ksize, strides, padding, _lowest(x.dtype))
-    dx_padded = xp.zeros(x_padded.shape, dtype=dy.dtype)
-    taken = xp.zeros(y.shape, dtype=bool)  # windows whose maximum has been found
-    # Windows that do not overlap (the usual 2x2/2 pool) own their taps: write, don't add.
-    disjoint = strides[0] >= ksize[0] and strides[1] >= ksize[1]
-    for i in range(ksize[0]):  # row-major, so the first maximum wins ties
-        for j in range(ksize[1]):
-            tap = _tap(i, j, out_hw, strides, (1, 1))
-            hit = x_padded[tap] == y
-            hit &= ~taken
-            taken |= hit
-            if disjoint:
-                xp.multiply(hit, dy, out=dx_padded[tap])
-            else:
-                dx_padded[tap] += hit * dy
-    return _crop(xp, dx_padded, pads, x.shape[1:3])
-
-
-def max_pool2d_grad_grad(xp: ModuleType, x: Array, y: Array, ddx: Array, ksize: Pair,
-                         strides: Pair, padding: Padding = "VALID") -> Array:
-    """Gradient of `max_pool2d_grad` with respect to its ``dy``: a gather at each argmax.
-
-    `max_pool2d_grad` is linear in ``dy`` and sends each window's gradient to its first
-    maximum, so its adjoint reads, for every window, the value of ``ddx`` at that maximum.
-
-    Args:
-        xp: Array module.
-        x: The forward input ``(batch, in_h, in_w, c)``.
-        y: The forward output ``(batch, out_h, out_w, c)``.
-        ddx: A gradient shaped like ``x``.
-        ksize, strides, padding: As in the forward.
-
-    Returns:
-        ``(batch, out_h, out_w, c)``, shaped like ``y``.
-    """
-    x_padded, pads, out_hw = _pool_padded(xp, x, ksize, strides, padding, _lowest(x.dtype))
-    ddx_padded = _pad(xp, ddx, pads, 0)
-    out = xp.zeros(y.shape, dtype=ddx.dtype)
-    open_ = xp.ones(y.shape, dtype=bool)  # windows whose first maximum is still ahead
-    for i in range(ksize[0]):
-        for j in range(ksize[1]):
-            tap = _tap(i, j, out_hw, strides, (1, 1))
-            hit = x_padded[tap] == y
-            hit &= open_
-            open_ ^= hit
-            out += hit * ddx_padded[tap]
-    return out
-
-
-def _valid_counts(xp, in_hw, ksize, strides, pads, out_hw, dtype):
-    """Number of non-padded elements in each window, ``(1, out_h, out_w, 1)``."""
-    counts = []
-    for a in range(2):
-        starts = xp.arange(out_hw[a]) * strides[a] - pads[a][0]
-        stops = xp.minimum(starts + ksize[a], in_hw[a])
-        counts.append(stops - xp.maximum(starts, 0))
-    return (counts[0][:, None] * counts[1][None, :]).astype(dtype)[None, :, :, None]
-
-
-def avg_pool2d(xp: ModuleType, x: Array, ksize: Pair, strides: Pair,
-               padding: Padding = "VALID") -> Array:
-    """2-D average pooling over the non-padded elements of each window, as TensorFlow does.
-
-    Args:
-        xp: Array module.
-        x: Input ``(batch, in_h, in_w, c)``.
-        ksize: Window ``(kh, kw)``.
-        strides: ``(sh, sw)``.
-        padding: ``'SAME'``, ``'VALID'`` or ``((top, bottom), (left, right))``; explicit
-            padding is also excluded from the count.
-
-    Returns:
-        ``(batch, out_h, out_w, c)``.
-    """
-    x_padded, pads, out_hw = _pool_padded(xp, x, ksize, strides, padding, 0)
-    counts = _valid_counts(xp, x.shape[1:3], ksize, strides, pads, out_hw, x.dtype)
-    return _reduce_taps(xp, xp.add, x_padded, ksize, strides, out_hw) / counts
-
-
-def avg_pool2d_grad(xp: ModuleType, dy: Array, input_shape: tuple, ksize: Pair, strides: Pair,
-                    padding: Padding = "VALID") -> Array:
-    """Gradient of `avg_pool2d`: each window spreads ``dy / count`` over its elements.
-
-    Args:
-        xp: Array module.
-        dy: Gradient of the output ``(batch, out_h, out_w, c)``.
-        input_shape: ``(batch, in_h, in_w, c)`` of the forward input.
-        ksize, strides, padding: As in the forward.
-
-    Returns:
-        ``dx`` with shape ``input_shape``.
-    """
-    in_hw = tuple(input_shape[1:3])
-    pads, out_hw = _geometry(in_hw, ksize, strides, (1, 1), padding)
-    share = dy / _valid_counts(xp, in_hw, ksize, strides, pads, out_hw, dy.dtype)
-    # Every element of a window gets the same share.
-    return _fold(xp, lambda i, j: share, input_shape, share.dtype, pads, ksize, strides,
-                 (1, 1))

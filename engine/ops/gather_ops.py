@@ -1,7 +1,7 @@
 """Gather and scatter ops.
 
 `gather`, `gather_nd`, `scatter_nd`, `tensor_scatter_nd_update/add`,
-`unsorted_segment_sum`, `segment_sum`, `boolean_mask` and `one_hot`.
+`unsorted_segment_sum`, `segment_sum` and `boolean_mask` (`one_hot` is in `one_hot_ops`).
 
 Gathers and scatters are each other's gradients: the gradient of `gather` is a segment sum
 (dense, fast enough for Embedding layers) and that of `gather_nd` a `scatter_nd`. The
@@ -19,7 +19,6 @@ import math
 
 import numpy as np
 
-from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
 from engine.errors import InvalidArgumentError, ShapeError
@@ -27,6 +26,9 @@ from engine.ops import array_ops as _a
 from engine.ops import gather_kernels as _gk
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
+from engine.ops.fill_ops import zeros_like
+from engine.ops.join_ops import concat
+from engine.ops.select_ops import where
 from engine.ops.static_args import concrete_shape, static_int
 from engine.registry import INTEGER, NUMERIC, OpDef, register
 from engine.tensor import Tensor
@@ -34,7 +36,7 @@ from engine.tensor_shape import TensorShape, TensorSpec
 
 __all__ = [
     "gather", "gather_nd", "scatter_nd", "tensor_scatter_nd_update", "tensor_scatter_nd_add",
-    "unsorted_segment_sum", "segment_sum", "boolean_mask", "one_hot",
+    "unsorted_segment_sum", "segment_sum", "boolean_mask",
 ]
 
 
@@ -161,7 +163,7 @@ def _batch_coordinates(indices, batch: tuple):
     flat = _a.reshape(indices, [n, -1, depth])
     m = flat._value.shape[1]
     rows = np.broadcast_to(np.arange(n, dtype=indices._value.dtype).reshape(n, 1, 1), (n, m, 1))
-    return _a.concat([np.ascontiguousarray(rows), flat], axis=2)
+    return concat([np.ascontiguousarray(rows), flat], axis=2)
 
 
 def _gather_nd_vjp(ctx, g):
@@ -269,7 +271,7 @@ def _tensor_scatter_infer(op):
 
 def _tensor_scatter_update_vjp(ctx, g):
     _, indices, updates = ctx.inputs
-    g_tensor = tensor_scatter_nd_update(g, indices, _a.zeros_like(updates))
+    g_tensor = tensor_scatter_nd_update(g, indices, zeros_like(updates))
     return g_tensor, None, gather_nd(g, indices)
 
 
@@ -351,7 +353,7 @@ def _segment_vjp(ctx, g):
         valid = _m.greater_equal(segment_ids, 0)
         picked = gather(g, _m.maximum(segment_ids, 0))
         mask = _a.reshape(valid, tuple(ids.shape) + (1,) * (g._value.ndim - 1))
-        return _a.where(mask, picked, _a.zeros_like(picked)), None
+        return where(mask, picked, zeros_like(picked)), None
     return gather(g, segment_ids), None
 
 
@@ -408,7 +410,7 @@ def segment_sum(data, segment_ids, name=None):
     return unsorted_segment_sum(data, segment_ids, int(ids[-1]) + 1 if ids.size else 0)
 
 
-# --- boolean_mask / one_hot -----------------------------------------------------------------
+# --- boolean_mask ---------------------------------------------------------------------------
 def boolean_mask(tensor, mask, axis=None, name=None):
     """The elements (or slices) of `tensor` where `mask` is True, like NumPy's `x[mask]`.
 
@@ -447,69 +449,3 @@ def boolean_mask(tensor, mask, axis=None, name=None):
                          f"tensor.shape[{axis}:{axis + k}] (and a mask of rank >= 1).")
     flat = tensor if k == 1 else _a.reshape(tensor, dims[:axis] + (-1,) + dims[axis + k:])
     return gather(flat, np.flatnonzero(mask_value), axis=axis)
-
-
-def _one_hot_infer(indices, on_value, off_value, depth=0, axis=-1):
-    _inf.check_dtype("one_hot", indices, INTEGER, "indices")
-    dtype = _inf.same_dtype("one_hot", on_value, off_value)
-    if on_value.shape.rank not in (None, 0) or off_value.shape.rank not in (None, 0):
-        raise ShapeError(f"one_hot: on_value and off_value must be scalars; got shapes "
-                         f"{on_value.shape} and {off_value.shape}.")
-    if depth < 0:
-        raise ShapeError(f"one_hot: depth is {depth}; expected >= 0.")
-    rank = indices.shape.rank
-    if rank is None:
-        return TensorSpec(None, dtype)
-    if not -1 <= axis <= rank:
-        raise ShapeError(f"one_hot: axis {axis} is out of range for indices of rank {rank}; "
-                         f"expected -1 <= axis <= {rank}.")
-    dims = indices.shape.as_list()
-    dims.insert(rank if axis == -1 else axis, depth)
-    return TensorSpec(dims, dtype)
-
-
-def _one_hot_kernel(xp, indices, on_value, off_value, depth=0, axis=-1):
-    if on_value.ndim or off_value.ndim or not -1 <= axis <= indices.ndim:
-        raise ValueError("one_hot: bad on/off value or axis")
-    axis = indices.ndim if axis == -1 else axis
-    shape = [1] * (indices.ndim + 1)
-    shape[axis] = depth
-    hot = xp.expand_dims(indices, axis) == xp.arange(depth).reshape(shape)
-    return xp.where(hot, on_value, off_value)
-
-
-_ONE_HOT = register(OpDef(
-    "one_hot", "OneHot", ("indices", "on_value", "off_value"), _one_hot_infer, _one_hot_kernel,
-    vjp=None, attrs={"depth": 0, "axis": -1}, same_dtype=(1, 2),
-    doc="One-hot vectors: on_value at each index, off_value elsewhere."))
-
-
-def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
-    """One-hot encodes integer `indices` along a new dimension of size `depth`.
-
-    Indices outside [0, depth) give rows of `off_value` (as in TensorFlow).
-
-    Args:
-        indices: an integer tensor.
-        depth: the size of the new dimension.
-        on_value, off_value: the values for hot and cold entries (default 1 and 0).
-        axis: where the new dimension goes (default -1, the end).
-        dtype: the output dtype (default: that of on_value/off_value, else float32).
-
-    Returns:
-        A tensor of shape `indices.shape` with `depth` inserted at `axis`.
-
-    Example:
-        >>> engine.one_hot([0, 2], 3).numpy()
-        array([[1., 0., 0.],
-               [0., 0., 1.]], dtype=float32)
-    """
-    given = on_value if on_value is not None else off_value
-    if dtype is None:
-        dtype = _dt.float32 if given is None else convert_to_tensor(given).dtype
-    dtype = _dt.as_dtype(dtype)
-    on = convert_to_tensor(1 if on_value is None else on_value, dtype)
-    off = convert_to_tensor(0 if off_value is None else off_value, dtype)
-    attrs = {"depth": static_int(depth, "one_hot depth"),
-             "axis": -1 if axis is None else int(axis)}
-    return dispatch(_ONE_HOT, (indices, on, off), attrs)

@@ -21,6 +21,7 @@ from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
+from engine.ops import unary_ops as _u
 from engine.ops.diag_ops import band_part, diag, diag_part, eye, trace
 from engine.ops.einsum_ops import einsum, tensordot
 from engine.ops.linalg_solvers import cholesky, cholesky_solve, det, inv, logdet, slogdet, solve
@@ -89,11 +90,11 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):
         raise ValueError(f"norm: got ord={ord!r} for a vector norm; expected 'euclidean', 1, "
                          "2, np.inf or a number p > 0 ('fro' is for matrices: give two axes).")
     if ord == 1:
-        return _r.reduce_sum(_m.abs(x), axes, keep)
+        return _r.reduce_sum(_u.abs(x), axes, keep)
     if ord == np.inf:
-        return _r.reduce_max(_m.abs(x), axes, keep)
+        return _r.reduce_max(_u.abs(x), axes, keep)
     p = np.asarray(ord, x.dtype._np)
-    return _m.pow(_r.reduce_sum(_m.pow(_m.abs(x), p), axes, keep), 1 / p)
+    return _m.pow(_r.reduce_sum(_m.pow(_u.abs(x), p), axes, keep), 1 / p)
 
 
 def _matrix_norm(x, ord, axes, keep):
@@ -106,6 +107,6 @@ def _matrix_norm(x, ord, axes, keep):
     rows, cols = axes
     summed = rows if ord == 1 else cols  # 1: max column sum; inf: max row sum
     other = cols if ord == 1 else rows
-    out = _r.reduce_max(_r.reduce_sum(_m.abs(x), summed, keepdims=True), other, keepdims=True)
+    out = _r.reduce_max(_r.reduce_sum(_u.abs(x), summed, keepdims=True), other, keepdims=True)
     return out if keep else _a.squeeze(out, axes)
 

@@ -18,6 +18,7 @@ from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
+from engine.ops import unary_ops as _u
 from engine.ops.diag_ops import diag_part
 from engine.ops.matmul_ops import matmul, matrix_transpose, swap_matrix_axes
 from engine.registry import OpDef, register
@@ -93,8 +94,8 @@ def _inv_kernel(xp, x, adjoint=False):
 def _inv_vjp(ctx, g):
     y = ctx.outputs[0]
     if ctx.attrs.get("adjoint"):  # y = inv(x^T): d x = -(y g^T y)
-        return (_m.negative(matmul(y, matmul(g, y, transpose_a=True))),)
-    return (_m.negative(matmul(y, matmul(g, y, transpose_b=True), transpose_a=True)),)
+        return (_u.negative(matmul(y, matmul(g, y, transpose_a=True))),)
+    return (_u.negative(matmul(y, matmul(g, y, transpose_b=True), transpose_a=True)),)
 
 
 _INV = register(OpDef(
@@ -212,7 +213,7 @@ def logdet(matrix, name=None):
         1.3863
     """
     chol = cholesky(matrix)
-    return _m.multiply(2.0, _r.reduce_sum(_m.log(diag_part(chol)), axis=-1))
+    return _m.multiply(2.0, _r.reduce_sum(_u.log(diag_part(chol)), axis=-1))
 
 
 # --- solvers --------------------------------------------------------------------------------
@@ -252,9 +253,9 @@ def _solve_vjp(ctx, g):
     adj = ctx.attrs.get("adjoint", False)
     grad_b = solve(a, g, adjoint=not adj)
     if adj:
-        grad_a = _m.negative(matmul(c, grad_b, transpose_b=True))
+        grad_a = _u.negative(matmul(c, grad_b, transpose_b=True))
     else:
-        grad_a = _m.negative(matmul(grad_b, c, transpose_b=True))
+        grad_a = _u.negative(matmul(grad_b, c, transpose_b=True))
     return grad_a, grad_b
 
 

@@ -17,6 +17,7 @@ from engine.ops import infer as _inf
 from engine.ops import reduce_ops as _r
 from engine.ops import slicing_ops
 from engine.ops.gather_ops import gather
+from engine.ops.join_ops import concat
 from engine.ops.static_args import concrete_shape, static_int
 from engine.registry import OpDef, register
 from engine.tensor import Tensor
@@ -274,7 +275,7 @@ def _split_kernel(xp, value, size_splits=(), axis=0):
 
 _SPLIT = register(OpDef(
     "split", "SplitV", ("value",), _split_infer, _split_kernel,
-    vjp=lambda ctx, *grads: (_a.concat(list(grads), axis=ctx.attrs.get("axis", 0)),),
+    vjp=lambda ctx, *grads: (concat(list(grads), axis=ctx.attrs.get("axis", 0)),),
     attrs={"size_splits": (), "axis": 0}, num_outputs=None,
     tf_args={"split_dim": "axis"}, doc="Splits a tensor into pieces of given sizes."))
 

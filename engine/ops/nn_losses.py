@@ -22,7 +22,10 @@ from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
+from engine.ops import unary_ops as _u
 from engine.ops.activation_ops import log_softmax, softmax
+from engine.ops.fill_ops import zeros_like
+from engine.ops.select_ops import where
 from engine.registry import FLOAT, OpDef, register
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
@@ -193,7 +196,7 @@ def _dense_vjp(ctx, g_loss, g_backprop):
     features = ctx.inputs[0]
     g = _a.expand_dims(g_loss, -1)
     grad_features = _m.multiply(g, ctx.outputs[1])
-    grad_labels = _m.multiply(g, _m.negative(log_softmax(features)))
+    grad_labels = _m.multiply(g, _u.negative(log_softmax(features)))
     if _nonzero(g_backprop):  # second order: backprop = softmax(features) - labels
         grad_features = _m.add(grad_features, _softmax_jvp_term(features, g_backprop))
         grad_labels = _m.subtract(grad_labels, g_backprop)
@@ -270,8 +273,8 @@ def _sigmoid_kernel(xp, z, x):
 
 def _sigmoid_vjp(ctx, g):
     z, x = ctx.inputs
-    return (_m.multiply(g, _m.negative(x)),
-            _m.multiply(g, _m.subtract(_m.sigmoid(x), z)))
+    return (_m.multiply(g, _u.negative(x)),
+            _m.multiply(g, _m.subtract(_u.sigmoid(x), z)))
 
 
 _SIGMOID_XENT = register(OpDef(
@@ -337,8 +340,8 @@ def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
     if not _is_tensor_like(pos_weight):
         pos_weight = convert_to_tensor(pos_weight, dtype)
     log_weight = _m.add(_m.multiply(_m.subtract(pos_weight, 1), labels), 1)
-    softplus_neg = _m.add(_m.log1p(_m.exp(_m.negative(_m.abs(logits)))),
-                          _m.maximum(_m.negative(logits), 0))
+    softplus_neg = _m.add(_u.log1p(_u.exp(_u.negative(_u.abs(logits)))),
+                          _m.maximum(_u.negative(logits), 0))
     return _m.add(_m.multiply(_m.subtract(1, labels), logits),
                   _m.multiply(log_weight, softplus_neg))
 
@@ -393,13 +396,13 @@ def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None):
     log_input = log_input if _is_tensor_like(log_input) else convert_to_tensor(log_input)
     if not _is_tensor_like(targets):
         targets = convert_to_tensor(targets, log_input.dtype)
-    result = _m.subtract(_m.exp(log_input), _m.multiply(log_input, targets))
+    result = _m.subtract(_u.exp(log_input), _m.multiply(log_input, targets))
     if not compute_full_loss:
         return result
-    stirling = _m.add(_m.subtract(_m.multiply(targets, _m.log(targets)), targets),
-                      _m.multiply(_m.log(_m.multiply(targets, 2 * np.pi)), 0.5))
+    stirling = _m.add(_m.subtract(_m.multiply(targets, _u.log(targets)), targets),
+                      _m.multiply(_u.log(_m.multiply(targets, 2 * np.pi)), 0.5))
     small = _m.logical_and(_m.greater_equal(targets, 0), _m.less_equal(targets, 1))
-    return _m.add(result, _a.where(small, _a.zeros_like(targets), stirling))
+    return _m.add(result, where(small, zeros_like(targets), stirling))
 
 
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):

@@ -1,6 +1,6 @@
 """`engine.nn`'s ops: bias_add and normalization here; activations and losses re-exported.
 
-`engine/nn.py` imports this module (and `conv_ops`) with `*`, so everything in `__all__`,
+`engine/nn.py` imports this module (and the conv modules) with `*`, so everything in `__all__`,
 including the activations of `activation_ops` and the losses of `nn_losses`, is
 `engine.nn.<name>`.
 """
@@ -14,6 +14,7 @@ from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
+from engine.ops import unary_ops as _u
 from engine.ops.activation_ops import *  # noqa: F403 - part of engine.nn
 from engine.ops.activation_ops import __all__ as _activations_all
 from engine.ops.nn_losses import *  # noqa: F403 - part of engine.nn
@@ -185,10 +186,10 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
     x = _tensor_or_variable(x)
     mean, variance, offset, scale = (_like(v, x) for v in (mean, variance, offset, scale))
     # reciprocal(sqrt()) rather than rsqrt, whose kernel fails on 0-d inputs (for now).
-    inv = _m.reciprocal(_m.sqrt(_m.add(variance, variance_epsilon)))
+    inv = _u.reciprocal(_u.sqrt(_m.add(variance, variance_epsilon)))
     if scale is not None:
         inv = _m.multiply(inv, scale)
-    shift = _m.negative(_m.multiply(mean, inv))
+    shift = _u.negative(_m.multiply(mean, inv))
     if offset is not None:
         shift = _m.add(shift, offset)
     return _m.add(_m.multiply(x, inv), shift)

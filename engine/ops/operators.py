@@ -12,9 +12,10 @@ import numbers
 import numpy as np
 
 from engine import dtypes as _dt
-from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import matmul_ops as _mm
+from engine.ops import unary_ops as _u
+from engine.ops.join_ops import unstack
 from engine.tensor import Tensor
 from engine.variable import Variable
 
@@ -44,7 +45,7 @@ def _logical_or_bitwise(logical, bitwise):
 
 
 def _invert(x):
-    return _m.logical_not(x) if x.dtype is _dt.bool else _m.invert(x)
+    return _u.logical_not(x) if x.dtype is _dt.bool else _u.invert(x)
 
 
 _COMPARABLE = (Tensor, Variable, numbers.Number, np.ndarray, np.generic, list, tuple)
@@ -71,7 +72,7 @@ def _getitem(x, key):
 def _iter(x):
     if x.ndim == 0:
         raise TypeError("Cannot iterate over a scalar tensor.")
-    return iter(_a.unstack(x))
+    return iter(unstack(x))
 
 
 def _pos(x):
@@ -96,7 +97,7 @@ def _install(cls) -> None:
         "__eq__": _eq, "__ne__": _ne,
         "__and__": and_, "__rand__": rand_, "__or__": or_, "__ror__": ror_,
         "__xor__": xor_, "__rxor__": rxor_,
-        "__neg__": _m.negative.fast, "__abs__": _m.abs.fast, "__invert__": _invert,
+        "__neg__": _u.negative.fast, "__abs__": _u.abs.fast, "__invert__": _invert,
         "__pos__": _pos, "__getitem__": _getitem, "__iter__": _iter,
     }
     for name, fn in table.items():

@@ -1,4 +1,4 @@
-"""Pooling ops (`engine.nn.max_pool2d`, `avg_pool2d`, 1-D and generic forms) on `conv_kernels`.
+"""Pooling ops (`engine.nn.max_pool2d`, `avg_pool2d`, 1-D and generic forms) on `pool_kernels`.
 
 Registered ops mirror TensorFlow's: `MaxPool`, `MaxPoolGrad`, `MaxPoolGradGrad`, `AvgPool`
 and `AvgPoolGrad`, with TF's attributes (`ksize` and `strides` as NHWC 4-tuples, `padding`
@@ -17,8 +17,8 @@ import functools
 
 from engine.dispatch import dispatch
 from engine.errors import ShapeError, UnimplementedError
-from engine.ops import conv_kernels as _ck
 from engine.ops import infer as _inf
+from engine.ops import pool_kernels as _pk
 from engine.ops import window_attrs as _w
 from engine.registry import FLOAT, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
@@ -116,8 +116,8 @@ def _max_pool_grad_kernel(grad_grad: bool):
                 list(g.shape) != (list(x.shape) if grad_grad else pooled)):
             raise ValueError(f"{op}: shapes do not fit")  # infer explains
         if grad_grad:
-            return _ck.max_pool2d_grad_grad(xp, x, y, g, k, s, pads)
-        return _ck.max_pool2d_grad(xp, x, y, g, k, s, pads)
+            return _pk.max_pool2d_grad_grad(xp, x, y, g, k, s, pads)
+        return _pk.max_pool2d_grad(xp, x, y, g, k, s, pads)
 
     return kernel
 
@@ -139,7 +139,7 @@ def _max_pool_grad_grad_vjp(ctx, g):
 
 _MAX_POOL = register(OpDef(
     "max_pool2d", "MaxPool", ("input",), _pool_infer("max_pool2d", REAL),
-    _pool_kernel("max_pool2d", _ck.max_pool2d), vjp=_max_pool_vjp, attrs=dict(_POOL_ATTRS),
+    _pool_kernel("max_pool2d", _pk.max_pool2d), vjp=_max_pool_vjp, attrs=dict(_POOL_ATTRS),
     dtypes=REAL, doc="2-D max pooling of an NHWC input."))
 _MAX_POOL_GRAD = register(OpDef(
     "max_pool2d_grad", "MaxPoolGrad", ("orig_input", "orig_output", "grad"),
@@ -174,7 +174,7 @@ def _avg_pool_grad_kernel(xp, g, orig_input_shape=None, ksize=None, strides=None
     x_shape = tuple(orig_input_shape)
     if len(x_shape) != 4 or list(g.shape) != _pooled("avg_pool2d_grad", x_shape, k, s, pads):
         raise ValueError("avg_pool2d_grad: shapes do not fit")  # infer explains
-    return _ck.avg_pool2d_grad(xp, g, x_shape, k, s, pads)
+    return _pk.avg_pool2d_grad(xp, g, x_shape, k, s, pads)
 
 
 def _avg_pool_grad_vjp(ctx, g):
@@ -185,7 +185,7 @@ def _avg_pool_grad_vjp(ctx, g):
 
 _AVG_POOL = register(OpDef(
     "avg_pool2d", "AvgPool", ("value",), _pool_infer("avg_pool2d", FLOAT),
-    _pool_kernel("avg_pool2d", _ck.avg_pool2d), vjp=_avg_pool_vjp, attrs=dict(_POOL_ATTRS),
+    _pool_kernel("avg_pool2d", _pk.avg_pool2d), vjp=_avg_pool_vjp, attrs=dict(_POOL_ATTRS),
     dtypes=FLOAT, doc="2-D average pooling of an NHWC input (padding is not counted)."))
 _AVG_POOL_GRAD = register(OpDef(
     "avg_pool2d_grad", "AvgPoolGrad", ("grad",), _avg_pool_grad_infer, _avg_pool_grad_kernel,

@@ -29,9 +29,10 @@ from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
 from engine.errors import InvalidArgumentError, ShapeError
-from engine.ops import array_ops as _a
 from engine.ops import random_kernels as _k
 from engine.ops import stateless_random_ops as _sl
+from engine.ops.fill_ops import zeros_like
+from engine.ops.join_ops import stack
 from engine.registry import FLOAT
 from engine.scopes import device
 from engine.variable import Variable
@@ -250,7 +251,7 @@ class Generator:
     def make_seeds(self, count: int = 1):
         """`count` seeds for the stateless ops: an int64 tensor of shape (2, count)."""
         keys = self.uniform_full_int([int(count)], _dt.int64)
-        return _a.stack([keys, _a.zeros_like(keys)])
+        return stack([keys, zeros_like(keys)])
 
     def split(self, count: int = 1) -> list:
         """`count` new generators, independent of each other and of this one.

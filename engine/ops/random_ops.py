@@ -61,6 +61,7 @@ from engine.ops.random_generator import (
     get_global_generator,
     set_global_generator,
 )
+from engine.ops.select_ops import where
 from engine.ops.stateless_random_ops import (
     stateless_categorical,
     stateless_fold_in,
@@ -447,7 +448,7 @@ def _dropout(op: str, x, rate, noise_shape, mask):
             raise InvalidArgumentError(f"{op}: rate={float(rate)}; expected a value in [0, 1).")
         kept = _m.divide(x, _m.subtract(1.0, rate))
     keep = _m.greater_equal(mask(_noise_shape(op, x, noise_shape), x.dtype), rate)
-    return _a.where(keep, kept, 0.0)
+    return where(keep, kept, 0.0)
 
 
 def _noise_shape(op: str, x, noise_shape) -> tuple:

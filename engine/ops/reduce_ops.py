@@ -1,11 +1,11 @@
-"""Reductions along axes: reduce_sum, reduce_mean, reduce_max, … and count_nonzero.
+"""Reductions along axes: reduce_sum, reduce_mean, reduce_max, reduce_prod, reduce_any, ….
 
 `axis` is an attribute: None (every axis), an int, or a tuple of ints; negative axes count
 from the end. Gradients broadcast the upstream gradient back over the reduced axes.
 
 Primitives (one `OpDef` each, TensorFlow's raw ops): Sum, Mean, Max, Min, Prod, Any, All,
 EuclideanNorm. `reduce_logsumexp`, `reduce_variance`, `reduce_std` and `count_nonzero` are
-composites of those, as in TensorFlow.
+composites of those, as in TensorFlow, in `reduce_composites`.
 
 argmax/argmin (`argmax_ops`) and cumsum/cumprod (`scan_ops`) are re-exported here for the
 `engine` and `engine.math` namespaces, which import this module's `__all__`.
@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import dtypes as _dt
-from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops.argmax_ops import argmax, argmin
+from engine.ops.fill_ops import ones_like, zeros_like
 from engine.ops.scan_ops import accumulator_dtype, cumprod, cumsum
-from engine.registry import BOOL, FLOAT, NUMERIC, REAL, OpDef, register
+from engine.ops.select_ops import where
+from engine.registry import BOOL, NUMERIC, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
 
 __all__ = [
-    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp",
-    "reduce_any", "reduce_all", "reduce_variance", "reduce_std", "reduce_euclidean_norm",
-    "count_nonzero",
+    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any",
+    "reduce_all", "reduce_euclidean_norm",
     # Re-exported for the `engine` and `engine.math` namespaces:
     "argmax", "argmin", "cumsum", "cumprod",
 ]
@@ -255,7 +254,7 @@ def _prod_vjp(ctx, g):
     if not axes:
         return (_a.broadcast_to(g, shape),)
     if x._value.size == 0:
-        return (_a.zeros_like(x),)
+        return (zeros_like(x),)
     if len(axes) == 1:
         others = _m.multiply(cumprod(x, axes[0], exclusive=True),
                              cumprod(x, axes[0], exclusive=True, reverse=True))
@@ -360,7 +359,7 @@ def _euclidean_vjp(ctx, g):
     x = ctx.inputs[0]
     y = restore_reduced(ctx.outputs[0], ctx)
     g = restore_reduced(g, ctx)
-    safe = _a.where(_m.equal(y, 0), _a.ones_like(y), y)
+    safe = where(_m.equal(y, 0), ones_like(y), y)
     return (_m.multiply(_m.divide(x, safe), g),)
 
 
@@ -388,111 +387,3 @@ def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
         5.0
     """
     return dispatch(_EUCLIDEAN, (input_tensor,), _attrs(axis, keepdims))
-
-
-# --- composites -----------------------------------------------------------------------------
-def _float_input(op: str, x):
-    """`x` as a tensor; DTypeError naming `op` unless it is floating."""
-    x = convert_to_tensor(x)
-    _inf.check_dtype(op, x, FLOAT)
-    return x
-
-
-def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
-    """log(sum(exp(x))) along `axis`, computed without overflow.
-
-    Subtracts the (finite) maximum before exponentiating, as TensorFlow does; the
-    gradient is softmax(x) along the reduced axes.
-
-    Args:
-        input_tensor: a floating tensor.
-        axis: None (all axes), an int or a list of ints.
-        keepdims: keep the reduced axes with size 1.
-        name: ignored in eager mode.
-
-    Returns:
-        A tensor of the input's dtype.
-
-    Raises:
-        DTypeError: for a non-floating input.
-
-    Example:
-        >>> round(float(engine.reduce_logsumexp(engine.constant([0.0, 0.0]))), 6)
-        0.693147
-    """
-    x = _float_input("reduce_logsumexp", input_tensor)
-    raw_max = reduce_max(x, axis, keepdims=True)
-    shift = _a.stop_gradient(_a.where(_m.is_finite(raw_max), raw_max, _a.zeros_like(raw_max)))
-    out = _m.log(reduce_sum(_m.exp(_m.subtract(x, shift)), axis, keepdims=keepdims))
-    if not keepdims:
-        shift = _a.reshape(shift, tuple(out._value.shape))
-    return _m.add(out, shift)
-
-
-def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
-    """The (biased, divide-by-N) variance of `input_tensor` along `axis`.
-
-    Args:
-        input_tensor: a floating tensor.
-        axis: None (all axes), an int or a list of ints.
-        keepdims: keep the reduced axes with size 1.
-        name: ignored in eager mode.
-
-    Returns:
-        A tensor of the input's dtype.
-
-    Raises:
-        DTypeError: for a non-floating input (TF rejects integers too).
-
-    Example:
-        >>> float(engine.math.reduce_variance(engine.constant([1.0, 3.0])))
-        1.0
-    """
-    x = _float_input("reduce_variance", input_tensor)
-    mean = reduce_mean(x, axis, keepdims=True)
-    return reduce_mean(_m.squared_difference(x, mean), axis, keepdims=keepdims)
-
-
-def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
-    """The (biased) standard deviation of `input_tensor` along `axis`.
-
-    Args:
-        input_tensor: a floating tensor.
-        axis: None (all axes), an int or a list of ints.
-        keepdims: keep the reduced axes with size 1.
-        name: ignored in eager mode.
-
-    Returns:
-        A tensor of the input's dtype.
-
-    Raises:
-        DTypeError: for a non-floating input.
-
-    Example:
-        >>> float(engine.math.reduce_std(engine.constant([1.0, 3.0])))
-        1.0
-    """
-    return _m.sqrt(reduce_variance(input_tensor, axis, keepdims))
-
-
-def count_nonzero(input, axis=None, keepdims=None, dtype=_dt.int64, name=None):
-    """The number of non-zero elements of `input` along `axis` (non-empty strings count).
-
-    Args:
-        input: a numeric, bool or string tensor.
-        axis: None (all axes), an int or a list of ints.
-        keepdims: keep the reduced axes with size 1.
-        dtype: the integer dtype of the result (int64 by default, as in TF).
-        name: ignored in eager mode.
-
-    Returns:
-        A tensor of `dtype`.
-
-    Example:
-        >>> engine.math.count_nonzero(engine.constant([[0, 1], [2, 0]]), axis=1).numpy()
-        array([1, 1])
-    """
-    x = convert_to_tensor(input)
-    zero = b"" if x.dtype is _dt.string else np.zeros((), x.dtype._np)
-    flags = _m.cast(_m.not_equal(x, zero), _dt.int64)
-    return _m.cast(reduce_sum(flags, axis, keepdims=bool(keepdims)), dtype)

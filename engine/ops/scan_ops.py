@@ -12,6 +12,8 @@ from engine.errors import ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
+from engine.ops.fill_ops import ones_like, zeros_like
+from engine.ops.select_ops import where
 from engine.registry import NUMERIC, OpDef, register
 
 __all__ = ["cumsum", "cumprod"]
@@ -77,15 +79,15 @@ def _cumprod_vjp(ctx, g):
     # y' = cumprod of x with that one zero replaced by 1. No NaN for zeros in x.
     x, y = ctx.inputs[0], ctx.outputs[0]
     axis, exclusive, reverse = _scan_attrs(ctx)
-    is_zero = _m.equal(x, _a.zeros_like(x))
+    is_zero = _m.equal(x, zeros_like(x))
     zeros_seen = cumsum(_m.cast(is_zero, _dt.int32), axis, reverse=reverse)
     first = _m.logical_and(is_zero, _m.equal(zeros_seen, 1))
-    ones = _a.ones_like(x)
+    ones = ones_like(x)
     regular = _m.divide(cumsum(_m.multiply(y, g), axis, exclusive, not reverse),
-                        _a.where(is_zero, ones, x))
-    y_first = cumprod(_a.where(first, ones, x), axis, exclusive, reverse)
+                        where(is_zero, ones, x))
+    y_first = cumprod(where(first, ones, x), axis, exclusive, reverse)
     at_first = cumsum(_m.multiply(y_first, g), axis, exclusive, not reverse)
-    return (_a.where(first, at_first, regular),)
+    return (where(first, at_first, regular),)
 
 
 _CUMSUM = register(OpDef("cumsum", "Cumsum", ("x",), _scan_infer("cumsum"),

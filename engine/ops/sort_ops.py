@@ -26,7 +26,7 @@ from engine.dispatch import dispatch
 from engine.errors import DTypeError, ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
-from engine.ops import math_ops as _m
+from engine.ops import unary_ops as _u
 from engine.registry import FLOAT, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
 
@@ -273,7 +273,7 @@ def _sort_along(op: str, values, axis, direction):
         perm[axis], perm[-1] = rank - 1, axis
         x = _a.transpose(x, perm)
     ascending = direction == "ASCENDING"
-    flip = _m.invert if x.dtype.is_integer else _m.negative
+    flip = _u.invert if x.dtype.is_integer else _u.negative
     key = flip(x) if ascending else x
     out, indices = top_k(key, x._value.shape[-1])
     if ascending:

@@ -24,6 +24,7 @@ from engine.errors import DTypeError, InvalidArgumentError
 from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import random_kernels as _k
+from engine.ops.join_ops import stack
 from engine.registry import FLOAT, INTEGER
 from engine.tensor import Tensor
 
@@ -376,4 +377,4 @@ def stateless_fold_in(seed, data, alg="auto_select"):
         raise DTypeError(f"stateless_fold_in: data has dtype {data.dtype.name}; expected an "
                          "integer.")
     mixed = dispatch(_FULL_INT, (_seed(seed),), {"shape": (), "dtype": data.dtype})
-    return _a.stack([mixed, data])
+    return stack([mixed, data])

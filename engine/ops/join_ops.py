@@ -1,0 +1,184 @@
+"""Joining tensors and its inverse: stack, unstack and concat.
+
+`stack` and `unstack` are each other's gradients; the gradient of `concat` is a `split`
+along the same axis.
+"""
+
+from __future__ import annotations
+
+from engine.dispatch import dispatch
+from engine.errors import ShapeError
+from engine.ops import infer as _inf
+from engine.ops.array_ops import _static_axis, identity
+from engine.registry import OpDef, register
+from engine.tensor_shape import TensorSpec
+
+__all__ = ["stack", "unstack", "concat"]
+
+
+def _stack_infer(*values, axis=0):
+    if not values:
+        raise ShapeError("stack: got an empty list; expected at least one tensor.")
+    dtype = _inf.same_dtype("stack", *values)
+    shape = values[0].shape
+    for v in values[1:]:
+        if not shape.is_compatible_with(v.shape):
+            raise ShapeError(f"stack: got shapes {values[0].shape} and {v.shape}; expected all "
+                             "tensors to have the same shape.")
+        shape = shape.merge_with(v.shape)
+    if shape.rank is None:
+        return TensorSpec(None, dtype)
+    axis = _inf.normalize_axis("stack", axis, shape.rank + 1)
+    dims = shape.as_list()
+    dims.insert(axis, len(values))
+    return TensorSpec(dims, dtype)
+
+
+def _stack_kernel(xp, *values, axis=0):
+    return xp.stack(values, axis=axis)
+
+
+def _stack_vjp(ctx, g):
+    return tuple(unstack(g, axis=ctx.attrs.get("axis", 0)))
+
+
+_PACK = register(OpDef("stack", "Pack", ("*values",), _stack_infer, _stack_kernel,
+                       vjp=_stack_vjp, attrs={"axis": 0},
+                       doc="Stacks tensors of one shape along a new axis."))
+
+
+def stack(values, axis=0, name=None):
+    """Stacks a list of same-shape tensors along a new axis.
+
+    Args:
+        values: a list of tensors of one shape and dtype.
+        axis: where the new axis goes, in `[-(rank + 1), rank]`.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of rank one more than the inputs.
+
+    Raises:
+        ShapeError: if the shapes differ.
+
+    Example:
+        >>> engine.stack([engine.constant([1, 2]), engine.constant([3, 4])], axis=1).numpy()
+        array([[1, 3],
+               [2, 4]], dtype=int32)
+    """
+    return dispatch(_PACK, tuple(values), {"axis": int(axis)})
+
+
+def _unstack_infer(x, num=None, axis=0):
+    rank = x.shape.rank
+    axis = _inf.normalize_axis("unstack", axis, rank)
+    count = x.shape[axis] if rank is not None else num
+    if count is None:
+        raise ShapeError(f"unstack: cannot infer the number of outputs from shape {x.shape}; "
+                         "pass num=.")
+    dims = x.shape.as_list()
+    del dims[axis]
+    return tuple(TensorSpec(dims, x.dtype) for _ in range(count))
+
+
+def _unstack_kernel(xp, x, num=None, axis=0):
+    return tuple(xp.moveaxis(x, axis, 0)) if axis else tuple(x)
+
+
+def _unstack_vjp(ctx, *grads):
+    return (stack(list(grads), axis=ctx.attrs.get("axis", 0)),)
+
+
+_UNPACK = register(OpDef("unstack", "Unpack", ("value",), _unstack_infer, _unstack_kernel,
+                         vjp=_unstack_vjp, attrs={"num": None, "axis": 0}, num_outputs=None,
+                         doc="Splits a tensor into tensors along an axis."))
+
+
+def unstack(value, num=None, axis=0, name=None):
+    """Splits `value` along `axis` into a list of tensors of rank one less.
+
+    Args:
+        value: a tensor.
+        num: the length of `axis`; needed only when it is unknown.
+        axis: the axis to split along.
+        name: ignored in eager mode.
+
+    Returns:
+        A list of `value.shape[axis]` tensors.
+
+    Example:
+        >>> [t.numpy() for t in engine.unstack(engine.constant([[1, 2], [3, 4]]))]
+        [array([1, 2], dtype=int32), array([3, 4], dtype=int32)]
+    """
+    out = dispatch(_UNPACK, (value,), {"num": num, "axis": int(axis)})
+    return list(out)
+
+
+def _concat_infer(*values, axis=0):
+    if not values:
+        raise ShapeError("concat: got an empty list; expected at least one tensor.")
+    dtype = _inf.same_dtype("concat", *values)
+    ranks = {v.shape.rank for v in values if v.shape.rank is not None}
+    if len(ranks) > 1:
+        raise ShapeError(f"concat: got tensors of ranks {sorted(ranks)}; expected one rank. "
+                         f"Shapes: {', '.join(str(v.shape) for v in values)}.")
+    if not ranks:
+        return TensorSpec(None, dtype)
+    rank = ranks.pop()
+    axis = _inf.normalize_axis("concat", axis, rank)
+    dims = [None] * rank
+    total = 0
+    for v in values:
+        for i, d in enumerate(v.shape):
+            if i == axis:
+                total = None if total is None or d is None else total + d
+            elif d is not None:
+                if dims[i] is not None and dims[i] != d:
+                    raise ShapeError(
+                        f"concat: got shapes {', '.join(str(s.shape) for s in values)}; "
+                        f"expected equal sizes in every dimension but axis {axis} "
+                        f"(dimension {i} is {dims[i]} and {d}).")
+                dims[i] = d
+    dims[axis] = total
+    return TensorSpec(dims, dtype)
+
+
+def _concat_kernel(xp, *values, axis=0):
+    return xp.concatenate(values, axis=axis)
+
+
+def _concat_vjp(ctx, g):
+    axis = ctx.attrs.get("axis", 0)
+    sizes = [t._value.shape[axis] for t in ctx.inputs]
+    from engine.ops.manip_ops import split  # noqa: PLC0415 - sits above this module
+
+    return tuple(split(g, sizes, axis=axis))
+
+
+_CONCAT = register(OpDef("concat", "ConcatV2", ("*values",), _concat_infer, _concat_kernel,
+                         vjp=_concat_vjp, attrs={"axis": 0},
+                         doc="Joins tensors along an existing axis."))
+
+
+def concat(values, axis, name=None):
+    """Joins a list of tensors along an existing `axis`.
+
+    Args:
+        values: a list of tensors of one dtype, equal in every dimension but `axis`.
+        axis: the axis to join along (an int or scalar integer tensor).
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor of the same rank.
+
+    Raises:
+        ShapeError: if the ranks or the other dimensions differ.
+
+    Example:
+        >>> engine.concat([engine.zeros([2, 1]), engine.ones([2, 2])], axis=1).shape
+        TensorShape([2, 3])
+    """
+    values = list(values)
+    if len(values) == 1:
+        return identity(values[0])
+    return dispatch(_CONCAT, tuple(values), {"axis": int(_static_axis(axis))})
