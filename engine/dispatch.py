@@ -261,6 +261,9 @@ def make_binary(op: OpDef):
     On the fast path (nothing slow active, CPU tensors of one allowed dtype, or a Python
     number that keeps the tensor's dtype) they call the NumPy kernel directly; anything
     else, including every error, goes through `dispatch`, which checks and explains.
+
+    The few lines that wrap a result into a Tensor are repeated inline on purpose: a
+    helper call would cost about a tenth of the whole operator (W1 in benchmarks/).
     """
     kernel = op.cpu_kernel
     ok = op.fast_np_dtypes
