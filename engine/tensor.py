@@ -44,6 +44,10 @@ class Tensor:
     __array_priority__ = 100
 
     def __init__(self, value, device: _devices.Device = _CPU0):
+        if not hasattr(value, "shape") or not hasattr(value, "dtype"):
+            raise TypeError(f"Tensor: got {type(value).__name__}; tensors are made by "
+                            "engine.constant(...) or engine.convert_to_tensor(...), not by "
+                            "calling engine.Tensor directly.")
         self._value = value
         self._device = device
 

@@ -344,3 +344,8 @@ def test_array_protocol_copy_false():
     assert np.shares_memory(np.asarray(t, copy=False), t.numpy())
     with pytest.raises(ValueError, match="without a copy"):
         np.asarray(t, dtype=np.float64, copy=False)
+
+
+def test_tensor_constructor_rejects_python_values():
+    with pytest.raises(TypeError, match="engine.constant"):
+        engine.Tensor([1.0, 2.0])
