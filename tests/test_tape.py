@@ -341,3 +341,30 @@ def test_broadcasting_gradients_have_the_input_shapes(case):
     expected_b = full_a.sum(axis=axes_b).reshape(b_shape)
     np.testing.assert_allclose(ga.numpy(), expected_a, rtol=1e-10)
     np.testing.assert_allclose(gb.numpy(), expected_b, rtol=1e-10)
+
+
+def test_tapes_are_per_thread():
+    """A tape records only its own thread's ops, while other threads compute concurrently."""
+    import threading
+
+    results, errors = {}, []
+
+    def work(k):
+        try:
+            x = engine.constant(float(k))
+            for _ in range(50):
+                with engine.GradientTape() as tape:
+                    tape.watch(x)
+                    y = x * x * float(k)
+                results[k] = float(tape.gradient(y, x))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert results == {k: 2.0 * k * k for k in range(1, 5)}
+    assert engine.context.GLOBAL.slow == (1 if engine.context.GLOBAL.strict else 0)
