@@ -82,24 +82,23 @@ def _strings(array: np.ndarray) -> np.ndarray:
 
 
 def _cast_array(array: np.ndarray, dtype: _dt.DType, value) -> np.ndarray:
+    """`array` as `dtype` when nothing that matters is lost; DTypeError otherwise.
+
+    Allowed: strings to strings, numbers to wider or other numeric kinds, integral floats
+    to ints. Refused: strings to numbers (and back), bools to numbers and numbers to bools
+    (compare explicitly), fractional floats to ints, complex to real.
+    """
     if array.dtype == dtype._np:
         return array
     src = array.dtype
-    if dtype is _dt.string:
-        if src.kind in "USO":
-            return _strings(array)
-    elif src.kind in "USO":
-        pass
-    elif src.kind == "b" and dtype is not _dt.bool:
-        pass
-    elif dtype is _dt.bool:  # numbers are not truth values: compare explicitly
-        pass
-    elif src.kind == "f" and dtype.is_integer:
-        if np.all(np.mod(array, 1) == 0):
-            return array.astype(dtype._np)
-    elif src.kind == "c" and not dtype.is_complex:
-        pass
-    else:
+    text_in, text_out = src.kind in "USO", dtype is _dt.string
+    if text_in and text_out:
+        return _strings(array)
+    lossless = not (text_in or text_out or src.kind == "b" or dtype is _dt.bool
+                    or (src.kind == "c" and not dtype.is_complex))
+    if lossless and src.kind == "f" and dtype.is_integer:
+        lossless = bool(np.all(np.mod(array, 1) == 0))
+    if lossless:
         return array.astype(dtype._np)
     raise DTypeError(f"Cannot convert {_describe(value)} (dtype {src}) to a tensor of dtype "
                      f"{dtype.name}. Cast it explicitly with engine.cast.")
