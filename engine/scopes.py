@@ -28,13 +28,17 @@ class device:  # noqa: N801 - TensorFlow's name
     def __enter__(self):
         if self._device is not None:
             context.THREAD.devices.append(self._device)
-            context.enter_slow()
+            # The operator fast path only ever runs on /CPU:0 inputs, which is what a
+            # /CPU:0 scope asks for anyway; any other device needs dispatch's placement.
+            if self._device is not _devices.CPU0:
+                context.enter_slow()
         return self
 
     def __exit__(self, *exc):
         if self._device is not None:
             context.THREAD.devices.pop()
-            context.exit_slow()
+            if self._device is not _devices.CPU0:
+                context.exit_slow()
 
 
 class name_scope:  # noqa: N801 - TensorFlow's name

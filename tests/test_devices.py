@@ -305,3 +305,17 @@ def test_uninstalling_the_fake_gpu():
     assert engine.config.list_physical_devices("GPU")
     devices._install_gpu_backend(None)
     assert engine.config.list_physical_devices("GPU") == []
+
+
+def test_cpu0_scope_keeps_the_fast_path():
+    previous = engine.context.GLOBAL.strict
+    engine.config.experimental.set_strict_checks(False)
+    try:
+        slow = engine.context.GLOBAL.slow
+        with engine.device("/CPU:0"):
+            assert engine.context.GLOBAL.slow == slow
+            t = engine.constant([1.0]) + 1.0
+        assert t.device.endswith("CPU:0")
+        assert engine.context.GLOBAL.slow == slow
+    finally:
+        engine.config.experimental.set_strict_checks(previous)

@@ -59,8 +59,17 @@ def test_nothing_slow_outside_tapes(not_strict):
         with engine.GradientTape():
             assert context.GLOBAL.slow == 2
     assert context.GLOBAL.slow == 0
-    with engine.device("/CPU:0"):
-        assert context.GLOBAL.slow == 1
+    with engine.device("/CPU:0"):  # where the fast path runs anyway
+        assert context.GLOBAL.slow == 0
+    cpu = engine.config.list_physical_devices("CPU")[0]
+    engine.config.set_logical_device_configuration(
+        cpu, [engine.config.LogicalDeviceConfiguration()] * 2)
+    try:
+        with engine.device("/CPU:1"):
+            assert context.GLOBAL.slow == 1
+    finally:
+        engine.config.set_logical_device_configuration(
+            cpu, [engine.config.LogicalDeviceConfiguration()])
     with engine.hooks.subscribe("op", lambda event: None):
         assert context.GLOBAL.slow == 1
     engine.debugging.enable_check_numerics()
