@@ -33,7 +33,8 @@ _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
 
 # ---------------------------------------------------------------- timing
 def rate_blocks(step: Callable[[], object], repeats: int | None = None,
-                block_s: float | None = None, items_per_step: float = 1.0) -> list:
+                block_s: float | None = None, items_per_step: float = 1.0,
+                sync: Callable[[], object] | None = None) -> list:
     """Throughput samples (items per second) of `step`, one per timed block.
 
     Args:
@@ -41,15 +42,26 @@ def rate_blocks(step: Callable[[], object], repeats: int | None = None,
         repeats: number of timed blocks (default `workloads.REPEATS`).
         block_s: minimum wall time of a block (default `workloads.BLOCK_SECONDS`).
         items_per_step: what one step counts for (1 gives steps per second).
+        sync: waits until work queued on an accelerator is done; called before every
+            clock reading that ends a timed stretch (None on the CPU, where ops are
+            synchronous).
     Returns:
         A list of `repeats` floats.
+
+    Example:
+        >>> samples = rate_blocks(lambda: sum(range(1000)), repeats=2, block_s=0.01)
+        >>> len(samples)
+        2
     """
     repeats = repeats or W.REPEATS
     block_s = block_s or W.BLOCK_SECONDS
+    sync = sync or _no_sync
     step()  # the first call pays for lazy set-up, caches and allocations
+    sync()
     start = time.perf_counter()
     for _ in range(W.WARMUP_STEPS):
         step()
+    sync()
     per_step = (time.perf_counter() - start) / W.WARMUP_STEPS
     steps = max(W.MIN_STEPS_PER_BLOCK, math.ceil(block_s / max(per_step, 1e-9)))
     samples = []
@@ -57,23 +69,47 @@ def rate_blocks(step: Callable[[], object], repeats: int | None = None,
         start = time.perf_counter()
         for _ in range(steps):
             step()
+        sync()
         samples.append(steps * items_per_step / (time.perf_counter() - start))
     return samples
 
 
-def us_per_op(op: Callable[[], object], iters: int = W.W1_ITERS,
-              repeats: int | None = None) -> list:
-    """Microseconds per call of `op`, one sample per block of `iters` back-to-back calls."""
+def us_per_op(op: Callable[[], object], iters: int | None = None,
+              repeats: int | None = None, sync: Callable[[], object] | None = None) -> list:
+    """Microseconds per call of `op`, one sample per block of `iters` back-to-back calls.
+
+    Args:
+        op: runs one op; its result is ignored.
+        iters: calls per block (default `workloads.W1_ITERS`).
+        repeats: number of timed blocks (default `workloads.REPEATS`).
+        sync: as for `rate_blocks`: waits for an accelerator before each block's clock
+            reading ends it.
+    Returns:
+        A list of `repeats` floats.
+
+    Example:
+        >>> samples = us_per_op(lambda: 1 + 1, iters=100, repeats=2)
+        >>> len(samples)
+        2
+    """
+    iters = iters or W.W1_ITERS
     repeats = repeats or W.REPEATS
+    sync = sync or _no_sync
     for _ in range(200):
         op()
+    sync()
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(iters):
             op()
+        sync()
         samples.append((time.perf_counter() - start) / iters * 1e6)
     return samples
+
+
+def _no_sync() -> None:
+    """The CPU's `sync`: NumPy ops are done when they return."""
 
 
 def median(samples: list | None) -> float | None:
@@ -207,17 +243,24 @@ _COLUMNS = [("workload", 30), ("eagerlab", 9), ("reference", 34), ("ref", 8),
             ("ratio", 7), ("target", 12), ("verdict", 7)]
 
 
-def table_lines(rows: list) -> list:
-    """The results as a fixed-width table, peers' figures in the last columns."""
-    names = [name for name, _ in _COLUMNS] + list(PEERS)
-    widths = [width for _, width in _COLUMNS] + [10] * len(PEERS)
+def table_lines(rows: list, peers: tuple = PEERS) -> list:
+    """The results as a fixed-width table, the figures of `peers` in the last columns.
+
+    Args:
+        rows: `Row`s, printed in order.
+        peers: the peer columns (none for a GPU run, whose reference is PyTorch itself).
+    Returns:
+        The header, a rule and one line per row (plus a note line where a row has one).
+    """
+    names = [name for name, _ in _COLUMNS] + list(peers)
+    widths = [width for _, width in _COLUMNS] + [10] * len(peers)
     lines = [" ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
              " ".join("-" * w for w in widths)]
     for row in rows:
         ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
         cells = [f"{row.name} ({row.unit})", _fmt(row.engine), row.reference_label,
                  _fmt(row.reference), ratio, row.target_text, row.verdict]
-        cells += [_fmt(row.peers.get(peer)) if row.peers else "" for peer in PEERS]
+        cells += [_fmt(row.peers.get(peer)) if row.peers else "" for peer in peers]
         lines.append(" ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
         if row.note:
             lines.append("    note: " + row.note)

@@ -5,7 +5,11 @@
 and imports never touch eagerlab's measurements. None of the peers is a
 dependency of the project. Prints one JSON object {figure name: samples}.
 
+With `--device cuda` (PyTorch only) the model, the data and every op live on the
+GPU, and each timed block ends with `torch.cuda.synchronize()`.
+
     python benchmarks/peer_frameworks.py --framework torch --workloads W1,W2
+    python benchmarks/peer_frameworks.py --framework torch --device cuda
 """
 
 from __future__ import annotations
@@ -32,21 +36,28 @@ def cycling(run, batches: list):
 
 
 # ---------------------------------------------------------------- PyTorch
-def torch_figures(workloads: list) -> dict:
+def torch_figures(workloads: list, device: str = "cpu") -> dict:
     import torch
     import torch.nn.functional as F
     from torch import nn
 
+    if device != "cpu" and not torch.cuda.is_available():
+        raise SystemExit(f"torch {torch.__version__}: --device {device} asked for, but "
+                         "torch.cuda.is_available() is False (a CPU-only build, or no GPU)")
+    dev = torch.device(device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else None
     out = {}
     if "W1" in workloads:
-        a, b, ma, mb = (torch.from_numpy(t) for t in W.w1_data())
-        out["W1 add"] = H.us_per_op(lambda: a + b)
-        out["W1 matmul"] = H.us_per_op(lambda: ma @ mb)
+        a, b, ma, mb = (torch.from_numpy(t).to(dev) for t in W.w1_data())
+        out["W1 add"] = H.us_per_op(lambda: a + b, sync=sync)
+        out["W1 matmul"] = H.us_per_op(lambda: ma @ mb, sync=sync)
 
     def measure(model, batches, lr, flatten=False):
+        model = model.to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(W.ADAM_BETA1, W.ADAM_BETA2),
                                eps=W.ADAM_EPS)
-        data = [(torch.from_numpy(x), torch.from_numpy(y).long()) for x, y in batches]
+        data = [(torch.from_numpy(x).to(dev), torch.from_numpy(y).long().to(dev))
+                for x, y in batches]
 
         def run(x, y):
             opt.zero_grad(set_to_none=True)
@@ -57,7 +68,7 @@ def torch_figures(workloads: list) -> dict:
             loss.backward()
             opt.step()
             return loss
-        return H.rate_blocks(cycling(run, data))
+        return H.rate_blocks(cycling(run, data), sync=sync)
 
     if "W2" in workloads:
         dims = W.W2_LAYERS
@@ -217,10 +228,17 @@ def main() -> None:
     parser.add_argument("--framework", choices=sorted(FRAMEWORKS), required=True)
     parser.add_argument("--workloads", default="W1,W2,W3,W4")
     parser.add_argument("--repeats", type=int, default=W.REPEATS)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cuda: PyTorch on the GPU (the other frameworks run on the CPU only)")
     args = parser.parse_args()
+    if args.device != "cpu" and args.framework != "torch":
+        parser.error(f"--device {args.device}: only --framework torch runs on a GPU here")
     W.REPEATS = args.repeats
     names = [name.strip() for name in args.workloads.split(",")]
-    print(json.dumps(FRAMEWORKS[args.framework](names)))
+    if args.framework == "torch":
+        print(json.dumps(torch_figures(names, args.device)))
+    else:
+        print(json.dumps(FRAMEWORKS[args.framework](names)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,170 @@
+"""The benchmark suite's device placement, tried on a fake GPU (no GPU needed).
+
+`benchmarks/bench_engine.py --device /GPU:0` must put the variables, the data and every op
+of each step on the GPU and synchronize before reading the clock. Here a fake GPU backend
+(as in tests/test_devices.py: "device memory" is a NumPy subclass) stands in for CuPy, so
+the step builders, the timing and the GPU table run end to end on the CPU, with tiny
+block times.
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import engine
+from engine import context
+from engine.backend import devices
+
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "benchmarks")
+if BENCHMARKS not in sys.path:
+    sys.path.insert(0, BENCHMARKS)
+
+import bench_engine as B  # noqa: E402 - needs benchmarks/ on sys.path
+import harness as H  # noqa: E402
+import workloads as W  # noqa: E402
+
+
+class FakeGPUArray(np.ndarray):
+    """An array "in GPU memory"."""
+
+
+class FakeGPUBackend:
+    """Stands in for `cupy_backend`, counting the synchronizations the timing asks for."""
+
+    name = "fakegpu"
+    xp = np
+
+    def __init__(self):
+        self.syncs = 0
+
+    def is_available(self):
+        return True
+
+    def device_count(self):
+        return 1
+
+    def from_host(self, array, index):
+        return np.array(array, copy=True).view(FakeGPUArray)
+
+    def to_host(self, array):
+        return np.array(array, copy=True).view(np.ndarray)
+
+    def is_native(self, array):
+        return isinstance(array, FakeGPUArray)
+
+    def array_index(self, array):
+        return 0
+
+    def move(self, array, index):
+        return array
+
+    def synchronize(self, index):
+        self.syncs += 1
+
+
+@pytest.fixture
+def gpu():
+    backend = FakeGPUBackend()
+    devices._install_gpu_backend(backend)
+    yield backend
+    devices._install_gpu_backend(None)
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """One short block per figure, so that a whole run takes a fraction of a second."""
+    for attr, value in (("REPEATS", 1), ("BLOCK_SECONDS", 1e-4), ("WARMUP_STEPS", 1),
+                        ("MIN_STEPS_PER_BLOCK", 1), ("W1_ITERS", 10)):
+        monkeypatch.setattr(W, attr, value)
+
+
+@pytest.mark.parametrize("name", ["W2", "W3", "W4"])
+def test_steps_run_on_the_gpu_and_match_the_cpu(gpu, name):
+    cpu_step = B.BUILDERS[name](engine)
+    device = B.resolve_device(engine, "/GPU:0")
+    gpu_step = B.BUILDERS[name](engine, device)
+    for _ in range(2):  # the second step reads Adam's slots written by the first
+        want, got = cpu_step(), gpu_step()
+        assert got.device.endswith("GPU:0") and isinstance(got._value, FakeGPUArray)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    for v in gpu_step.variables:  # the model's variables and Adam's slots
+        assert v.device.endswith("GPU:0") and isinstance(v._value, FakeGPUArray), v.name
+    assert len(gpu_step.variables) == 18
+
+
+def test_first_step_checks_the_device(gpu, monkeypatch):
+    device = B.resolve_device(engine, "/GPU:0")
+    loss = B.first_step(engine, "W2", device)
+    assert loss.device.endswith("GPU:0")
+    monkeypatch.setattr(B, "placement", lambda eng, device: engine.device(None))
+    with pytest.raises(RuntimeError, match="W2: .* lives on .*CPU:0, not on .*GPU:0"):
+        B.first_step(engine, "W2", device)
+
+
+def test_cpu_placement_is_no_scope():
+    """On /CPU:0 the steps run without a device scope, so dispatch's fast path stays on."""
+    cpu = B.resolve_device(engine, "/CPU:0")
+    slow = context.GLOBAL.slow
+    with B.placement(engine, cpu):
+        assert context.GLOBAL.slow == slow and not context.THREAD.devices
+    assert B.synchronizer(cpu) is None and B.synchronizer(None) is None
+
+
+def test_timing_synchronizes_before_reading_the_clock(tiny_blocks, gpu):
+    samples = H.rate_blocks(lambda: None, repeats=3, sync=lambda: gpu.synchronize(0))
+    assert len(samples) == 3 and gpu.syncs == 5   # first call, warm-up, then every block
+    gpu.syncs = 0
+    H.us_per_op(lambda: None, repeats=2, sync=lambda: gpu.synchronize(0))
+    assert gpu.syncs == 3                          # warm-up, then every block
+
+
+def test_gpu_run_end_to_end(gpu, tiny_blocks, tmp_path, capsys):
+    out = tmp_path / "gpu.json"
+    B.main(["--device", "/GPU:0", "--workloads", "W1,W2,Mem", "--no-peers",
+            "--json", str(out)])
+    text = capsys.readouterr().out
+    assert "Mem: skipped on a GPU" in text
+    assert "eagerlab device: device /GPU:0, backend fakegpu" in text
+    assert "first-step loss W2" in text and "(agree)" in text
+    assert gpu.syncs > 0
+    report = json.loads(out.read_text())
+    assert report["machine"]["device"].endswith("GPU:0")
+    rows = [(r["name"], r["reference_label"], r["target_text"]) for r in report["rows"]]
+    assert rows == [
+        ("W1 add 32x32", "PyTorch eager (cuda)", ""),
+        ("W1 add 32x32", "hand NumPy (CPU)", ""),
+        ("W1 matmul 64x64", "PyTorch eager (cuda)", ""),
+        ("W1 matmul 64x64", "hand NumPy (CPU)", ""),
+        ("W2 MLP eager", "PyTorch eager (cuda)", ">= 0.67x"),
+        ("W2 MLP eager", "hand NumPy step (CPU)", ""),
+        ("W2 MLP eager", "NumPy GEMM-only (CPU)", ""),
+    ]
+    first = report["rows"][4]
+    assert first["engine"] > 0 and first["reference"] is None and first["verdict"] == "n/a"
+
+
+def test_cpu_run_keeps_its_table(tiny_blocks, capsys):
+    B.main(["--device", "/CPU:0", "--workloads", "W1", "--no-peers"])
+    lines = capsys.readouterr().out.splitlines()
+    table = [line for line in lines if line.startswith("W1 ")]
+    assert [line.split()[5:7] for line in table] == [["hand", "NumPy"]] * 2
+    assert all("<=" in line for line in table)
+    assert any(line.startswith("workload") and line.rstrip().endswith("jax") for line in lines)
+
+
+def test_missing_gpu_is_a_clear_error(capsys):
+    class NoGPU(FakeGPUBackend):  # also on a machine with a real GPU
+        def is_available(self):
+            return False
+
+    devices._install_gpu_backend(NoGPU())
+    try:
+        with pytest.raises(SystemExit):
+            B.main(["--device", "/GPU:0", "--workloads", "W1", "--no-peers"])
+    finally:
+        devices._install_gpu_backend(None)
+    assert "--device /GPU:0: device: '/GPU:0' does not exist" in capsys.readouterr().err
