@@ -72,16 +72,24 @@ def stack(values, axis=0, name=None):
 def _unstack_infer(x, num=None, axis=0):
     rank = x.shape.rank
     axis = _inf.normalize_axis("unstack", axis, rank)
-    count = x.shape[axis] if rank is not None else num
+    known = x.shape[axis] if rank is not None else None
+    if known is not None and num is not None and known != num:
+        raise ShapeError(f"unstack: num={num} but dimension {axis} of shape {x.shape} is "
+                         f"{known}; they must match.")
+    count = known if known is not None else num
     if count is None:
         raise ShapeError(f"unstack: cannot infer the number of outputs from shape {x.shape}; "
                          "pass num=.")
+    if rank is None:
+        return tuple(TensorSpec(None, x.dtype) for _ in range(count))
     dims = x.shape.as_list()
     del dims[axis]
     return tuple(TensorSpec(dims, x.dtype) for _ in range(count))
 
 
 def _unstack_kernel(xp, x, num=None, axis=0):
+    if num is not None and x.ndim and x.shape[axis] != num:
+        raise ValueError("unstack: num does not match the axis")  # infer explains
     return tuple(xp.moveaxis(x, axis, 0)) if axis else tuple(x)
 
 
@@ -110,6 +118,11 @@ def unstack(value, num=None, axis=0, name=None):
         >>> [t.numpy() for t in engine.unstack(engine.constant([[1, 2], [3, 4]]))]
         [array([1, 2], dtype=int32), array([3, 4], dtype=int32)]
     """
+    if num is None:  # record the count in the op, so graphs know it without the shape
+        shape = getattr(value, "shape", None)
+        rank = None if shape is None else shape.rank
+        if rank:
+            num = shape[int(axis) % rank]
     out = dispatch(_UNPACK, (value,), {"num": num, "axis": int(axis)})
     return list(out)
 

@@ -24,3 +24,8 @@ def test_concat():
              [a, b])
     with pytest.raises(ShapeError, match="concat"):
         engine.concat([engine.zeros([2, 3]), engine.zeros([3, 3])], axis=1)
+
+
+def test_unstack_num_must_match():
+    with pytest.raises(ShapeError, match="unstack: num=5 but dimension 0"):
+        engine.unstack(engine.zeros([3, 2]), num=5)
