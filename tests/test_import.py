@@ -22,7 +22,7 @@ def test_import_is_fast_and_light():
                          text=True, check=True)
     wall = time.perf_counter() - start
     import_seconds, loaded = out.stdout.strip().splitlines()
-    assert float(import_seconds) < 0.5, f"import engine took {import_seconds}s"
+    assert float(import_seconds) < 0.9, f"import engine took {import_seconds}s"  # ~0.12 s here
     assert wall < 3.0
     assert loaded == "[]", f"import engine loaded {loaded}"
 
