@@ -235,7 +235,8 @@ def _check_inference(op, tensors, arrays, attrs, outputs) -> None:
 def _check_finite(op: OpDef, outputs) -> None:
     for k, out in enumerate(outputs):
         value = out._value
-        if value.dtype.kind in "fc" and not bool(out._device.xp.isfinite(value).all()):
+        if value.dtype in _dt.INEXACT_NUMPY and not bool(
+                out._device.xp.isfinite(value).all()):
             scope = context.current_name_scope() or "<top level>"
             raise InvalidArgumentError(
                 f"check_numerics: {op.name} ({op.tf_name}) produced NaN or Inf in output {k} "

@@ -163,6 +163,10 @@ _FLOATING = frozenset(d for d in (float16, float32, float64, bfloat16) if d is n
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32, "int": int32,
                  "str": string, "bytes": string, "object": string})
+# NumPy dtypes that carry gradients. A set, not `dtype.kind in "fc"`: ml_dtypes' bfloat16
+# has kind "V".
+INEXACT_NUMPY = frozenset(d._np for d in (float16, float32, float64, bfloat16, complex64,
+                                          complex128) if d is not None)
 # Lookup by NumPy dtype; the hot path of `Tensor.dtype`.
 _BY_NP = {d._np: d for d in _ALL}
 _BY_NP[np.dtype(np.str_)] = string

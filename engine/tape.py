@@ -19,6 +19,7 @@ import numpy as np
 
 from engine import context, nest
 from engine.dispatch import dispatch
+from engine.dtypes import INEXACT_NUMPY as _INEXACT
 from engine.registry import OpContext, get
 from engine.tensor import Tensor, wrap
 
@@ -71,10 +72,6 @@ def _unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
     if axes:
         grad = dispatch(_op("Sum"), (grad,), {"axis": axes, "keepdims": False})
     return dispatch(_op("Reshape"), (grad,), {"shape": tuple(shape)})
-
-
-def _differentiable(t) -> bool:
-    return t._value.dtype.kind in "fc" if isinstance(t, Tensor) else t._value.dtype.kind in "fc"
 
 
 class GradientTape:
@@ -200,7 +197,7 @@ class GradientTape:
         if not hit:
             return
         for out in outputs:
-            if out._value.dtype.kind in "fc":
+            if out._value.dtype in _INEXACT:
                 watched[id(out)] = out
         self._records.append((op, tuple(keys), tuple(tensors), outputs, attrs))
 
@@ -304,7 +301,7 @@ class GradientTape:
         for s in sources:
             g = pending.get(id(s)) if id(s) in source_keys else None
             value = s._value
-            if value.dtype.kind not in "fc":
+            if value.dtype not in _INEXACT:
                 results.append(None)
             elif g is None and unconnected is UnconnectedGradients.ZERO:
                 results.append(_zeros_like(s if isinstance(s, Tensor) else s._read()))

@@ -54,7 +54,9 @@ def _matmul_kernel(xp, a, b, transpose_a=False, transpose_b=False, adjoint_a=Fal
         a = swap_matrix_axes(xp, a, adjoint_a)
     if transpose_b or adjoint_b:
         b = swap_matrix_axes(xp, b, adjoint_b)
-    return xp.matmul(a, b)
+    out = xp.matmul(a, b)
+    # ml_dtypes' bfloat16 matmul accumulates and returns float32; keep the input's dtype.
+    return out if out.dtype is a.dtype or out.dtype == a.dtype else out.astype(a.dtype)
 
 
 def _matmul_vjp(ctx, g):
