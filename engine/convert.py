@@ -96,7 +96,7 @@ def _cast_array(array: np.ndarray, dtype: _dt.DType, value) -> np.ndarray:
         return _strings(array)
     lossless = not (text_in or text_out or src.kind == "b" or dtype is _dt.bool
                     or (src.kind == "c" and not dtype.is_complex))
-    if lossless and src.kind == "f" and dtype.is_integer:
+    if lossless and src in _dt.INEXACT_NUMPY and dtype.is_integer:  # bfloat16's kind is "V"
         lossless = bool(np.all(np.mod(array, 1) == 0))
     if lossless:
         return array.astype(dtype._np)

@@ -268,6 +268,8 @@ def make_binary(op: OpDef):
     """
     kernel = op.cpu_kernel
     ok = op.fast_np_dtypes
+    # bfloat16 (dtype kind "V") is left out on purpose: NumPy computes bfloat16 and a
+    # Python float in float32, so `dispatch` converts the number to bfloat16 first.
     floats = frozenset(d for d in ok if d.kind == "f")
     numbers = frozenset(d for d in ok if d.kind in "fiu")
     g = _G

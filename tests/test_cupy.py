@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine import hooks, nest, registry
+from engine import dtypes, hooks, nest, registry
 from engine.backend import cupy_backend
 from engine.errors import DTypeError, InvalidArgumentError
 from engine.ops import random_ops
@@ -391,7 +391,8 @@ def _run_case(fn, arrays, grad, wrt):
     xs = [engine.constant(a) for a in arrays]
     if grad is None:
         return nest.flatten(fn(*xs))
-    wrt = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"] if wrt is None else wrt
+    if wrt is None:
+        wrt = [i for i, a in enumerate(arrays) if a.dtype in dtypes.INEXACT_NUMPY]
     targets = [xs[i] for i in wrt]
     if grad == "grad":
         with engine.GradientTape() as tape:

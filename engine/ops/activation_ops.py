@@ -21,6 +21,7 @@ from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
 from engine.ops import unary_ops as _u
+from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
 
 __all__ = [
@@ -79,6 +80,7 @@ _LEAKY_RELU_GRAD = _grad_op("leaky_relu_grad", "LeakyReluGrad", _leaky_relu_grad
                             "Gradient of LeakyRelu.", attrs={"alpha": 0.2})
 
 
+@computes_in_float32  # `x * alpha` would make bfloat16 float32
 def _leaky_relu_kernel(xp, x, alpha=0.2):
     if 0 <= alpha <= 1:
         return xp.maximum(x, x * alpha)
@@ -110,7 +112,15 @@ def _relu_kernel(xp, x):
 _RELU = _activation("relu", "Relu", _relu_kernel,
                     lambda ctx, g: (dispatch(_RELU_GRAD, (g, ctx.outputs[0])),),
                     "Returns max(features, 0).", dtypes=REAL)
-_RELU6 = _activation("relu6", "Relu6", lambda xp, x: xp.clip(x, 0, 6),
+
+
+def _relu6_kernel(xp, x):
+    # Not `clip`: NumPy's clip has no bfloat16 loop and would return float32.
+    out = xp.maximum(x, 0)
+    return xp.minimum(out, 6, out=out)
+
+
+_RELU6 = _activation("relu6", "Relu6", _any_rank(_relu6_kernel),
                      lambda ctx, g: (dispatch(_RELU6_GRAD, (g, ctx.inputs[0])),),
                      "Returns min(max(features, 0), 6).", dtypes=REAL)
 _LEAKY_RELU = _activation(
@@ -252,6 +262,7 @@ _TANH_C = _pymath.sqrt(2.0 / _pymath.pi)
 _TANH_A = 0.044715
 
 
+@computes_in_float32
 def _gelu_kernel(xp, x, approximate=False):
     if approximate:
         inner = x * x
@@ -310,6 +321,7 @@ def gelu(features, approximate=False, name=None):
     return dispatch(_GELU, (features,), {"approximate": bool(approximate)})
 
 
+@computes_in_float32
 def _silu_kernel(xp, x, beta=1.0):
     out = _u._sigmoid_kernel(xp, x * beta if beta != 1.0 else x)
     out *= x
@@ -392,6 +404,7 @@ def _softmax_infer(name):
     return infer
 
 
+@computes_in_float32  # bfloat16 sums stall past 256 terms
 def _softmax_kernel(xp, x, axis=-1):
     if x.size == 0:
         return x.copy()
@@ -401,6 +414,7 @@ def _softmax_kernel(xp, x, axis=-1):
     return out
 
 
+@computes_in_float32
 def _log_softmax_kernel(xp, x, axis=-1):
     if x.size == 0:
         return x.copy()

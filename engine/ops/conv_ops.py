@@ -34,6 +34,7 @@ from engine.ops import array_ops as _a
 from engine.ops import conv_kernels as _ck
 from engine.ops import infer as _inf
 from engine.ops import window_attrs as _w
+from engine.ops.widening import BFLOAT16, run_in_float32
 from engine.registry import FLOAT, OpDef, register
 from engine.tensor_shape import TensorSpec
 
@@ -80,6 +81,8 @@ def _conv2d_kernel(xp, x, w, strides, padding, explicit_paddings=(), data_format
                                 dilations)
     if x.ndim != 4 or w.ndim != 4 or x.shape[3] != w.shape[2]:
         raise ValueError("conv2d: input and filter shapes do not fit")  # infer explains
+    if x.dtype is BFLOAT16:  # ml_dtypes' matmul would return float32 from a slow loop
+        return run_in_float32(_ck.conv2d, xp, x, w, strides=s, dilations=d, padding=pads)
     return _ck.conv2d(xp, x, w, s, d, pads)
 
 
@@ -175,6 +178,10 @@ def _backprop_input_kernel(xp, w, dy, input_sizes=None, strides=None, padding=No
                                 data_format, dilations)
     if not _geometry_ok(tuple(input_sizes), w.shape, dy.shape, s, d, pads):
         raise ValueError("conv2d_backprop_input: shapes do not fit")  # infer explains
+    if w.dtype is BFLOAT16:
+        return run_in_float32(_ck.conv2d_backprop_input, xp, dy, w,
+                              input_shape=tuple(input_sizes), strides=s, dilations=d,
+                              padding=pads)
     return _ck.conv2d_backprop_input(xp, dy, w, tuple(input_sizes), s, d, pads)
 
 
@@ -185,6 +192,10 @@ def _backprop_filter_kernel(xp, x, dy, filter_sizes=None, strides=None, padding=
                                 data_format, dilations)
     if not _geometry_ok(x.shape, tuple(filter_sizes), dy.shape, s, d, pads):
         raise ValueError("conv2d_backprop_filter: shapes do not fit")  # infer explains
+    if x.dtype is BFLOAT16:
+        return run_in_float32(_ck.conv2d_backprop_filter, xp, x, dy,
+                              filter_shape=tuple(filter_sizes), strides=s, dilations=d,
+                              padding=pads)
     return _ck.conv2d_backprop_filter(xp, x, dy, tuple(filter_sizes), s, d, pads)
 
 

@@ -24,6 +24,7 @@ from engine.ops.conv_ops import (  # shape inference and gradient helpers shared
     _needs,
     conv2d,
 )
+from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, OpDef, register
 
 __all__ = ["depthwise_conv2d", "separable_conv2d"]
@@ -34,6 +35,7 @@ _HWIM = "(height, width, in_channels, channel_multiplier)"
 _DW_ATTRS = {k: v for k, v in _CONV_ATTRS.items() if k != "use_cudnn_on_gpu"}
 
 
+@computes_in_float32  # NumPy's einsum refuses bfloat16
 def _depthwise_kernel(xp, x, w, strides, padding, explicit_paddings=(), data_format="NHWC",
                       dilations=_w.ONES):
     s, d, pads = _w.kernel_args("depthwise_conv2d", strides, padding, explicit_paddings,
@@ -43,6 +45,7 @@ def _depthwise_kernel(xp, x, w, strides, padding, explicit_paddings=(), data_for
     return _ck.depthwise_conv2d(xp, x, w, s, d, pads)
 
 
+@computes_in_float32
 def _dw_backprop_input_kernel(xp, w, dy, input_sizes=None, strides=None, padding=None,
                               explicit_paddings=(), data_format="NHWC", dilations=_w.ONES):
     s, d, pads = _w.kernel_args("depthwise_conv2d_backprop_input", strides, padding,
@@ -52,6 +55,7 @@ def _dw_backprop_input_kernel(xp, w, dy, input_sizes=None, strides=None, padding
     return _ck.depthwise_conv2d_backprop_input(xp, dy, w, tuple(input_sizes), s, d, pads)
 
 
+@computes_in_float32
 def _dw_backprop_filter_kernel(xp, x, dy, filter_sizes=None, strides=None, padding=None,
                                explicit_paddings=(), data_format="NHWC", dilations=_w.ONES):
     s, d, pads = _w.kernel_args("depthwise_conv2d_backprop_filter", strides, padding,

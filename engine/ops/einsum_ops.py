@@ -12,12 +12,14 @@ import string
 
 import numpy as np
 
+from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops.diag_ops import eye
+from engine.ops.widening import computes_in_float32
 from engine.registry import NUMERIC, OpDef, register
 from engine.tensor_shape import TensorSpec
 
@@ -131,6 +133,7 @@ def _einsum_infer(*operands, equation):
     return TensorSpec([sizes[c] for c in output], dtype)
 
 
+@computes_in_float32  # NumPy's einsum refuses bfloat16
 def _einsum_kernel(xp, *operands, equation):
     inputs, output = _parse_einsum(equation, tuple(o.ndim for o in operands))
     sizes = _label_sizes(equation, inputs, [o.shape for o in operands])
@@ -165,7 +168,7 @@ def _einsum_vjp(ctx, g):
     out_subs = "".join(letter(c) for c in output)
     grads = []
     for k, x in enumerate(tensors):
-        if x._value.dtype.kind not in "fc":
+        if x._value.dtype not in _dt.INEXACT_NUMPY:  # a set: bfloat16's dtype kind is "V"
             grads.append(None)
             continue
         terms = [(out_subs, g)] + [(subs[j], tensors[j]) for j in range(len(tensors)) if j != k]

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from engine.errors import InvalidIndexError
+from engine.ops.widening import BFLOAT16
 
 _SPARSE_DTYPES = frozenset(np.dtype(t) for t in ("float32", "float64", "complex64",
                                                  "complex128"))
@@ -44,6 +45,8 @@ def segment_rows(xp, rows, ids, num: int):
     ~150 us with the NumPy fallback, ~1.3 ms with `np.add.at`.
     """
     n, width = rows.shape
+    if rows.dtype is BFLOAT16:  # bfloat16 sums stall past 256 terms: add in float32
+        return segment_rows(xp, rows.astype(np.float32), ids, num).astype(rows.dtype)
     if xp is not np:
         return _scatter_add_rows(xp, rows, ids, num)
     if n == 0 or num == 0 or width == 0:

@@ -12,6 +12,7 @@ from engine.dispatch import dispatch, make_binary
 from engine.errors import ShapeError, UnimplementedError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
+from engine.ops.widening import BFLOAT16, run_in_float32
 from engine.registry import NUMERIC, OpDef, register
 from engine.tensor_shape import TensorShape, TensorSpec
 
@@ -50,13 +51,15 @@ def _matmul_kernel(xp, a, b, transpose_a=False, transpose_b=False, adjoint_a=Fal
                    adjoint_b=False):
     if a.ndim < 2 or b.ndim < 2:  # NumPy would treat vectors specially; TF refuses them
         raise ValueError("matmul needs rank >= 2")
+    if a.dtype is BFLOAT16:
+        # ml_dtypes' bfloat16 matmul is a slow loop returning float32: use float32's BLAS.
+        return run_in_float32(_matmul_kernel, xp, a, b, transpose_a=transpose_a,
+                              transpose_b=transpose_b, adjoint_a=adjoint_a, adjoint_b=adjoint_b)
     if transpose_a or adjoint_a:
         a = swap_matrix_axes(xp, a, adjoint_a)
     if transpose_b or adjoint_b:
         b = swap_matrix_axes(xp, b, adjoint_b)
-    out = xp.matmul(a, b)
-    # ml_dtypes' bfloat16 matmul accumulates and returns float32; keep the input's dtype.
-    return out if out.dtype is a.dtype or out.dtype == a.dtype else out.astype(a.dtype)
+    return xp.matmul(a, b)
 
 
 def _matmul_vjp(ctx, g):

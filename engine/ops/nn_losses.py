@@ -26,6 +26,7 @@ from engine.ops import unary_ops as _u
 from engine.ops.activation_ops import log_softmax, softmax
 from engine.ops.fill_ops import zeros_like
 from engine.ops.select_ops import where
+from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, OpDef, register
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
@@ -105,6 +106,7 @@ def _check_label_range(xp, labels, classes: int) -> None:
         "remap the labels.", op="SparseSoftmaxCrossEntropyWithLogits")
 
 
+@computes_in_float32  # bfloat16 sums stall past 256 terms
 def _sparse_kernel(xp, features, labels):
     if (features.ndim == 0 or labels.shape != features.shape[:-1]
             or labels.dtype.kind != "i" or labels.dtype.itemsize not in (4, 8)):
@@ -178,6 +180,7 @@ def _dense_infer(features, labels):
     return TensorSpec(shape[:-1], dtype), TensorSpec(shape, dtype)
 
 
+@computes_in_float32
 def _dense_kernel(xp, features, labels):
     if features.ndim == 0:
         raise ValueError(f"{_DENSE}: scalar logits")  # infer explains
@@ -257,6 +260,7 @@ def _sigmoid_infer(labels, logits):
     return TensorSpec(labels.shape.merge_with(logits.shape), dtype)
 
 
+@computes_in_float32  # `x * z` of bfloat16 is float32 in NumPy
 def _sigmoid_kernel(xp, z, x):
     if z.shape != x.shape:
         raise ValueError(f"{_SIGMOID}: shapes differ")  # infer explains
@@ -347,6 +351,7 @@ def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
 
 
 # --- l2_loss and friends -----------------------------------------------------------------------
+@computes_in_float32
 def _l2_kernel(xp, t):
     flat = t.reshape(-1)
     return xp.asarray(xp.dot(flat, flat) / 2)

@@ -19,6 +19,7 @@ from engine.ops.activation_ops import *  # noqa: F403 - part of engine.nn
 from engine.ops.activation_ops import __all__ as _activations_all
 from engine.ops.nn_losses import *  # noqa: F403 - part of engine.nn
 from engine.ops.nn_losses import __all__ as _losses_all
+from engine.ops.widening import BFLOAT16, run_in_float32
 from engine.registry import NUMERIC, OpDef, register
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
@@ -74,6 +75,8 @@ def _bias_add_grad_kernel(xp, g, data_format="NHWC"):
     c = g.shape[axis]
     if g.size == 0:
         return xp.zeros((c,), g.dtype)
+    if g.dtype is BFLOAT16:  # bfloat16 sums stall past 256 terms: add in float32
+        return run_in_float32(_bias_add_grad_kernel, xp, g, data_format=data_format)
     if axis == g.ndim - 1 and g.dtype.kind == "f" and g.flags.c_contiguous:
         # A GEMV with a ones vector is ~8x faster than sum(axis=0) on (rows, c) in NumPy.
         rows = g.size // c

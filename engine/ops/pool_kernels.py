@@ -17,9 +17,9 @@ from engine.ops.conv_kernels import Array, Padding, Pair, _crop, _fold, _geometr
 
 def _lowest(dtype):
     """Fill value that never wins a max: ``-inf`` for floats, the minimum for integers."""
-    if np.issubdtype(dtype, np.floating):
-        return -np.inf
-    return np.iinfo(dtype).min
+    if dtype.kind in "iu":
+        return np.iinfo(dtype).min
+    return -np.inf  # floats, bfloat16 included (its dtype kind is "V")
 
 
 def _pool_padded(xp, x, ksize, strides, padding, fill):

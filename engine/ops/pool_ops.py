@@ -20,6 +20,7 @@ from engine.errors import ShapeError, UnimplementedError
 from engine.ops import infer as _inf
 from engine.ops import pool_kernels as _pk
 from engine.ops import window_attrs as _w
+from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
 
@@ -167,6 +168,7 @@ def _avg_pool_grad_infer(g, orig_input_shape=None, **attrs):
     return TensorSpec(x_shape, g.dtype)
 
 
+@computes_in_float32  # bfloat16 window sums stall: add in float32
 def _avg_pool_grad_kernel(xp, g, orig_input_shape=None, ksize=None, strides=None, padding=None,
                           explicit_paddings=(), data_format="NHWC"):
     k, s, pads = _pool_params("avg_pool2d_grad", ksize, strides, padding, explicit_paddings,
@@ -185,8 +187,9 @@ def _avg_pool_grad_vjp(ctx, g):
 
 _AVG_POOL = register(OpDef(
     "avg_pool2d", "AvgPool", ("value",), _pool_infer("avg_pool2d", FLOAT),
-    _pool_kernel("avg_pool2d", _pk.avg_pool2d), vjp=_avg_pool_vjp, attrs=dict(_POOL_ATTRS),
-    dtypes=FLOAT, doc="2-D average pooling of an NHWC input (padding is not counted)."))
+    computes_in_float32(_pool_kernel("avg_pool2d", _pk.avg_pool2d)), vjp=_avg_pool_vjp,
+    attrs=dict(_POOL_ATTRS), dtypes=FLOAT,
+    doc="2-D average pooling of an NHWC input (padding is not counted)."))
 _AVG_POOL_GRAD = register(OpDef(
     "avg_pool2d_grad", "AvgPoolGrad", ("grad",), _avg_pool_grad_infer, _avg_pool_grad_kernel,
     vjp=_avg_pool_grad_vjp, attrs={"orig_input_shape": None, **_POOL_ATTRS}, dtypes=FLOAT,

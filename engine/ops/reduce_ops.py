@@ -23,6 +23,7 @@ from engine.ops.argmax_ops import argmax, argmin
 from engine.ops.fill_ops import ones_like, zeros_like
 from engine.ops.scan_ops import accumulator_dtype, cumprod, cumsum
 from engine.ops.select_ops import where
+from engine.ops.widening import BFLOAT16, computes_in_float32, run_in_float32
 from engine.registry import BOOL, NUMERIC, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
 
@@ -87,6 +88,8 @@ def _attrs(axis, keepdims) -> dict:
 
 # --- sum and mean ---------------------------------------------------------------------------
 def _sum_kernel(xp, x, axis=None, keepdims=False):
+    if x.dtype is BFLOAT16:  # bfloat16 sums stall past 256 terms: add in float32
+        return run_in_float32(_sum_kernel, xp, x, axis=axis, keepdims=keepdims)
     return xp.sum(x, axis=axis, keepdims=keepdims, dtype=accumulator_dtype(x))
 
 
@@ -122,6 +125,8 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
 
 
 def _mean_kernel(xp, x, axis=None, keepdims=False):
+    if x.dtype is BFLOAT16:
+        return run_in_float32(_mean_kernel, xp, x, axis=axis, keepdims=keepdims)
     out = xp.mean(x, axis=axis, keepdims=keepdims)
     if x.dtype.kind in "iu":
         out = xp.trunc(out)
@@ -169,11 +174,11 @@ def _extreme_kernel(name: str):
     def kernel(xp, x, axis=None, keepdims=False):
         if x.size == 0:  # TF: an empty max (min) is the lowest (highest) value of the dtype
             shape = xp.sum(x, axis=axis, keepdims=keepdims).shape
-            if x.dtype.kind == "f":
-                fill = -np.inf if lowest else np.inf
-            else:
+            if x.dtype.kind in "iu":
                 info = np.iinfo(x.dtype)
                 fill = info.min if lowest else info.max
+            else:  # floats, bfloat16 included (its dtype kind is "V")
+                fill = -np.inf if lowest else np.inf
             return xp.full(shape, fill, dtype=x.dtype)
         return getattr(xp, name)(x, axis=axis, keepdims=keepdims)
 
@@ -240,6 +245,7 @@ def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
 
 
 # --- prod -----------------------------------------------------------------------------------
+@computes_in_float32
 def _prod_kernel(xp, x, axis=None, keepdims=False):
     return xp.prod(x, axis=axis, keepdims=keepdims, dtype=accumulator_dtype(x))
 
@@ -344,6 +350,7 @@ def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
 
 
 # --- euclidean norm -------------------------------------------------------------------------
+@computes_in_float32
 def _euclidean_kernel(xp, x, axis=None, keepdims=False):
     if x.dtype.kind == "c":
         squares = (x * x.conj()).real

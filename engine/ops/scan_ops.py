@@ -14,6 +14,7 @@ from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops.fill_ops import ones_like, zeros_like
 from engine.ops.select_ops import where
+from engine.ops.widening import computes_in_float32
 from engine.registry import NUMERIC, OpDef, register
 
 __all__ = ["cumsum", "cumprod"]
@@ -44,6 +45,7 @@ def _scan_infer(name):
 def _scan_kernel(name: str, identity):
     """The kernel of scan `name` (also the array-module function's name)."""
 
+    @computes_in_float32
     def kernel(xp, x, axis=0, exclusive=False, reverse=False):
         axis = axis % x.ndim
         scan = getattr(xp, name)

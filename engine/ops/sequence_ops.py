@@ -19,6 +19,7 @@ from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
 from engine.ops.static_args import static_int
+from engine.ops.widening import BFLOAT16
 from engine.registry import FLOAT, OpDef, register
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
@@ -54,7 +55,8 @@ _RANGE = register(OpDef("range", "Range", (), _range_infer, _range_kernel, vjp=N
                         attrs={"start": 0, "limit": 0, "delta": 1, "dtype": _dt.int32},
                         tf_args={"Tidx": "dtype"},
                         doc="A 1-D sequence from start to limit (exclusive) in steps of delta."))
-_RANGE_ORDER = (_dt.int32, _dt.int64, _dt.float32, _dt.float64)
+_RANGE_ORDER = tuple(d for d in (_dt.int32, _dt.int64, _dt.float16, _dt.bfloat16, _dt.float32,
+                                  _dt.float64) if d is not None)
 
 
 def _python_value(value):
@@ -66,7 +68,7 @@ def _python_value(value):
     if isinstance(value, float):
         return value, _dt.float32
     array = np.asarray(value)
-    if array.ndim or array.dtype.kind not in "iuf":
+    if array.ndim or not (array.dtype.kind in "iuf" or array.dtype is BFLOAT16):
         raise TypeError(f"range: got {value!r}; expected a scalar number.")
     return array.item(), _dt.from_numpy(array.dtype)
 

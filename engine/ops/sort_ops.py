@@ -27,6 +27,7 @@ from engine.errors import DTypeError, ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import unary_ops as _u
+from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
 
@@ -138,6 +139,7 @@ def _top_k_infer(x, k=1, sorted=True, index_type=_dt.int32):
     return TensorSpec(shape, x.dtype), TensorSpec(shape, index_type)
 
 
+@computes_in_float32  # exact: float32 holds every bfloat16, and the order is the same
 def _top_k_kernel(xp, x, k=1, sorted=True, index_type=_dt.int32):
     n = x.shape[-1]
     index_np = _dt.as_dtype(index_type)._np

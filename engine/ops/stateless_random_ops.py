@@ -255,13 +255,24 @@ def stateless_categorical(logits, num_samples, seed, dtype=_dt.int64, name=None)
     return dispatch(_MULTINOMIAL, (_seed(seed), logits), attrs)
 
 
+def _param_of_dtype(op: str, what: str, value, dtype):
+    """`value` as a tensor of `dtype`; a tensor of another dtype is refused, as in TF."""
+    given = getattr(value, "dtype", None)
+    if isinstance(given, _dt.DType) and given is not dtype:
+        raise DTypeError(f"{op}: got {what} of dtype {given.name} with dtype={dtype.name}; "
+                         f"expected {what} of the dtype of the samples. Pass "
+                         f"dtype=engine.{given.name}, or cast {what} with "
+                         f"engine.cast({what}, engine.{dtype.name}).")
+    return convert_to_tensor(value, dtype)
+
+
 def gamma_params(op: str, alpha, beta, dtype):
     """`alpha` broadcast against `beta` (None: 1), both as tensors of `dtype`."""
     dtype = _k.check_dtype(op, dtype, FLOAT)
-    alpha = convert_to_tensor(alpha, dtype)
+    alpha = _param_of_dtype(op, "alpha", alpha, dtype)
     if beta is None:
         return alpha, None
-    beta = convert_to_tensor(beta, dtype)
+    beta = _param_of_dtype(op, "beta", beta, dtype)
     shape = np.broadcast_shapes(tuple(alpha.shape), tuple(beta.shape))
     if tuple(alpha.shape) != shape:
         alpha = _a.broadcast_to(alpha, shape)

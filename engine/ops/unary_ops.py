@@ -96,7 +96,7 @@ def _rsqrt_kernel(xp, x):
 
 
 def _round_kernel(xp, x):
-    return xp.rint(x) if x.dtype.kind in "fc" else x.copy()
+    return x.copy() if x.dtype.kind in "iu" else xp.rint(x)  # bfloat16's kind is "V"
 
 
 negative = _unary("negative", "Neg", "negative", NUMERIC, _u(lambda x, y, g: negative(g)),
