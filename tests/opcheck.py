@@ -110,6 +110,23 @@ def check_grad(fn, arrays, kwargs=None, wrt=None, eps=1e-6, rtol=1e-6, atol=1e-9
     return grads
 
 
+def grad_of(fn):
+    """`fn`'s gradient as a function of its inputs, for second-order checks.
+
+    `check_grad(grad_of(f), arrays)` compares the derivative of `f`'s gradient with finite
+    differences. One input gives one gradient; several give a list.
+    """
+
+    def gradient(*xs):
+        with engine.GradientTape() as tape:
+            tape.watch(list(xs))
+            y = fn(*xs)
+        grads = tape.gradient(y, list(xs))
+        return grads[0] if len(xs) == 1 else grads
+
+    return gradient
+
+
 def check_op(fn, ref, arrays, kwargs=None, grad=True, wrt=None, rtol=None, atol=None,
              dtypes=("float64", "float32"), grad_rtol=1e-6):
     """Forward against NumPy in every dtype, then the float64 gradient check."""

@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 import engine
 from engine import registry
 from engine.errors import ShapeError
-from tests.opcheck import check_grad, check_op
+from tests.opcheck import check_grad, check_op, grad_of
 
 R = np.random.default_rng(3)
 la = engine.linalg
@@ -17,16 +17,6 @@ la = engine.linalg
 
 def _any(*shape):
     return R.standard_normal(shape)
-
-
-def _grad_of(fn):
-    def inner(*xs):
-        with engine.GradientTape() as tape:
-            tape.watch(list(xs))
-            y = fn(*xs)
-        return tape.gradient(y, list(xs))
-
-    return inner
 
 
 # --- einsum ---------------------------------------------------------------------------------
@@ -85,9 +75,9 @@ def test_einsum_list_argument_and_integers():
 
 def test_einsum_second_order():
     a, b = _any(2, 3), _any(3, 4)
-    check_grad(_grad_of(lambda x, y: engine.reduce_sum(
+    check_grad(grad_of(lambda x, y: engine.reduce_sum(
         la.einsum("ij,jk->ik", x, y) ** 2)), [a, b])
-    check_grad(_grad_of(lambda x: la.einsum("ii->", x * x)), [_any(3, 3)])
+    check_grad(grad_of(lambda x: la.einsum("ii->", x * x)), [_any(3, 3)])
 
 
 def test_einsum_errors():
@@ -137,9 +127,9 @@ def test_einsum_batched_matmul_broadcasts(shapes, m, k, n):
     a, b = _any(*sa, m, k), _any(*sb, k, n)
     out = la.einsum("...ij,...jk->...ik", a, b)
     np.testing.assert_allclose(out.numpy(), a @ b, rtol=1e-12, atol=1e-12)
-    ga, gb = _grad_of(lambda x, y: la.einsum("...ij,...jk->...ik", x, y))(
+    ga, gb = grad_of(lambda x, y: la.einsum("...ij,...jk->...ik", x, y))(
         engine.constant(a), engine.constant(b))
-    ma, mb = _grad_of(lambda x, y: engine.matmul(x, y))(engine.constant(a), engine.constant(b))
+    ma, mb = grad_of(lambda x, y: engine.matmul(x, y))(engine.constant(a), engine.constant(b))
     np.testing.assert_allclose(ga.numpy(), ma.numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(gb.numpy(), mb.numpy(), rtol=1e-12, atol=1e-12)
 

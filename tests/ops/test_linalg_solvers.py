@@ -6,7 +6,7 @@ import pytest
 import engine
 from engine import registry
 from engine.errors import DTypeError, InvalidArgumentError, ShapeError
-from tests.opcheck import check_grad, check_op
+from tests.opcheck import check_grad, check_op, grad_of
 
 R = np.random.default_rng(3)
 la = engine.linalg
@@ -24,16 +24,6 @@ def _well_conditioned(*shape):
 def _spd(*shape):
     a = R.standard_normal(shape)
     return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
-
-
-def _grad_of(fn):
-    def inner(*xs):
-        with engine.GradientTape() as tape:
-            tape.watch(list(xs))
-            y = fn(*xs)
-        return tape.gradient(y, list(xs))
-
-    return inner
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (2, 1, 2, 2)], ids=str)
@@ -75,9 +65,9 @@ def test_cholesky(shape):
 
 
 def test_second_order_through_inverse_and_cholesky():
-    check_grad(_grad_of(lambda a: engine.reduce_sum(la.inv(a) ** 2)), [_well_conditioned(3, 3)])
-    check_grad(_grad_of(lambda a: la.logdet(0.5 * (a + la.matrix_transpose(a)))), [_spd(3, 3)])
-    check_grad(_grad_of(la.det), [_well_conditioned(3, 3)])
+    check_grad(grad_of(lambda a: engine.reduce_sum(la.inv(a) ** 2)), [_well_conditioned(3, 3)])
+    check_grad(grad_of(lambda a: la.logdet(0.5 * (a + la.matrix_transpose(a)))), [_spd(3, 3)])
+    check_grad(grad_of(la.det), [_well_conditioned(3, 3)])
 
 
 def test_linalg_errors():

@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 import engine
 from engine import registry
 from engine.errors import DTypeError, ShapeError
-from tests.opcheck import check_grad, check_op
+from tests.opcheck import check_grad, check_op, grad_of
 
 R = np.random.default_rng(7)
 
@@ -147,15 +147,6 @@ def test_count_nonzero():
 
 
 def test_second_order_gradients():
-    def grad_of(fn):
-        def inner(x):
-            with engine.GradientTape() as tape:
-                tape.watch(x)
-                y = fn(x)
-            return tape.gradient(y, x)
-
-        return inner
-
     x = _pos(3, 4)
     check_grad(grad_of(lambda t: engine.reduce_logsumexp(t * t, axis=1)), [x])
     check_grad(grad_of(lambda t: engine.reduce_prod(t, axis=0) ** 2), [x])

@@ -6,7 +6,7 @@ import pytest
 import engine
 from engine import registry
 from engine.errors import ShapeError
-from tests.opcheck import check_grad, check_op
+from tests.opcheck import check_grad, check_op, grad_of
 
 R = np.random.default_rng(7)
 
@@ -55,15 +55,6 @@ def test_cumprod_gradient_with_zeros(exclusive, reverse):
 
 
 def test_second_order_gradients():
-    def grad_of(fn):
-        def inner(x):
-            with engine.GradientTape() as tape:
-                tape.watch(x)
-                y = fn(x)
-            return tape.gradient(y, x)
-
-        return inner
-
     x = _pos(3, 4)
     check_grad(grad_of(lambda t: engine.math.cumprod(t, axis=1, exclusive=True) ** 2), [x])
 

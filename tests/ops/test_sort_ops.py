@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 import engine
 from engine import registry
 from engine.errors import DTypeError, ShapeError
-from tests.opcheck import check_grad, check_op
+from tests.opcheck import check_grad, check_op, grad_of
 
 R = np.random.default_rng(11)
 
@@ -102,15 +102,6 @@ def test_top_k_gradient_scatters_back():
 
 
 def test_second_order_through_top_k_and_sort():
-    def grad_of(fn):
-        def inner(x):
-            with engine.GradientTape() as tape:
-                tape.watch(x)
-                y = fn(x)
-            return tape.gradient(y, x)
-
-        return inner
-
     x = R.standard_normal((3, 10))
     check_grad(grad_of(lambda t: engine.reduce_sum(engine.math.top_k(t, 2).values ** 3)), [x])
     check_grad(grad_of(lambda t: engine.reduce_sum(
