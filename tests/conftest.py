@@ -27,6 +27,18 @@ def _strict_checks():
 
 
 @pytest.fixture
+def gpu():
+    """Installs a fake GPU backend (tests/fake_gpu.py) as `/GPU:0` for one test."""
+    from engine.backend import devices
+    from tests.fake_gpu import FakeGPUBackend
+
+    backend = FakeGPUBackend()
+    devices._install_gpu_backend(backend)
+    yield backend
+    devices._install_gpu_backend(None)
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(0)
 

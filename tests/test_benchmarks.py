@@ -17,6 +17,7 @@ import pytest
 import engine
 from engine import context
 from engine.backend import devices
+from tests.fake_gpu import FakeGPUArray, FakeGPUBackend
 
 BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "benchmarks")
@@ -26,52 +27,6 @@ if BENCHMARKS not in sys.path:
 import bench_engine as B  # noqa: E402 - needs benchmarks/ on sys.path
 import harness as H  # noqa: E402
 import workloads as W  # noqa: E402
-
-
-class FakeGPUArray(np.ndarray):
-    """An array "in GPU memory"."""
-
-
-class FakeGPUBackend:
-    """Stands in for `cupy_backend`, counting the synchronizations the timing asks for."""
-
-    name = "fakegpu"
-    xp = np
-
-    def __init__(self):
-        self.syncs = 0
-
-    def is_available(self):
-        return True
-
-    def device_count(self):
-        return 1
-
-    def from_host(self, array, index):
-        return np.array(array, copy=True).view(FakeGPUArray)
-
-    def to_host(self, array):
-        return np.array(array, copy=True).view(np.ndarray)
-
-    def is_native(self, array):
-        return isinstance(array, FakeGPUArray)
-
-    def array_index(self, array):
-        return 0
-
-    def move(self, array, index):
-        return array
-
-    def synchronize(self, index):
-        self.syncs += 1
-
-
-@pytest.fixture
-def gpu():
-    backend = FakeGPUBackend()
-    devices._install_gpu_backend(backend)
-    yield backend
-    devices._install_gpu_backend(None)
 
 
 @pytest.fixture

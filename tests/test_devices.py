@@ -16,56 +16,9 @@ from engine import registry
 from engine.backend import devices
 from engine.errors import InvalidArgumentError
 from engine.tensor_shape import TensorSpec
+from tests.fake_gpu import FakeGPUArray, FakeGPUBackend
 
 CPU0 = "/job:localhost/replica:0/task:0/device:CPU:0"
-
-
-class FakeGPUArray(np.ndarray):
-    """An array "in GPU memory"."""
-
-
-class FakeGPUBackend:
-    """Stands in for `cupy_backend`; records every host <-> device copy."""
-
-    name = "fakegpu"
-    xp = np
-
-    def __init__(self, count=1):
-        self.count = count
-        self.copies = []
-
-    def is_available(self):
-        return True
-
-    def device_count(self):
-        return self.count
-
-    def from_host(self, array, index):
-        assert type(array) is np.ndarray, "only host arrays go to the device"
-        self.copies.append(("to_device", array.shape))
-        return np.array(array, copy=True).view(FakeGPUArray)
-
-    def to_host(self, array):
-        assert isinstance(array, FakeGPUArray), "only device arrays come back"
-        self.copies.append(("to_host", array.shape))
-        return np.array(array, copy=True).view(np.ndarray)
-
-    def is_native(self, array):
-        return isinstance(array, FakeGPUArray)
-
-    def array_index(self, array):
-        return 0
-
-    def move(self, array, index):
-        return array
-
-
-@pytest.fixture
-def gpu():
-    backend = FakeGPUBackend()
-    devices._install_gpu_backend(backend)
-    yield backend
-    devices._install_gpu_backend(None)
 
 
 def _cpu_only_kernel(xp, x):
