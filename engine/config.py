@@ -228,7 +228,7 @@ def get_intra_op_parallelism_threads() -> int:
 
 
 def set_inter_op_parallelism_threads(num_threads: int) -> None:
-    """Sets how many ops may run concurrently (used by data pipelines and executors).
+    """Records how many ops may run concurrently (TF parity; nothing reads it yet).
 
     Args:
         num_threads: the number of threads, or 0 for the default.

@@ -1,7 +1,8 @@
 """`dispatch`: the one place where every op runs.
 
 `dispatch(op, inputs, attrs)`:
-1. hands the op to the tracer when a function is being traced (engine.function);
+1. hands the op to the graph being traced, if any (`context.THREAD.graph`: the hook for
+   `engine.function`, which does not exist yet; eagerly it is always None);
 2. converts inputs (tensors, variables, NumPy arrays, Python numbers; numbers adopt the
    dtype of the tensors they meet) and checks dtypes;
 3. picks the device (the innermost `engine.device` scope, else the first input's device),

@@ -12,8 +12,8 @@ An `OpDef` carries everything the engine needs to know about an op:
 - `vjp(ctx, *grads)`: one gradient per input (None where there is none), written with
   engine ops so that gradients are recorded by outer tapes, trace and run on any device.
 
-Eager dispatch, `GradientTape`, the tracer, `raw_ops`, the profiler and device placement
-all read this one entry.
+Eager dispatch, `GradientTape`, `raw_ops`, op listeners and device placement (and, later, the
+tracer) all read this one entry.
 """
 
 from __future__ import annotations

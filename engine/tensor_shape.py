@@ -196,7 +196,8 @@ def as_shape(shape) -> TensorShape:
 class TensorSpec:
     """Describes a tensor by shape, dtype and optional name.
 
-    Used for `engine.function(input_signature=...)` and by ops' shape inference.
+    Used by ops' shape inference, and meant for `engine.function(input_signature=...)`
+    once graph tracing exists.
 
     Example:
         >>> spec = engine.TensorSpec([None, 784], engine.float32)
