@@ -4,7 +4,8 @@
 The events the engine emits:
 - `"op"`: after every eagerly executed op, with an `OpEvent`. While nobody listens, dispatch
   does not even build the event.
-- `"step_end"`, `"epoch_end"`: emitted by the training loop (Keras) with a dict of logs.
+- `"step_end"`, `"epoch_end"`: reserved for the Keras training loop (not written yet), with a
+  dict of logs.
 
 Example:
     >>> events = []

@@ -1,6 +1,7 @@
 """`TensorShape` (dimensions that may be unknown) and `TensorSpec` (shape + dtype).
 
-Tracing and Keras' deferred build use them to describe tensors that do not exist yet.
+Keras' deferred build and graph tracing (both still to come) will use them to describe
+tensors that do not exist yet; ops' shape inference uses them now.
 Dimensions are ints or None (unknown); a shape of unknown rank is `TensorShape(None)`.
 """
 
