@@ -9,8 +9,8 @@ from __future__ import annotations
 from engine import dtypes as _dt
 from engine.dispatch import dispatch
 from engine.errors import DTypeError, ShapeError
-from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
+from engine.ops import static_args as _sa
 from engine.registry import BOOL, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
 
@@ -56,7 +56,7 @@ _ARGMIN = _arg_op("argmin", "ArgMin", "smallest")
 
 
 def _arg_attrs(axis, output_type) -> dict:
-    axis = _a._static_axis(axis)
+    axis = _sa.static_axis(axis)
     return {"axis": 0 if axis is None else int(axis), "output_type": _dt.as_dtype(output_type)}
 
 

@@ -19,41 +19,14 @@ from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
+from engine.ops import static_args as _sa
 from engine.registry import OpDef, register
-from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
 
 __all__ = [
     "identity", "stop_gradient", "reshape", "expand_dims", "squeeze", "transpose",
     "broadcast_to", "shape", "size", "rank",
 ]
-
-
-def static_shape(value, what: str = "shape") -> tuple:
-    """A shape argument (list, tuple, TensorShape or 1-D int tensor) as a tuple of ints.
-
-    -1 is kept (reshape infers it); None is not allowed.
-    """
-    if isinstance(value, TensorShape):
-        value = value.as_list()
-    if isinstance(value, Tensor) or hasattr(value, "_read"):
-        value = np.asarray(value).tolist()
-    if isinstance(value, (int, np.integer)):
-        value = [value]
-    try:
-        return tuple(int(d) for d in value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what}: got {value!r}; expected a list of ints.") from None
-
-
-def _static_axis(axis):
-    if isinstance(axis, Tensor) or hasattr(axis, "_read"):
-        axis = np.asarray(axis).tolist()
-    return axis
-
-
-def _rank(s: TensorSpec):
-    return s.shape.rank
 
 
 # --- identity / stop_gradient --------------------------------------------------------------
@@ -159,7 +132,7 @@ def reshape(tensor, shape, name=None):
         >>> engine.reshape(engine.range(6), [2, -1]).shape
         TensorShape([2, 3])
     """
-    return dispatch(_RESHAPE, (tensor,), {"shape": static_shape(shape, "reshape")})
+    return dispatch(_RESHAPE, (tensor,), {"shape": _sa.static_shape(shape, "reshape")})
 
 
 # --- axes -----------------------------------------------------------------------------------
@@ -193,7 +166,7 @@ def expand_dims(input, axis, name=None):
         >>> engine.expand_dims(engine.zeros([3]), 0).shape
         TensorShape([1, 3])
     """
-    return dispatch(_EXPAND, (input,), {"axis": int(_static_axis(axis))})
+    return dispatch(_EXPAND, (input,), {"axis": int(_sa.static_axis(axis))})
 
 
 def _squeeze_infer(x, axis=None):
@@ -241,7 +214,7 @@ def squeeze(input, axis=None, name=None):
         >>> engine.squeeze(engine.zeros([1, 3, 1]), axis=[0]).shape
         TensorShape([3, 1])
     """
-    axis = _static_axis(axis)
+    axis = _sa.static_axis(axis)
     if isinstance(axis, (list, tuple)):
         axis = tuple(int(a) for a in axis)
     return dispatch(_SQUEEZE, (input,), {"axis": axis})
@@ -287,7 +260,7 @@ def transpose(a, perm=None, conjugate=False, name=None):
         >>> engine.transpose(engine.zeros([2, 3, 4]), [2, 0, 1]).shape
         TensorShape([4, 2, 3])
     """
-    perm = None if perm is None else static_shape(perm, "transpose perm")
+    perm = None if perm is None else _sa.static_shape(perm, "transpose perm")
     out = dispatch(_TRANSPOSE, (a,), {"perm": perm})
     return _m.conj(out) if conjugate else out
 
@@ -324,7 +297,7 @@ def broadcast_to(input, shape, name=None):
         array([[1, 2],
                [1, 2]], dtype=int32)
     """
-    return dispatch(_BROADCAST_TO, (input,), {"shape": static_shape(shape, "broadcast_to")})
+    return dispatch(_BROADCAST_TO, (input,), {"shape": _sa.static_shape(shape, "broadcast_to")})
 
 
 # --- shape queries (values known eagerly) ---------------------------------------------------

@@ -33,6 +33,7 @@ from engine.errors import ShapeError, UnimplementedError
 from engine.ops import array_ops as _a
 from engine.ops import conv_kernels as _ck
 from engine.ops import infer as _inf
+from engine.ops import static_args as _sa
 from engine.ops import window_attrs as _w
 from engine.ops.widening import BFLOAT16, run_in_float32
 from engine.registry import FLOAT, OpDef, register
@@ -310,7 +311,7 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
 
 
 def _output_shape(op: str, output_shape, rank: int, first: bool) -> tuple:
-    shape = _a.static_shape(output_shape, f"{op} output_shape")
+    shape = _sa.static_shape(output_shape, f"{op} output_shape")
     if len(shape) != rank:
         raise ShapeError(f"{op}: got output_shape {list(shape)}; expected {rank} dimensions "
                          "(the shape of the forward convolution's input).")

@@ -13,8 +13,8 @@ from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
 from engine.errors import ShapeError, UnimplementedError
-from engine.ops import array_ops as _a
 from engine.ops import reduce_ops as _r
+from engine.ops import static_args as _sa
 from engine.registry import OpDef, register
 from engine.tensor_shape import TensorSpec
 
@@ -43,14 +43,14 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=No
     matrix = np.eye(int(num_rows), None if num_columns is None else int(num_columns),
                     dtype=dtype._np)
     if batch_shape is not None:
-        batch = _a.static_shape(batch_shape, "eye batch_shape")
+        batch = _sa.static_shape(batch_shape, "eye batch_shape")
         matrix = np.broadcast_to(matrix, batch + matrix.shape)
     return convert_to_tensor(matrix)
 
 
 # --- diagonals ------------------------------------------------------------------------------
 def _single_k(op: str, k) -> int:
-    k = _a._static_axis(k)
+    k = _sa.static_axis(k)
     if isinstance(k, (list, tuple)):
         if len(k) == 2 and k[0] == k[1]:
             return int(k[0])

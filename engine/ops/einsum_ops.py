@@ -18,6 +18,7 @@ from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
+from engine.ops import static_args as _sa
 from engine.ops.diag_ops import eye
 from engine.ops.widening import computes_in_float32
 from engine.registry import NUMERIC, OpDef, register
@@ -273,7 +274,7 @@ def tensordot(a, b, axes, name=None):
     """
     a, b = convert_to_tensor(a), convert_to_tensor(b)
     sa, sb = tuple(a._value.shape), tuple(b._value.shape)
-    a_axes, b_axes = _tensordot_axes(_a._static_axis(axes), len(sa), len(sb))
+    a_axes, b_axes = _tensordot_axes(_sa.static_axis(axes), len(sa), len(sb))
     for i, j in zip(a_axes, b_axes):
         if sa[i] != sb[j]:
             raise ShapeError(f"tensordot: got shapes {sa} and {sb} with axes {list(a_axes)} "

@@ -12,8 +12,8 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
-from engine.ops.array_ops import static_shape
 from engine.ops.math_ops import cast
+from engine.ops.static_args import static_shape
 from engine.registry import OpDef, register
 from engine.tensor_shape import TensorSpec
 

@@ -26,6 +26,7 @@ from engine.ops import array_ops as _a
 from engine.ops import gather_kernels as _gk
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
+from engine.ops import static_args as _sa
 from engine.ops.fill_ops import zeros_like
 from engine.ops.join_ops import concat
 from engine.ops.select_ops import where
@@ -257,7 +258,7 @@ def scatter_nd(indices, updates, shape, name=None):
         array([0., 4., 0., 2.], dtype=float32)
     """
     return dispatch(_SCATTER_ND, (indices, updates),
-                    {"shape": _a.static_shape(shape, "scatter_nd shape")})
+                    {"shape": _sa.static_shape(shape, "scatter_nd shape")})
 
 
 def _tensor_scatter_infer(op):

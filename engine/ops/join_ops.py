@@ -9,7 +9,8 @@ from __future__ import annotations
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import infer as _inf
-from engine.ops.array_ops import _static_axis, identity
+from engine.ops.array_ops import identity
+from engine.ops.static_args import static_axis
 from engine.registry import OpDef, register
 from engine.tensor_shape import TensorSpec
 
@@ -194,4 +195,4 @@ def concat(values, axis, name=None):
     values = list(values)
     if len(values) == 1:
         return identity(values[0])
-    return dispatch(_CONCAT, tuple(values), {"axis": int(_static_axis(axis))})
+    return dispatch(_CONCAT, tuple(values), {"axis": int(static_axis(axis))})

@@ -21,6 +21,7 @@ from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
+from engine.ops import static_args as _sa
 from engine.ops import unary_ops as _u
 from engine.ops.diag_ops import band_part, diag, diag_part, eye, trace
 from engine.ops.einsum_ops import einsum, tensordot
@@ -40,7 +41,7 @@ __all__ = [
 
 # --- norm -----------------------------------------------------------------------------------
 def _norm_axes(x, axis) -> tuple | None:
-    axis = _a._static_axis(axis)
+    axis = _sa.static_axis(axis)
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)

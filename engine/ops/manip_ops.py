@@ -16,6 +16,7 @@ from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import reduce_ops as _r
 from engine.ops import slicing_ops
+from engine.ops import static_args as _sa
 from engine.ops.gather_ops import gather
 from engine.ops.join_ops import concat
 from engine.ops.static_args import concrete_shape, static_int
@@ -225,7 +226,7 @@ def tile(input, multiples, name=None):  # noqa: A002 - TensorFlow's argument nam
         array([[1, 2, 1, 2],
                [1, 2, 1, 2]], dtype=int32)
     """
-    return dispatch(_TILE, (input,), {"multiples": _a.static_shape(multiples, "tile multiples")})
+    return dispatch(_TILE, (input,), {"multiples": _sa.static_shape(multiples, "tile multiples")})
 
 
 # --- split --------------------------------------------------------------------------------
@@ -311,7 +312,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
                              f"{count} equal pieces; give a list of sizes instead.")
         sizes = (dim // count,) * count
     else:
-        sizes = _a.static_shape(num_or_size_splits, "split num_or_size_splits")
+        sizes = _sa.static_shape(num_or_size_splits, "split num_or_size_splits")
     out = dispatch(_SPLIT, (value,), {"size_splits": sizes, "axis": axis})
     return list(out)
 
@@ -346,7 +347,7 @@ def reverse(tensor, axis, name=None):
         array([[2, 1],
                [4, 3]], dtype=int32)
     """
-    return dispatch(_REVERSE, (tensor,), {"axis": _a.static_shape(axis, "reverse axis")})
+    return dispatch(_REVERSE, (tensor,), {"axis": _sa.static_shape(axis, "reverse axis")})
 
 
 def _roll_infer(x, shift=(), axis=()):
@@ -385,8 +386,8 @@ def roll(input, shift, axis, name=None):  # noqa: A002 - TensorFlow's argument n
         >>> engine.roll(engine.constant([1, 2, 3, 4]), 1, 0).numpy()
         array([4, 1, 2, 3], dtype=int32)
     """
-    return dispatch(_ROLL, (input,), {"shift": _a.static_shape(shift, "roll shift"),
-                                      "axis": _a.static_shape(axis, "roll axis")})
+    return dispatch(_ROLL, (input,), {"shift": _sa.static_shape(shift, "roll shift"),
+                                      "axis": _sa.static_shape(axis, "roll axis")})
 
 
 # --- composites: repeat, meshgrid -----------------------------------------------------------

@@ -50,10 +50,10 @@ from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
 from engine.errors import DTypeError, InvalidArgumentError, ShapeError
-from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import random_kernels as _k
 from engine.ops import stateless_random_ops as _sl
+from engine.ops import static_args as _sa
 from engine.ops.random_generator import (
     Algorithm,
     Generator,
@@ -458,7 +458,7 @@ def _noise_shape(op: str, x, noise_shape) -> tuple:
     dims = list(noise_shape.as_list() if hasattr(noise_shape, "as_list") else noise_shape)
     if len(dims) == len(x_shape):
         dims = [x_d if d is None else d for d, x_d in zip(dims, x_shape)]
-    dims = list(_a.static_shape(dims, op))
+    dims = list(_sa.static_shape(dims, op))
     fits = len(dims) <= len(x_shape) and all(
         d in (1, x_d) for d, x_d in zip(reversed(dims), reversed(x_shape)))
     if not fits:

@@ -19,6 +19,7 @@ from engine.dispatch import dispatch
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
+from engine.ops import static_args as _sa
 from engine.ops.argmax_ops import argmax, argmin
 from engine.ops.fill_ops import ones_like, zeros_like
 from engine.ops.scan_ops import accumulator_dtype, cumprod, cumsum
@@ -37,7 +38,7 @@ __all__ = [
 
 def axis_attr(axis):
     """Normalizes a user's axis argument to None, an int tuple (tensors allowed)."""
-    axis = _a._static_axis(axis)
+    axis = _sa.static_axis(axis)
     if axis is None:
         return None
     if isinstance(axis, (int, np.integer)):

@@ -9,9 +9,9 @@ from __future__ import annotations
 from engine import dtypes as _dt
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
-from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
+from engine.ops import static_args as _sa
 from engine.ops.fill_ops import ones_like, zeros_like
 from engine.ops.select_ops import where
 from engine.ops.widening import computes_in_float32
@@ -103,7 +103,7 @@ _CUMPROD = register(OpDef("cumprod", "Cumprod", ("x",), _scan_infer("cumprod"),
 
 
 def _scan_call(op, x, axis, exclusive, reverse):
-    return dispatch(op, (x,), {"axis": int(_a._static_axis(axis)), "exclusive": bool(exclusive),
+    return dispatch(op, (x,), {"axis": int(_sa.static_axis(axis)), "exclusive": bool(exclusive),
                                "reverse": bool(reverse)})
 
 

@@ -22,7 +22,7 @@ from engine import context, registry
 from engine.backend import devices as _devices
 from engine.dispatch import dispatch
 from engine.errors import InvalidIndexError, ShapeError
-from engine.ops import array_ops as _a
+from engine.ops import static_args as _sa
 from engine.ops.gather_ops import boolean_mask, gather
 from engine.registry import OpDef, register
 from engine.tensor import Tensor
@@ -201,9 +201,9 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
                [ 7,  6,  5,  4],
                [11, 10,  9,  8]], dtype=int32)
     """
-    begin = _a.static_shape(begin, "strided_slice begin")
-    end = _a.static_shape(end, "strided_slice end")
-    strides = (1,) * len(begin) if strides is None else _a.static_shape(
+    begin = _sa.static_shape(begin, "strided_slice begin")
+    end = _sa.static_shape(end, "strided_slice end")
+    strides = (1,) * len(begin) if strides is None else _sa.static_shape(
         strides, "strided_slice strides")
     return dispatch(_STRIDED_SLICE, (input_,), {
         "begin": begin, "end": end, "strides": strides, "begin_mask": int(begin_mask),
@@ -276,8 +276,8 @@ def slice(input_, begin, size, name=None):  # noqa: A001 - TensorFlow's name
         array([[2, 3],
                [5, 6]], dtype=int32)
     """
-    return dispatch(_SLICE, (input_,), {"begin": _a.static_shape(begin, "slice begin"),
-                                        "size": _a.static_shape(size, "slice size")})
+    return dispatch(_SLICE, (input_,), {"begin": _sa.static_shape(begin, "slice begin"),
+                                        "size": _sa.static_shape(size, "slice size")})
 
 
 # --- tensor[key] ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from engine.dispatch import dispatch
 from engine.errors import DTypeError, ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
+from engine.ops import static_args as _sa
 from engine.ops import unary_ops as _u
 from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
@@ -250,7 +251,7 @@ def top_k(input, k=1, sorted=True, index_type=_dt.int32, name=None):
         >>> engine.math.top_k(engine.constant([1.0, 3.0, 2.0]), k=2).indices.numpy()
         array([1, 2], dtype=int32)
     """
-    k = int(np.asarray(_a._static_axis(k)))
+    k = int(np.asarray(_sa.static_axis(k)))
     values, indices = dispatch(_TOP_K, (input,), {"k": k, "sorted": bool(sorted),
                                                   "index_type": _dt.as_dtype(index_type)})
     return TopKV2(values, indices)
@@ -268,7 +269,7 @@ def _sort_along(op: str, values, axis, direction):
     rank = x._value.ndim
     if rank == 0:
         raise ShapeError(f"{op}: got a scalar; expected a tensor of rank >= 1.")
-    axis = _inf.normalize_axis(op, int(_a._static_axis(axis)), rank)
+    axis = _inf.normalize_axis(op, int(_sa.static_axis(axis)), rank)
     perm = None
     if axis != rank - 1:
         perm = list(range(rank))
@@ -385,4 +386,4 @@ def in_top_k(targets, predictions, k, name=None):
         array([ True, False])
     """
     return dispatch(_IN_TOP_K, (predictions, targets),
-                    {"k": int(np.asarray(_a._static_axis(k)))})
+                    {"k": int(np.asarray(_sa.static_axis(k)))})

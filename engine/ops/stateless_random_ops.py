@@ -24,6 +24,7 @@ from engine.errors import DTypeError, InvalidArgumentError
 from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import random_kernels as _k
+from engine.ops import static_args as _sa
 from engine.ops.join_ops import stack
 from engine.registry import FLOAT, INTEGER
 from engine.tensor import Tensor
@@ -60,7 +61,7 @@ _UNIFORM_DTYPES = FLOAT | INTEGER
 # --- helpers shared with random_ops and random_generator ------------------------------------
 def shape_attr(shape, op: str) -> tuple:
     """A shape argument (list, TensorShape, int tensor) as a tuple of ints >= 0."""
-    return _k.check_shape(op, _a.static_shape(shape, op))
+    return _k.check_shape(op, _sa.static_shape(shape, op))
 
 
 def as_input(value, dtype: _dt.DType):

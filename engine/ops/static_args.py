@@ -1,10 +1,9 @@
 """Static arguments: the Python values an op needs before it runs.
 
-Attributes (an axis, a count, a depth) must be plain Python values, but users pass NumPy
-scalars and 0-d tensors too. Composites (`split`, `repeat`, `boolean_mask`) also need the
-concrete shape of an input to build their index arrays. These two helpers are shared by
-the gather, manipulation and sequence ops; `array_ops.static_shape` is their sibling for
-shape-like lists.
+Attributes (an axis, a count, a depth, a shape) must be plain Python values, but users pass
+NumPy scalars, lists and tensors too. Every op module converts them here. Composites
+(`split`, `repeat`, `boolean_mask`) also need the concrete shape of an input to build their
+index arrays.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.tensor import Tensor
+from engine.tensor_shape import TensorShape
 
 
 def static_int(value, what: str) -> int:
@@ -57,3 +57,52 @@ def concrete_shape(x) -> tuple:
     if hasattr(x, "_read"):
         return tuple(x._read()._value.shape)
     return tuple(np.shape(x))
+
+
+def static_shape(value, what: str = "shape") -> tuple:
+    """A shape argument (list, tuple, TensorShape or 1-D int tensor) as a tuple of ints.
+
+    -1 is kept (reshape infers it); None is not allowed.
+
+    Args:
+        value: the argument.
+        what: the op and argument name for the error message, e.g. "reshape".
+
+    Returns:
+        The shape as a tuple of ints.
+
+    Raises:
+        TypeError: when `value` is not a list of integers.
+
+    Example:
+        >>> engine.ops.static_args.static_shape(engine.constant([2, -1]), "reshape")
+        (2, -1)
+    """
+    if isinstance(value, TensorShape):
+        value = value.as_list()
+    if isinstance(value, Tensor) or hasattr(value, "_read"):
+        value = np.asarray(value).tolist()
+    if isinstance(value, (int, np.integer)):
+        value = [value]
+    try:
+        return tuple(int(d) for d in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}: got {value!r}; expected a list of ints.") from None
+
+
+def static_axis(axis):
+    """An axis argument with tensors and variables turned into Python values.
+
+    Args:
+        axis: None, an int, a list of ints, or a tensor holding them.
+
+    Returns:
+        The same value as Python ints (lists stay lists; None stays None).
+
+    Example:
+        >>> engine.ops.static_args.static_axis(engine.constant([0, 1]))
+        [0, 1]
+    """
+    if isinstance(axis, Tensor) or hasattr(axis, "_read"):
+        axis = np.asarray(axis).tolist()
+    return axis

@@ -22,6 +22,7 @@ from engine.dispatch import dispatch
 from engine.errors import ShapeError, UnimplementedError
 from engine.ops import array_ops as _a
 from engine.ops import conv_kernels as _ck
+from engine.ops import static_args as _sa
 from engine.tensor_shape import TensorSpec
 
 ONES = (1, 1, 1, 1)
@@ -124,7 +125,7 @@ def sizes_attr(op: str, sizes, what: str) -> list:
 def freeze(value):
     """Lists (and tensors) to tuples, so that attributes can be cached and compared."""
     if hasattr(value, "_value") or hasattr(value, "_read"):
-        value = _a.static_shape(value)
+        value = _sa.static_shape(value)
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     return value
