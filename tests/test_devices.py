@@ -1,10 +1,14 @@
 """Tests for devices: the CPU, logical CPUs, and placement on a fake GPU backend.
 
-No GPU is needed: `FakeGPUBackend` has the functions of `engine/backend/cupy_backend.py` and
-keeps "device memory" in `FakeGPUArray`, a NumPy subclass, so every transfer is visible.
+No GPU is needed: `FakeGPUBackend` (tests/fake_gpu.py) has the functions of
+`engine/backend/cupy_backend.py` and keeps "device memory" in `FakeGPUArray`, a NumPy
+subclass, so every transfer is visible.
 """
 
+import os
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -272,3 +276,15 @@ def test_cpu0_scope_keeps_the_fast_path():
         assert engine.context.GLOBAL.slow == slow
     finally:
         engine.config.experimental.set_strict_checks(previous)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux-only")
+def test_malloc_tuning_is_on_by_default_and_can_be_turned_off():
+    code = "import engine.backend.numpy_backend as b; print(b.malloc_tuned)"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    default = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                             text=True, check=True, env={**os.environ})
+    off = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, check=True, env={**os.environ, "EAGERLAB_MALLOC_TUNING": "0"})
+    assert default.stdout.strip() == "True"
+    assert off.stdout.strip() == "False"
