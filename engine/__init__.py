@@ -25,6 +25,9 @@ from engine.dtypes import (  # noqa: F401
     DType, as_dtype, bfloat16, bool, complex64, complex128, double, float16, float32, float64,
     half, int8, int16, int32, int64, string, uint8, uint16, uint32, uint64,
 )
+from engine.graph.function import function  # noqa: F401
+from engine.graph.ir import Graph  # noqa: F401
+from engine.graph.trace import init_scope  # noqa: F401
 from engine.module import Module  # noqa: F401
 from engine.scopes import device, name_scope  # noqa: F401
 from engine.tape import GradientTape, UnconnectedGradients  # noqa: F401

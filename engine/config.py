@@ -13,11 +13,20 @@ from dataclasses import dataclass
 from engine import context
 from engine.backend import devices as _devices
 from engine.errors import InvalidArgumentError, UnimplementedError
+from engine.graph import passes as _passes
+from engine.graph.function import (  # noqa: F401 - re-exported
+    debug_replay_enabled,
+    functions_run_eagerly,
+    run_functions_eagerly,
+    set_debug_replay,
+)
 
 __all__ = [
     "PhysicalDevice", "LogicalDevice", "LogicalDeviceConfiguration", "list_physical_devices",
     "list_logical_devices", "set_logical_device_configuration",
-    "get_logical_device_configuration", "threading", "experimental",
+    "get_logical_device_configuration", "threading", "experimental", "optimizer",
+    "run_functions_eagerly", "functions_run_eagerly", "set_debug_replay",
+    "debug_replay_enabled",
 ]
 
 
@@ -321,4 +330,9 @@ experimental = types.SimpleNamespace(
     list_physical_devices=list_physical_devices,
     set_virtual_device_configuration=set_logical_device_configuration,
     VirtualDeviceConfiguration=LogicalDeviceConfiguration,
+)
+
+optimizer = types.SimpleNamespace(
+    set_experimental_options=_passes.set_experimental_options,
+    get_experimental_options=_passes.get_experimental_options,
 )

@@ -104,12 +104,16 @@ class Variable:
                  experimental_enable_variable_lifting=True):
         if initial_value is None:
             raise ValueError("Variable: initial_value is required (a value or a callable).")
-        if callable(initial_value) and not isinstance(initial_value, Tensor) and not hasattr(
-                initial_value, "_as_tensor"):
-            initial_value = initial_value()
         if constraint is not None and not callable(constraint):
             raise ValueError(f"Variable: constraint must be callable; got {constraint!r}.")
-        value = convert_to_tensor(initial_value, dtype=dtype)
+        graph = context.THREAD.graph
+        if graph is not None:
+            value = _initial_value_while_tracing(graph, initial_value, dtype, name)
+        else:
+            if callable(initial_value) and not isinstance(initial_value, Tensor) and not (
+                    hasattr(initial_value, "_as_tensor")):
+                initial_value = initial_value()
+            value = convert_to_tensor(initial_value, dtype=dtype)
         placed = context.THREAD.devices
         self._device = placed[-1] if placed else value._device  # a device scope places it
         array = value._value
@@ -137,6 +141,8 @@ class Variable:
         self._constraint = constraint
         self.synchronization = synchronization
         self.aggregation = aggregation
+        if graph is not None:
+            graph.on_variable_created(self)
 
     # --- reading ------------------------------------------------------------------------
     def _read(self) -> Tensor:
@@ -199,7 +205,14 @@ class Variable:
         return array
 
     def assign(self, value, use_locking=None, name=None, read_value=True) -> Variable:
-        """Sets the variable to `value` (same dtype and shape); returns the variable."""
+        """Sets the variable to `value` (same dtype and shape); returns the variable.
+
+        Inside `engine.function` this adds an assignment to the graph, run in program order.
+        """
+        graph = context.THREAD.graph
+        if graph is not None:
+            graph.assign_variable(self, value, "assign")
+            return self
         array = self._coerce(value, "assign")
         if isinstance(value, np.ndarray) or array is value:
             array = array.copy()
@@ -218,6 +231,10 @@ class Variable:
         return self
 
     def _update(self, delta, op: str, ufunc: str) -> None:
+        graph = context.THREAD.graph
+        if graph is not None:
+            graph.assign_variable(self, delta, op)
+            return
         array = self._coerce(delta, op)
         self._tensor = None
         current = self._value
@@ -312,6 +329,32 @@ class Variable:
     def __repr__(self) -> str:
         return (f"<engine.Variable {self._name!r} shape={self.shape} "
                 f"dtype={self.dtype.name}, numpy={numpy_text(np.asarray(self._read()), True)}>")
+
+
+def _initial_value_while_tracing(graph, initial_value, dtype, name) -> Tensor:
+    """Evaluates a variable's initial value eagerly (outside the graph being traced)."""
+    from engine.graph.trace import init_scope  # noqa: PLC0415 - graph sits above this module
+
+    if not graph.allow_variable_creation:
+        graph.on_variable_created(_Named(name))
+    with init_scope():
+        if callable(initial_value) and not isinstance(initial_value, Tensor) and not hasattr(
+                initial_value, "_as_tensor"):
+            initial_value = initial_value()
+        if isinstance(initial_value, Tensor) and getattr(initial_value, "_node", None):
+            raise ValueError(
+                f"Variable {name or 'Variable'!r}: the initial value {initial_value.name} is "
+                "computed inside engine.function from the function's inputs. Initial values "
+                "must not depend on them: pass a callable or a value that can be computed "
+                "before the call (e.g. engine.zeros(shape)), and assign later.")
+        return convert_to_tensor(initial_value, dtype=dtype)
+
+
+class _Named:
+    """Stands in for a variable not yet made, so that the refusal can name it."""
+
+    def __init__(self, name):
+        self.name = f"{name or 'Variable'}:0"
 
 
 def _unpickle_variable(state: dict) -> Variable:

@@ -46,6 +46,9 @@ def _nonzero(g) -> bool:
     """False for a gradient that is known to be zero (the tape's filler for unused outputs)."""
     if g is None:
         return False
+    node = getattr(g, "_node", None)
+    if node is not None:  # symbolic (tracing): the tape's filler is a ZerosLike node
+        return node.type != "ZerosLike"
     value = getattr(g, "_value", None)
     return value is None or bool(value.any())
 

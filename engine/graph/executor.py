@@ -1,0 +1,338 @@
+"""The executor: a graph compiled to a flat instruction list, run as straight-line code.
+
+`Program(graph)` turns the graph's nodes (in order) into `Instruction`s: each names its
+kernel (the op's kernel bound to the device's array module and the node's attrs), the
+slots it reads and the slots it writes. Slots are preassigned: each tensor gets one, a
+constant is bound once, a variable read is `variable._value`. The instruction list is
+then emitted as one Python function, one line per instruction with local variables as
+the slots, so that running a node costs one Python call and nothing else: no lookup, no
+conversion, no tape, no shape check (all done once, while tracing and compiling).
+
+Buffer planning: after an instruction, every slot that nothing later reads is released
+(`del`), so the allocator reuses the memory for the next intermediate, and a variable
+update (`assign_add`/`assign_sub`) writes in place once no live slot holds the old value.
+
+Errors: when a kernel fails, the traceback's line in the generated function names the
+instruction; the error then names the node, its inputs' shapes, and the user's source
+line that created it. With op listeners (the profiler) or `check_numerics` on, the same
+instructions run through an instrumented version that times each node and emits events.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+import time
+
+import numpy as np
+
+from engine import context, hooks
+from engine import dtypes as _dt
+from engine.backend import devices as _devices
+from engine.backend import numpy_backend
+from engine.errors import InvalidArgumentError, OpError
+from engine.graph.ir import Graph, Node, SymbolicTensor
+
+__all__ = ["Program", "Instruction", "NODE_BUILDERS"]
+
+_getrefcount = sys.getrefcount
+_CPU0 = _devices.CPU0
+_G = context.GLOBAL
+
+# type -> builder(node, program) -> callable(*input_arrays) -> output array(s).
+NODE_BUILDERS: dict = {}
+
+
+class Instruction:
+    """One step of a program: `outputs = fn(*inputs)` for `node`.
+
+    Attributes:
+        node: the graph node.
+        fn: the callable (a kernel with its attrs bound), or None for nodes that are only
+            an expression (constants, variable reads, placeholders).
+        inputs, outputs: slot names.
+        line: the line of the generated function that runs it.
+    """
+
+    __slots__ = ("node", "fn", "inputs", "outputs", "line", "expr")
+
+    def __init__(self, node: Node, fn, inputs: list, outputs: list, expr: str | None = None):
+        self.node = node
+        self.fn = fn
+        self.inputs = inputs
+        self.outputs = outputs
+        self.line = 0
+        self.expr = expr
+
+    def __repr__(self) -> str:
+        return f"{', '.join(self.outputs) or '_'} = {self.node.type}({', '.join(self.inputs)})"
+
+
+class Program:
+    """A compiled graph: call it with the input arrays; returns the output arrays."""
+
+    def __init__(self, graph: Graph, instrumented: bool = False):
+        self.graph = graph
+        self.instructions: list[Instruction] = []
+        self._globals: dict = {"_asarray": np.asarray, "_tr": _devices.transfer,
+                               "_assign": _assign, "_assign_add": _assign_add,
+                               "_assign_sub": _assign_sub}
+        self._slot: dict[int, str] = {}
+        self._build()
+        self.source = self._emit(instrumented=False)
+        self._fn = self._compile(self.source, "run")
+        self._instrumented = None
+        self._line_to_instruction: dict = {}
+
+    # --- compiling ----------------------------------------------------------------------
+    def _name(self, prefix: str, value) -> str:
+        name = f"{prefix}{len(self._globals)}"
+        self._globals[name] = value
+        return name
+
+    def _build(self) -> None:
+        graph = self.graph
+        for i, t in enumerate(graph.inputs):
+            self._slot[id(t)] = f"a{i}"
+        counter = 0
+        for node in graph.nodes:
+            if node.type == "Placeholder":
+                continue
+            if node.type == "Const":
+                array = graph.arrays[node.attrs["array"]]
+                if node.device is not _CPU0:
+                    array = _devices.transfer(array, _CPU0, node.device)
+                self._slot[id(node.outputs[0])] = self._name("c", array)
+                continue
+            ins = [self._input_expr(t, node) for t in node.inputs]
+            outs = []
+            for t in node.outputs:
+                counter += 1
+                name = f"t{counter}"
+                self._slot[id(t)] = name
+                outs.append(name)
+            if node.type == "ReadVariableOp":
+                var = self._name("v", graph.variables[node.attrs["variable"]])
+                self.instructions.append(Instruction(node, None, [], outs, f"{var}._value"))
+                continue
+            if node.type in _ASSIGNS:
+                var = self._name("v", graph.variables[node.attrs["variable"]])
+                value = ins[0]
+                if node.type == "AssignVariableOp" and _aliases_user_memory(node.inputs[0]):
+                    value = f"{value}.copy()"
+                fn = _ASSIGNS[node.type]
+                self.instructions.append(
+                    Instruction(node, None, ins, outs, f"{fn}({var}, {value})"))
+                continue
+            fn = self._kernel(node)
+            self.instructions.append(Instruction(node, fn, ins, outs))
+
+    def _input_expr(self, t: SymbolicTensor, node: Node) -> str:
+        name = self._slot[id(t)]
+        src, dst = t._device, self._run_device(node)
+        if src is not dst:
+            return f"_tr({name}, {self._name('d', src)}, {self._name('d', dst)})"
+        return name
+
+    def _run_device(self, node: Node):
+        device = node.device
+        if node.op is not None and not node.op.gpu and device.device_type == "GPU":
+            return _CPU0
+        return device
+
+    def _kernel(self, node: Node):
+        builder = NODE_BUILDERS.get(node.type)
+        if builder is not None:
+            return builder(node, self)
+        op = node.op
+        if op is None:
+            raise InvalidArgumentError(f"The executor cannot run node {node.name!r} of type "
+                                       f"{node.type}: no kernel and no builder is known.")
+        run_on = self._run_device(node)
+        kernel = op.cpu_kernel if run_on.backend is numpy_backend else op.kernel_for(run_on.xp)
+        return functools.partial(kernel, **node.attrs) if node.attrs else kernel
+
+    def _emit(self, instrumented: bool) -> str:
+        last_use: dict[str, int] = {}
+        protected = {self._slot[id(t)] for t in self.graph.outputs
+                     if isinstance(t, SymbolicTensor)}
+        for k, ins in enumerate(self.instructions):
+            for name in ins.inputs:
+                if name.startswith(("t", "a")):
+                    last_use[name] = k
+        args = ", ".join(f"a{i}" for i in range(len(self.graph.inputs)))
+        lines = [f"def run({args}):"]
+        for k, ins in enumerate(self.instructions):
+            target = ", ".join(ins.outputs)
+            if ins.expr is not None:
+                call = ins.expr
+            else:
+                fname = self._name("k", ins.fn)
+                if instrumented:
+                    call = f"_step({k}, {fname}, {', '.join(ins.inputs)})".replace(", )", ")")
+                else:
+                    call = f"{fname}({', '.join(ins.inputs)})"
+                if len(ins.outputs) == 1 and ins.node.outputs[0]._value.shape == () and (
+                        ins.node.device is _CPU0):
+                    call = f"_asarray({call})"
+            lines.append(f"    {target} = {call}" if target else f"    {call}")
+            ins.line = len(lines)
+            dead = [n for n in ins.inputs if last_use.get(n) == k and n not in protected]
+            dead += [n for n in ins.outputs if n not in last_use and n not in protected]
+            if dead:
+                lines.append(f"    del {', '.join(sorted(set(dead)))}")
+        outs = [self._slot[id(t)] if isinstance(t, SymbolicTensor) else "None"
+                for t in self.graph.outputs]
+        lines.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
+        return "\n".join(lines) + "\n"
+
+    def _compile(self, source: str, name: str):
+        filename = f"<engine.function {self.graph.name}>"
+        code = compile(source, filename, "exec")
+        namespace = dict(self._globals)
+        exec(code, namespace)  # noqa: S102 - the program is generated from the graph
+        self._filename = filename
+        return namespace[name]
+
+    # --- running ------------------------------------------------------------------------
+    def __call__(self, arrays: list) -> tuple:
+        """Runs the program on `arrays` (one per graph input); returns the outputs."""
+        if _G.slow and (hooks._listeners.get("op") or _G.check_numerics or _G.strict):
+            return self._run_instrumented(arrays)
+        try:
+            return self._fn(*arrays)
+        except Exception as exc:  # noqa: BLE001 - explained with the failing node below
+            raise self._explain(exc) from exc
+
+    def _run_instrumented(self, arrays: list) -> tuple:
+        if self._instrumented is None:
+            self._globals["_step"] = self._step
+            self._instrumented = self._compile(self._emit(instrumented=True), "run")
+        try:
+            return self._instrumented(*arrays)
+        except Exception as exc:  # noqa: BLE001
+            raise self._explain(exc) from exc
+
+    def _step(self, k: int, fn, *arrays):
+        node = self.instructions[k].node
+        listeners = hooks._listeners.get("op")
+        start = time.perf_counter_ns()
+        result = fn(*arrays)
+        end = time.perf_counter_ns()
+        outs = result if isinstance(result, (tuple, list)) else (result,)
+        if _G.strict:
+            _check_outputs(node, outs)
+        if _G.check_numerics:
+            for j, o in enumerate(outs):
+                o = np.asarray(o) if not hasattr(o, "dtype") else o
+                if o.dtype in _dt.INEXACT_NUMPY and not bool(
+                        node.device.xp.isfinite(o).all()):
+                    raise InvalidArgumentError(
+                        f"check_numerics: graph node {node.name!r} ({node.type}) produced NaN "
+                        f"or Inf in output {j}{_created_at(node)}", op=node.type)
+        if listeners:
+            event = hooks.OpEvent(
+                op=node.type, scope=node.scope, device=node.device.name,
+                input_shapes=tuple(tuple(np.shape(a)) for a in arrays),
+                input_dtypes=tuple(_dt.from_numpy(a.dtype).name for a in arrays
+                                   if hasattr(a, "dtype")),
+                start_ns=start, end_ns=end,
+                bytes_out=sum(int(getattr(o, "nbytes", 0)) for o in outs),
+                thread_id=threading.get_ident())
+            for callback in listeners:
+                callback(event)
+        return result
+
+    def _explain(self, exc: Exception) -> Exception:
+        """The failing instruction's node, its inputs and the user's line, as an error."""
+        tb = exc.__traceback__
+        frame_line = None
+        frame = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self._filename:
+                frame, frame_line = tb.tb_frame, tb.tb_lineno
+            tb = tb.tb_next
+        ins = next((i for i in self.instructions if i.line == frame_line), None)
+        if ins is None:
+            return exc
+        node = ins.node
+        if getattr(exc, "node", None) is not None:  # already explained (a nested program)
+            return exc
+        arrays = [frame.f_locals.get(n, self._globals.get(n)) for n in ins.inputs]
+        reason = exc if isinstance(exc, OpError) else None
+        if reason is None and node.op is not None and all(a is not None for a in arrays):
+            from engine.dispatch import explain_failure  # noqa: PLC0415
+
+            reason = explain_failure(node.op, arrays, node.attrs, exc)
+        text = reason.args[0] if reason is not None else f"{type(exc).__name__}: {exc}"
+        message = f"Graph node {node.name!r} ({node.type}) failed: {text}{_created_at(node)}"
+        cls = type(reason) if isinstance(reason, OpError) else InvalidArgumentError
+        try:
+            error = cls(message, op=node.type)
+        except TypeError:
+            error = InvalidArgumentError(message, op=node.type)
+        error.node = node
+        return error
+
+
+def _check_outputs(node: Node, outs) -> None:
+    """Strict mode: each output must match the shape and dtype the graph promised."""
+    if len(outs) != len(node.outputs):
+        raise InvalidArgumentError(f"Graph node {node.name!r} ({node.type}) made {len(outs)} "
+                                   f"outputs; the graph expects {len(node.outputs)}.")
+    for k, (out, t) in enumerate(zip(outs, node.outputs)):
+        shape = tuple(np.shape(out))
+        dtype = np.asarray(out).dtype if not hasattr(out, "dtype") else out.dtype
+        want = t._value.shape
+        ok_shape = want is None or (len(want) == len(shape) and all(
+            w is None or w == s for w, s in zip(want, shape)))
+        if not ok_shape or dtype != t._value.dtype:
+            raise InvalidArgumentError(
+                f"strict checks: graph node {node.name!r} ({node.type}) output {k} is "
+                f"{shape} {dtype}; tracing promised {t.shape} {t.dtype.name}"
+                f"{_created_at(node)}", op=node.type)
+
+
+def _created_at(node: Node) -> str:
+    text = node.source_text()
+    return f"\n  The node was created at {text}" if text else ""
+
+
+def _aliases_user_memory(t: SymbolicTensor) -> bool:
+    """Whether a value may share memory with something outside the graph."""
+    return t._node.type in ("Placeholder", "Const", "ReadVariableOp")
+
+
+# --- variable updates (the executor's counterparts of Variable.assign*) ---------------------
+def _assign(var, value) -> None:
+    var._tensor = None
+    var._value = value
+
+
+def _assign_add(var, delta) -> None:
+    var._tensor = None
+    current = var._value
+    # References: the attribute, `current`, getrefcount's argument.
+    if _getrefcount(current) <= 3 and _owner(current):
+        var._device.xp.add(current, delta, out=current)
+    else:
+        var._value = var._device.xp.add(current, delta)
+
+
+def _assign_sub(var, delta) -> None:
+    var._tensor = None
+    current = var._value
+    if _getrefcount(current) <= 3 and _owner(current):
+        var._device.xp.subtract(current, delta, out=current)
+    else:
+        var._value = var._device.xp.subtract(current, delta)
+
+
+def _owner(array) -> bool:
+    flags = getattr(array, "flags", None)
+    return flags is not None and flags.owndata and getattr(flags, "writeable", True)
+
+
+_ASSIGNS = {"AssignVariableOp": "_assign", "AssignAddVariableOp": "_assign_add",
+            "AssignSubVariableOp": "_assign_sub"}

@@ -1,0 +1,628 @@
+"""`engine.function`: Python functions traced into optimized graphs, cached per signature.
+
+The first call with a new signature (tensor shapes, dtypes and devices; Python values;
+the nesting of both) traces the function: its Python body runs once on symbolic tensors
+and every op becomes a node of a graph. The graph is optimized (`engine.graph.passes`)
+and compiled (`engine.graph.executor`) into a `ConcreteFunction`. Later calls with the
+same signature run that program and do not run the Python body.
+
+When a call needs a new trace, the function records why (which argument changed, from
+what to what); from the third trace on it warns once per argument and kind of change,
+with the fix. `f.explain_retracing()` returns the same as data.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+import warnings
+import weakref
+
+from engine import context, nest
+from engine.backend import devices as _devices
+from engine.convert import convert_to_tensor
+from engine.errors import DTypeError, OpError, ShapeError
+from engine.graph import signature as _sig
+from engine.graph.executor import Program
+from engine.graph.ir import SymbolicTensor
+from engine.graph.trace import FuncGraph, tracing
+from engine.tensor import Tensor, wrap
+from engine.tensor_shape import TensorSpec
+
+__all__ = ["function", "Function", "ConcreteFunction", "run_functions_eagerly",
+           "functions_run_eagerly", "set_debug_replay", "debug_replay_enabled"]
+
+_THREAD = context.THREAD
+RETRACE_WARNING_AFTER = 3  # warn from this many traces of one function on
+_SETTINGS = {"eager": False, "replay": False}
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """Makes every `engine.function` run its Python body eagerly (for debugging).
+
+    Args:
+        run_eagerly: True to run eagerly, False to trace and run graphs again.
+
+    Example:
+        >>> engine.config.run_functions_eagerly(True)
+        >>> engine.config.functions_run_eagerly()
+        True
+        >>> engine.config.run_functions_eagerly(False)
+    """
+    _SETTINGS["eager"] = bool(run_eagerly)
+
+
+def functions_run_eagerly() -> bool:
+    """Whether `run_functions_eagerly(True)` is in effect.
+
+    Returns:
+        A bool.
+
+    Example:
+        >>> engine.config.functions_run_eagerly()
+        False
+    """
+    return _SETTINGS["eager"]
+
+
+def set_debug_replay(enabled: bool) -> None:
+    """When a graph fails, re-run the failing call eagerly for a real Python traceback.
+
+    The eager run raises at the user's own line, with the graph's error attached as its
+    context. Side effects before the failing op (variable updates) happen twice.
+
+    Args:
+        enabled: True to replay failing calls eagerly.
+
+    Example:
+        >>> engine.config.set_debug_replay(True)
+        >>> engine.config.set_debug_replay(False)
+    """
+    _SETTINGS["replay"] = bool(enabled)
+
+
+def debug_replay_enabled() -> bool:
+    """Whether `set_debug_replay(True)` is in effect.
+
+    Returns:
+        A bool.
+
+    Example:
+        >>> engine.config.debug_replay_enabled()
+        False
+    """
+    return _SETTINGS["replay"]
+
+
+class ConcreteFunction:
+    """One traced graph of a `Function`, for one input signature.
+
+    Attributes:
+        graph: the optimized `engine.Graph`.
+        structured_input_signature: `(args, kwargs)` with `TensorSpec`s for the tensors.
+        structured_outputs: what the Python function returned, with symbolic tensors.
+        pass_report: what each optimization pass changed.
+    """
+
+    def __init__(self, graph: FuncGraph, leaves: list, structured_inputs, structured_outputs,
+                 output_map: list, python_function, pass_report: list):
+        self.graph = graph
+        self._leaves = leaves
+        self._tensor_leaves = [leaf for leaf in leaves if leaf.kind == "tensor"]
+        self.structured_input_signature = structured_inputs
+        self.structured_outputs = structured_outputs
+        self._output_map = output_map
+        self._python_function = python_function
+        self.pass_report = pass_report
+        self._program = Program(graph)
+        self._out_devices = [t._device for t in graph.outputs]
+        self._simple_output = (len(output_map) == 1 and output_map[0][0] == "t"
+                               and not nest.is_nested(structured_outputs))
+
+    @property
+    def inputs(self) -> list:
+        """The graph's input placeholders."""
+        return list(self.graph.inputs)
+
+    @property
+    def outputs(self) -> list:
+        """The graph's output tensors."""
+        return list(self.graph.outputs)
+
+    @property
+    def variables(self) -> tuple:
+        """The variables the graph reads or writes."""
+        return tuple(self.graph.variables)
+
+    @property
+    def trainable_variables(self) -> tuple:
+        """The trainable variables the graph reads or writes."""
+        return tuple(v for v in self.graph.variables if v.trainable)
+
+    @property
+    def name(self) -> str:
+        """The graph's name."""
+        return self.graph.name
+
+    def pretty_printed_signature(self) -> str:
+        """The input signature and outputs as text."""
+        ins = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in self._leaves)
+        outs = ", ".join(f"{t.shape} {t.dtype.name}" for t in self.graph.outputs)
+        return f"{self.graph.name}({ins}) -> ({outs})"
+
+    def __call__(self, *args, **kwargs):
+        """Runs the graph on arguments with this function's signature."""
+        named = _sig.bind_arguments(None, args, kwargs)
+        _, tensors, leaves = _sig.encode(named)
+        tensors = [t if isinstance(t, Tensor) else convert_to_tensor(t) for t in tensors]
+        if not _compatible(self._leaves, leaves, exact_python=False):
+            raise ValueError(_mismatch_message(self.graph.name, self._leaves, leaves))
+        return self._call_flat(tensors)
+
+    def _call_flat(self, tensors: list):
+        arrays = [t._value for t in tensors]
+        results = self._program(arrays)
+        if self._simple_output:
+            return wrap(results[0], self._out_devices[0])
+        flat = []
+        for kind, value in self._output_map:
+            if kind == "t":
+                flat.append(wrap(results[value], self._out_devices[value]))
+            else:
+                flat.append(value)
+        return nest.pack_sequence_as(self.structured_outputs, flat)
+
+    def __repr__(self) -> str:
+        return f"<ConcreteFunction {self.pretty_printed_signature()}>"
+
+
+class Function:
+    """A Python function that runs as a traced graph (see `engine.function`)."""
+
+    def __init__(self, python_function, input_signature=None, reduce_retracing=False,
+                 jit_compile=None, run_eagerly=None, name=None, autograph=True,
+                 experimental_relax_shapes=None):
+        if not callable(python_function):
+            raise TypeError(f"engine.function: expected a callable; got "
+                            f"{type(python_function).__name__}.")
+        functools.update_wrapper(self, python_function)
+        self._python_function = python_function
+        self._name = name or getattr(python_function, "__name__", "function")
+        self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
+        self._jit_compile = jit_compile
+        self._run_eagerly = run_eagerly
+        self._autograph = autograph
+        try:
+            self._signature = inspect.signature(python_function)
+        except (TypeError, ValueError):
+            self._signature = None
+        self._input_signature = None
+        if input_signature is not None:
+            self._input_signature = _check_input_signature(self._name, input_signature)
+        self._cache: dict = {}
+        self._fast: dict = {}
+        self._general: list[ConcreteFunction] = []
+        self._traces: list[list] = []
+        self._retraces: list[dict] = []
+        self._warned: set = set()
+        self._bound: dict = {}
+        self._wrapped_cache = None
+
+    # --- configuration ------------------------------------------------------------------
+    @property
+    def python_function(self):
+        """The wrapped Python function."""
+        return self._python_function
+
+    @property
+    def input_signature(self):
+        """The `input_signature` given, or None."""
+        return self._input_signature
+
+    @property
+    def run_eagerly(self) -> bool | None:
+        """This function's own eager switch (None: follow the global setting)."""
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool | None) -> None:
+        self._run_eagerly = value
+
+    def _eager(self) -> bool:
+        own = self._run_eagerly
+        return _SETTINGS["eager"] if own is None else own
+
+    def experimental_get_tracing_count(self) -> int:
+        """How many times the Python function has been traced."""
+        return len(self._traces)
+
+    def explain_retracing(self) -> list[dict]:
+        """Why each trace after the first happened, as data.
+
+        Returns:
+            One dict per retrace: `{"trace": n, "changes": [{"argument", "kind", "old",
+            "new", "fix"}, ...]}`.
+        """
+        return [dict(r, changes=[dict(c) for c in r["changes"]]) for r in self._retraces]
+
+    # --- calling ------------------------------------------------------------------------
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        key = id(instance)
+        hit = self._bound.get(key)
+        if hit is not None and hit[0]() is instance:
+            return hit[1]
+        bound = Function(types.MethodType(self._python_function, instance),
+                         input_signature=self._input_signature_for_method(),
+                         reduce_retracing=self._reduce_retracing, jit_compile=self._jit_compile,
+                         run_eagerly=self._run_eagerly, name=self._name,
+                         autograph=self._autograph)
+        bound._method_of = self
+        self._bound[key] = (weakref.ref(instance, lambda _, k=key: self._bound.pop(k, None)),
+                            bound)
+        return bound
+
+    def _input_signature_for_method(self):
+        return self._input_signature
+
+    def __call__(self, *args, **kwargs):
+        thread = _THREAD
+        if thread.graph is not None or thread.tapes or self._eager():
+            # Inside another trace the body is inlined; under an eager tape it runs eagerly,
+            # so that the tape records every op.
+            return self._python_function(*args, **kwargs)
+        if not kwargs and self._input_signature is None:
+            try:
+                key = tuple((a._value.shape, a._value.dtype, a._device) for a in args
+                            if type(a) is Tensor)
+            except AttributeError:
+                key = None
+            if key is not None and len(key) == len(args):
+                concrete = self._fast.get(key)
+                if concrete is not None:
+                    return self._run(concrete, list(args), args, kwargs)
+        concrete, tensors = self._concrete_for(args, kwargs)
+        return self._run(concrete, tensors, args, kwargs)
+
+    def _run(self, concrete: ConcreteFunction, tensors: list, args, kwargs):
+        if not _SETTINGS["replay"]:
+            return concrete._call_flat(tensors)
+        try:
+            return concrete._call_flat(tensors)
+        except OpError as graph_error:
+            try:
+                self._python_function(*args, **kwargs)
+            except Exception as eager_error:
+                raise eager_error from graph_error
+            raise
+
+    def _concrete_for(self, args, kwargs, for_spec: bool = False):
+        named = _sig.bind_arguments(self._signature, args, kwargs)
+        if self._input_signature is not None:
+            return self._pinned(named)
+        key, tensors, leaves = _sig.encode(named)
+        concrete = self._cache.get(key)
+        if concrete is None:
+            concrete = next((c for c in self._general
+                             if _compatible(c._leaves, leaves, exact_python=True)), None)
+            if concrete is None:
+                specs = None
+                if self._reduce_retracing and self._traces:
+                    specs = _relax_against(self._traces, leaves)
+                concrete = self._trace(named, leaves, specs)
+            self._cache[key] = concrete
+        if not for_spec:
+            tensors = [t if isinstance(t, Tensor) else convert_to_tensor(t) for t in tensors]
+            if len(tensors) == len(named) and all(
+                    type(v) is Tensor for _, v, _ in named) and not kwargs:
+                self._fast[key] = concrete
+        return concrete, tensors
+
+    def _pinned(self, named: list):
+        specs = self._input_signature
+        if not self._traces:
+            self._pinned_concrete = self._trace_specs(named, specs)
+        concrete = self._pinned_concrete
+        tensors = _conform(self._name, specs, named)
+        return concrete, tensors
+
+    def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
+        """The concrete function for these arguments (tensors or `TensorSpec`s), tracing
+        if needed. With an `input_signature`, call it without arguments.
+
+        Example:
+            >>> f = engine.function(lambda x: x * 2.0)
+            >>> c = f.get_concrete_function(engine.TensorSpec([None], engine.float32))
+            >>> c(engine.constant([1.0, 2.0])).numpy()
+            array([2., 4.], dtype=float32)
+        """
+        if self._input_signature is not None and not args and not kwargs:
+            if not self._traces:
+                named = [(f"args[{i}]", s, None) for i, s in enumerate(self._input_signature)]
+                self._pinned_concrete = self._trace_specs(named, self._input_signature)
+            return self._pinned_concrete
+        if self._input_signature is not None:
+            return self._concrete_for(args, kwargs)[0]
+        named = _sig.bind_arguments(self._signature, args, kwargs)
+        key, _, leaves = _sig.encode(named)
+        concrete = self._cache.get(key)
+        if concrete is None:
+            concrete = next((c for c in self._general
+                             if _compatible(c._leaves, leaves, exact_python=True)), None)
+        if concrete is None:
+            concrete = self._trace(named, leaves, None)
+            self._cache[key] = concrete
+        return concrete
+
+    # --- tracing ------------------------------------------------------------------------
+    def _trace_specs(self, named: list, specs) -> ConcreteFunction:
+        names = [n for n, _, _ in named] + [f"args[{i}]" for i in range(len(named), len(specs))]
+        named_specs = [(n, spec, None) for n, spec in zip(names, specs)]
+        _, _, leaves = _sig.encode(named_specs)
+        return self._trace(named_specs, leaves, None)
+
+    def _trace(self, named: list, leaves: list, specs: list | None) -> ConcreteFunction:
+        self._note_retrace(leaves)
+        count = len(self._traces)
+        graph = FuncGraph(f"{self._name}" if count == 0 else f"{self._name}_{count}")
+        graph.allow_variable_creation = count == 0
+        tensor_leaves = [leaf for leaf in leaves if leaf.kind == "tensor"]
+        if specs is None:
+            specs = [leaf.spec for leaf in tensor_leaves]
+        spec_iter = iter(specs)
+        leaves = [_sig.Leaf(leaf.path, "tensor", next(spec_iter), device=leaf.device)
+                  if leaf.kind == "tensor" else leaf for leaf in leaves]
+        with tracing(graph):
+            placeholders = []
+            for i, leaf in enumerate(tensor_leaves):
+                spec = specs[i]
+                device = leaf.device or (_THREAD.devices[-1] if _THREAD.devices
+                                         else _devices.CPU0)
+                name = "".join(c if c.isalnum() or c == "_" else "_" for c in leaf.path)
+                placeholders.append(graph.placeholder(spec, name.strip("_") or "input",
+                                                      device))
+            call_args, call_kwargs = _substitute(named, placeholders)
+            python_function = self._python_function
+            if self._autograph:
+                python_function = _autograph_convert(python_function)
+            result = python_function(*call_args, **call_kwargs)
+            flat, output_map = [], []
+            for leaf in nest.flatten(result):
+                if getattr(leaf, "_is_variable", False):
+                    leaf = graph.read_variable(leaf)
+                elif isinstance(leaf, Tensor) and not isinstance(leaf, SymbolicTensor):
+                    leaf = graph.constant(leaf)
+                elif isinstance(leaf, SymbolicTensor) and leaf._node.graph is not graph:
+                    leaf = graph.capture_foreign(leaf)
+                if isinstance(leaf, SymbolicTensor):
+                    output_map.append(("t", len(flat)))
+                    flat.append(leaf)
+                else:
+                    output_map.append(("py", leaf))
+        graph.outputs = flat
+        from engine.graph import passes  # noqa: PLC0415 - passes import the executor's types
+
+        report = passes.optimize(graph)
+        structured_inputs = _structured_inputs(named, specs)
+        concrete = ConcreteFunction(graph, leaves, structured_inputs, result, output_map,
+                                    self._python_function, report)
+        if any(not s.shape.is_fully_defined() for s in specs):
+            self._general.append(concrete)
+        self._traces.append(leaves)
+        return concrete
+
+    def _note_retrace(self, leaves: list) -> None:
+        if not self._traces:
+            return
+        best = min((_sig.differences(old, leaves) for old in self._traces), key=len)
+        record = {"trace": len(self._traces) + 1, "changes": best}
+        self._retraces.append(record)
+        if len(self._traces) + 1 < RETRACE_WARNING_AFTER:
+            return
+        fresh = [c for c in best if (c["argument"], c["kind"]) not in self._warned]
+        if not fresh:
+            return
+        self._warned.update((c["argument"], c["kind"]) for c in fresh)
+        lines = [f"engine.function {self._name!r} is being traced for time "
+                 f"{len(self._traces) + 1}; tracing is slow, so calls should reuse "
+                 "graphs. This trace happened because:"]
+        for c in fresh:
+            lines.append(f"  - argument `{c['argument']}` changed {c['kind']}: {c['old']} -> "
+                         f"{c['new']}. Fix: {c['fix']}.")
+        lines.append(f"{self._name}.explain_retracing() returns every reason as data.")
+        warnings.warn("\n".join(lines), stacklevel=4)
+
+    def __repr__(self) -> str:
+        return f"<engine.function {self._name!r}, {len(self._traces)} traces>"
+
+
+def function(func=None, input_signature=None, autograph=True, jit_compile=None,
+             reduce_retracing=False, experimental_relax_shapes=None, run_eagerly=None,
+             name=None, **unused):
+    """Compiles a Python function into a graph: `@engine.function` or `engine.function(f)`.
+
+    The first call with a new signature traces `func` (its Python body runs once, on
+    symbolic tensors); later calls with the same signature run the optimized graph.
+    Python side effects such as `print` happen only while tracing; use `engine.print` to
+    print on every call. Variables are read and written by reference.
+
+    Args:
+        func: the function (omit it to use `engine.function(...)` as a decorator factory).
+        input_signature: a list of `engine.TensorSpec` (nested structures allowed) that
+            pins one graph; None dimensions accept any size.
+        autograph: convert Python `if`/`while`/`for` over tensors into graph control flow.
+        jit_compile: accepted for TensorFlow compatibility (the executor always compiles).
+        reduce_retracing: after a retrace, trace with shapes generalized to None where
+            calls differed, so one graph serves them all.
+        experimental_relax_shapes: the old name of `reduce_retracing`.
+        run_eagerly: True runs this function's Python eagerly on every call (debugging);
+            None follows `engine.config.run_functions_eagerly`.
+        name: the graph's name (default: the function's).
+
+    Returns:
+        A `Function`.
+
+    Example:
+        >>> @engine.function
+        ... def f(x, y):
+        ...     return engine.matmul(x, y) + 1.0
+        >>> f(engine.ones([2, 2]), engine.ones([2, 2])).numpy()
+        array([[3., 3.],
+               [3., 3.]], dtype=float32)
+        >>> f.experimental_get_tracing_count()
+        1
+    """
+    def wrap_function(f):
+        return Function(f, input_signature=input_signature, reduce_retracing=reduce_retracing,
+                        jit_compile=jit_compile, run_eagerly=run_eagerly, name=name,
+                        autograph=autograph,
+                        experimental_relax_shapes=experimental_relax_shapes)
+
+    return wrap_function if func is None else wrap_function(func)
+
+
+# --- helpers ----------------------------------------------------------------------------
+def _autograph_convert(python_function):
+    try:
+        from engine.autograph import convert  # noqa: PLC0415 - optional until it exists
+    except ImportError:
+        return python_function
+    return convert(python_function)
+
+
+def _substitute(named: list, placeholders: list):
+    """The call's `(args, kwargs)` with each tensor leaf replaced by its placeholder."""
+    it = iter(placeholders)
+
+    def swap(value):
+        if nest.is_nested(value):
+            flat = [next(it) if _is_tensor_leaf(v) else v for v in nest.flatten(value)]
+            return nest.pack_sequence_as(value, flat)
+        return next(it) if _is_tensor_leaf(value) else value
+
+    args, kwargs = [], {}
+    for _, value, keyword in named:
+        if keyword is None:
+            args.append(swap(value))
+        else:
+            kwargs[keyword] = swap(value)
+    return args, kwargs
+
+
+def _is_tensor_leaf(value) -> bool:
+    import numpy as np  # noqa: PLC0415
+
+    return isinstance(value, (Tensor, TensorSpec, np.ndarray))
+
+
+def _structured_inputs(named: list, specs: list) -> tuple:
+    it = iter(specs)
+
+    def swap(value):
+        if nest.is_nested(value):
+            return nest.pack_sequence_as(value, [next(it) if _is_tensor_leaf(v) else v
+                                                 for v in nest.flatten(value)])
+        return next(it) if _is_tensor_leaf(value) else value
+
+    args = tuple(swap(v) for _, v, k in named if k is None)
+    kwargs = {k: swap(v) for _, v, k in named if k is not None}
+    return args, kwargs
+
+
+def _compatible(specs: list, leaves: list, exact_python: bool) -> bool:
+    if len(specs) != len(leaves):
+        return False
+    for a, b in zip(specs, leaves):
+        if a.kind != b.kind:
+            return False
+        if a.kind == "tensor":
+            if a.spec.dtype is not b.spec.dtype or not a.spec.shape.is_compatible_with(
+                    b.spec.shape):
+                return False
+            if a.device is not None and b.device is not None and a.device is not b.device:
+                return False
+        elif a.kind == "variable":
+            if a.value is not b.value:
+                return False
+        elif exact_python and not _sig._same_python(a.value, b.value):
+            return False
+    return True
+
+
+def _relax_against(traces: list, leaves: list):
+    """Tensor specs that fit this call and the latest compatible earlier one, or None."""
+    for old in reversed(traces):
+        relaxed = _sig.relax(old, leaves)
+        if relaxed is not None:
+            return [s for s in relaxed if s is not None]
+    return None
+
+
+def _check_input_signature(name: str, signature) -> list:
+    if not isinstance(signature, (list, tuple)):
+        raise TypeError(f"engine.function {name!r}: input_signature must be a list or tuple "
+                        f"of engine.TensorSpec; got {type(signature).__name__}.")
+    for leaf in nest.flatten(list(signature)):
+        if not isinstance(leaf, TensorSpec):
+            raise TypeError(f"engine.function {name!r}: input_signature holds {leaf!r}; "
+                            "expected engine.TensorSpec(shape, dtype) entries (nested lists, "
+                            "tuples and dicts of them are fine).")
+    return list(signature)
+
+
+def _conform(name: str, specs: list, named: list) -> list:
+    """The call's tensors, checked against a pinned input signature."""
+    if len(named) != len(specs):
+        raise TypeError(f"{name}: the input_signature has {len(specs)} arguments "
+                        f"({_specs_text(specs)}); the call gave {len(named)}: "
+                        f"{_values_text(named)}.")
+    tensors = []
+    for (path, value, _), spec in zip(named, specs):
+        try:
+            nest.assert_same_structure(spec, value, check_types=False)
+        except (ValueError, TypeError):
+            raise TypeError(f"{name}: argument `{path}` is {_value_text(value)}, which does "
+                            f"not have the structure of its input_signature entry {spec}."
+                            ) from None
+        for s, v in zip(nest.flatten(spec), nest.flatten(value)):
+            if not isinstance(v, Tensor):
+                try:
+                    v = convert_to_tensor(v, dtype=s.dtype)
+                except (DTypeError, ValueError, TypeError) as exc:
+                    raise DTypeError(f"{name}: argument `{path}` ({_value_text(value)}) cannot "
+                                     f"be converted to {s.dtype.name} for the input_signature "
+                                     f"{_specs_text(specs)}: {exc}") from None
+            if v.dtype is not s.dtype or not s.shape.is_compatible_with(v.shape):
+                error = DTypeError if v.dtype is not s.dtype else ShapeError
+                raise error(f"{name}: argument `{path}` is a {v.dtype.name} tensor of shape "
+                            f"{v.shape}; the input_signature expects {s.shape} {s.dtype.name}"
+                            f" (whole signature: {_specs_text(specs)}). Pass a matching "
+                            "tensor, or change the input_signature.")
+            tensors.append(v)
+    return tensors
+
+
+def _specs_text(specs) -> str:
+    return "[" + ", ".join(
+        f"TensorSpec({s.shape}, {s.dtype.name})" if isinstance(s, TensorSpec) else repr(s)
+        for s in specs) + "]"
+
+
+def _value_text(value) -> str:
+    if isinstance(value, Tensor):
+        return f"a {value.dtype.name} tensor of shape {value.shape}"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _values_text(named: list) -> str:
+    return ", ".join(f"{p}={_value_text(v)}" for p, v, _ in named)
+
+
+def _mismatch_message(name: str, expected: list, given: list) -> str:
+    want = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in expected)
+    got = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in given)
+    return (f"ConcreteFunction {name}: the arguments ({got}) do not match its signature "
+            f"({want}). Call the Function (which traces new signatures) or pass matching "
+            "tensors.")

@@ -1,0 +1,83 @@
+"""Graph optimization passes and the switches that turn them on and off.
+
+`optimize(graph)` runs the enabled passes in order and returns a report: one entry per
+pass with what it changed (nodes before and after, and a short list of the rewrites).
+Every pass keeps the graph's invariants: nodes stay in an order where each comes after
+its inputs, and stateful nodes are never dropped, merged or reordered.
+
+Switches (`engine.config.optimizer.set_experimental_options`): TensorFlow's names where
+TensorFlow has the pass (`constant_folding`, `arithmetic_optimization`, `remapping` for
+fusion, `dependency_optimization`), plus eagerlab's own names for the others.
+"""
+
+from __future__ import annotations
+
+import time
+
+from engine.graph.passes import dce
+
+__all__ = ["optimize", "set_experimental_options", "get_experimental_options", "PASSES"]
+
+# (option name, pass function) in the order they run.
+PASSES: list = [
+    ("dead_code_elimination", dce.run),
+]
+
+# TensorFlow option names that map onto ours.
+ALIASES = {"dependency_optimization": "dead_code_elimination"}
+
+_OPTIONS: dict = {name: True for name, _ in PASSES}
+_OPTIONS["disable_meta_optimizer"] = False
+
+
+def set_experimental_options(options: dict) -> None:
+    """Turns optimization passes on or off for graphs traced from now on.
+
+    Args:
+        options: `{name: bool}`. Names: see `get_experimental_options()`;
+            `disable_meta_optimizer: True` turns every pass off.
+
+    Raises:
+        ValueError: for an unknown option, naming the known ones.
+
+    Example:
+        >>> engine.config.optimizer.set_experimental_options({"dead_code_elimination": False})
+        >>> engine.config.optimizer.get_experimental_options()["dead_code_elimination"]
+        False
+        >>> engine.config.optimizer.set_experimental_options({"dead_code_elimination": True})
+    """
+    for key, value in options.items():
+        name = ALIASES.get(key, key)
+        if name not in _OPTIONS:
+            raise ValueError(f"set_experimental_options: unknown option {key!r}; known: "
+                             f"{', '.join(sorted(set(_OPTIONS) | set(ALIASES)))}.")
+        _OPTIONS[name] = bool(value)
+
+
+def get_experimental_options() -> dict:
+    """The current switches, `{name: bool}`.
+
+    Returns:
+        A dict (a copy).
+
+    Example:
+        >>> engine.config.optimizer.get_experimental_options()["disable_meta_optimizer"]
+        False
+    """
+    return dict(_OPTIONS)
+
+
+def optimize(graph) -> list[dict]:
+    """Runs the enabled passes on `graph` in place; returns what each changed."""
+    report = []
+    if _OPTIONS["disable_meta_optimizer"]:
+        return report
+    for name, run in PASSES:
+        if not _OPTIONS.get(name, True):
+            continue
+        before = len(graph.nodes)
+        start = time.perf_counter()
+        changes = run(graph)
+        report.append({"pass": name, "nodes_before": before, "nodes_after": len(graph.nodes),
+                       "changes": changes, "ms": (time.perf_counter() - start) * 1e3})
+    return report
