@@ -27,6 +27,7 @@ from engine.dtypes import (  # noqa: F401
 )
 from engine.graph.function import function  # noqa: F401
 from engine.graph.ir import Graph  # noqa: F401
+from engine.graph.runtime_ops import print, py_function  # noqa: F401,A004
 from engine.graph.trace import init_scope  # noqa: F401
 from engine.module import Module  # noqa: F401
 from engine.scopes import device, name_scope  # noqa: F401

@@ -62,16 +62,22 @@ def _add(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
-    """Sums `grad` over the axes along which an input of `shape` was broadcast."""
+    """Sums `grad` over the axes along which an input of `shape` was broadcast.
+
+    Leading axes are summed away and size-1 axes summed with keepdims, so the result has
+    exactly `shape` without a reshape; this works while tracing with unknown dimensions too
+    (an unknown input dimension is taken as not broadcast).
+    """
     gshape = tuple(grad._value.shape)
-    if gshape == shape:
+    if gshape == shape and None not in shape:
         return grad
     lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1)
+    if lead:
+        grad = dispatch(_op("Sum"), (grad,), {"axis": tuple(range(lead)), "keepdims": False})
+    axes = tuple(i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1)
     if axes:
-        grad = dispatch(_op("Sum"), (grad,), {"axis": axes, "keepdims": False})
-    return dispatch(_op("Reshape"), (grad,), {"shape": tuple(shape)})
+        grad = dispatch(_op("Sum"), (grad,), {"axis": axes, "keepdims": True})
+    return grad
 
 
 class GradientTape:

@@ -198,6 +198,8 @@ OP_CASES = [
     _case("identity", E.identity, A, grad="grad"),
     _case("stop_gradient", E.stop_gradient, A),
     _case("reshape", lambda x: E.reshape(x, [4, 3]), A, grad="grad"),
+    _case("shape_op", lambda x: E.raw_ops.Shape(input=x, out_type=engine.int64), A),
+    _case("size_op", lambda x: E.raw_ops.Size(input=x), A),
     _case("zeros_like", E.zeros_like, A),
     _case("ones_like", E.ones_like, INTS),
     _case("fill", lambda v: E.fill([2, 3], v), SCALAR, grad="grad"),

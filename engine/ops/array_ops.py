@@ -21,6 +21,7 @@ from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import static_args as _sa
 from engine.registry import OpDef, register
+from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
 
 __all__ = [
@@ -104,7 +105,7 @@ def _reshape_target(op: str, in_shape: TensorShape, shape: tuple) -> TensorShape
 
 
 def _reshape_vjp(ctx, g):
-    return (reshape(g, ctx.inputs[0]._value.shape),)
+    return (reshape_like(g, ctx.inputs[0]),)
 
 
 _RESHAPE = register(OpDef(
@@ -300,7 +301,44 @@ def broadcast_to(input, shape, name=None):
     return dispatch(_BROADCAST_TO, (input,), {"shape": _sa.static_shape(shape, "broadcast_to")})
 
 
-# --- shape queries (values known eagerly) ---------------------------------------------------
+# --- shape queries -------------------------------------------------------------------------
+# Eagerly, and while tracing when the shape is fully known, the answers are constants. The
+# ops run only in graphs where some dimension is known only at run time.
+def _shape_infer(x, out_type="int32"):
+    return TensorSpec([x.shape.rank], _dt.as_dtype(out_type))
+
+
+def _shape_kernel(xp, x, out_type="int32"):
+    return xp.asarray(x.shape, dtype=_dt.as_dtype(out_type)._np)
+
+
+def _size_kernel(xp, x, out_type="int32"):
+    return xp.asarray(x.size, dtype=_dt.as_dtype(out_type)._np)
+
+
+_SHAPE = register(OpDef("shape", "Shape", ("input",), _shape_infer, _shape_kernel,
+                        attrs={"out_type": "int32"},
+                        doc="The shape of a tensor as a 1-D integer tensor."))
+_SIZE = register(OpDef("size", "Size", ("input",),
+                       lambda x, out_type="int32": TensorSpec([], _dt.as_dtype(out_type)),
+                       _size_kernel, attrs={"out_type": "int32"},
+                       doc="The number of elements of a tensor."))
+
+
+def _out_type(out_type, caller: str) -> str:
+    dtype = _dt.as_dtype(out_type)
+    if dtype not in (_dt.int32, _dt.int64):
+        raise ValueError(f"{caller}: out_type must be int32 or int64; got {dtype.name}.")
+    return dtype.name
+
+
+def _static_dims(input):
+    """The input's shape as a tuple if fully known, else None (a symbolic tensor)."""
+    x = input if isinstance(input, Tensor) else convert_to_tensor(input)
+    dims = x._value.shape
+    return x, (None if dims is None or None in dims else tuple(dims))
+
+
 def shape(input, out_type=_dt.int32, name=None):
     """The shape of `input` as a 1-D integer tensor.
 
@@ -310,14 +348,18 @@ def shape(input, out_type=_dt.int32, name=None):
         name: ignored in eager mode.
 
     Returns:
-        A 1-D tensor of length `rank(input)`.
+        A 1-D tensor of length `rank(input)` (computed when the graph runs if some
+        dimension is unknown while tracing).
 
     Example:
         >>> engine.shape(engine.zeros([2, 3])).numpy()
         array([2, 3], dtype=int32)
     """
-    dims = tuple(convert_to_tensor(input)._value.shape)
-    return convert_to_tensor(np.asarray(dims, _dt.as_dtype(out_type)._np))
+    kind = _out_type(out_type, "shape")
+    x, dims = _static_dims(input)
+    if dims is None:
+        return dispatch(_SHAPE, (x,), {"out_type": kind})
+    return convert_to_tensor(np.asarray(dims, _dt.as_dtype(kind)._np))
 
 
 def size(input, out_type=_dt.int32, name=None):
@@ -335,8 +377,11 @@ def size(input, out_type=_dt.int32, name=None):
         >>> engine.size(engine.zeros([2, 3]))
         <engine.Tensor: shape=(), dtype=int32, numpy=6>
     """
-    n = int(np.prod(convert_to_tensor(input)._value.shape))
-    return convert_to_tensor(np.asarray(n, _dt.as_dtype(out_type)._np))
+    kind = _out_type(out_type, "size")
+    x, dims = _static_dims(input)
+    if dims is None:
+        return dispatch(_SIZE, (x,), {"out_type": kind})
+    return convert_to_tensor(np.asarray(int(np.prod(dims)), _dt.as_dtype(kind)._np))
 
 
 def rank(input, name=None):
@@ -349,8 +394,41 @@ def rank(input, name=None):
     Returns:
         A scalar int32 tensor.
 
+    Raises:
+        ValueError: while tracing a tensor of unknown rank.
+
     Example:
         >>> engine.rank(engine.zeros([2, 3]))
         <engine.Tensor: shape=(), dtype=int32, numpy=2>
     """
-    return convert_to_tensor(np.asarray(convert_to_tensor(input)._value.ndim, np.int32))
+    ndim = convert_to_tensor(input)._value.ndim
+    if ndim is None:
+        raise ValueError("rank: the tensor's rank is unknown while tracing; give the "
+                         "function an input_signature with a known rank.")
+    return convert_to_tensor(np.asarray(ndim, np.int32))
+
+
+def broadcast_like(value, like):
+    """`value` broadcast to the shape of `like` (known statically or only at run time).
+
+    Gradient rules use it to restore a reduced or broadcast gradient to an input's shape.
+    """
+    dims = like._value.shape
+    if dims is not None and None not in dims:
+        return broadcast_to(value, tuple(dims))
+    from engine.ops import fill_ops  # noqa: PLC0415 - fill_ops imports this module
+
+    return _m.add(value, fill_ops.zeros_like(like))
+
+
+def reshape_like(value, like):
+    """`value` reshaped to the shape of `like`; one unknown dimension is inferred."""
+    dims = like._value.shape
+    if dims is None or list(dims).count(None) > 1:
+        from engine.errors import UnimplementedError  # noqa: PLC0415
+
+        raise UnimplementedError(
+            f"reshape to the shape of {getattr(like, 'name', 'a tensor')} ({like.shape}): more "
+            "than one dimension is unknown while tracing. Give engine.function an "
+            "input_signature with at most one None per tensor, or no input_signature.")
+    return reshape(value, tuple(-1 if d is None else d for d in dims))

@@ -73,7 +73,12 @@ def restore_reduced(g, ctx):
     shape = tuple(ctx.inputs[0]._value.shape)
     if ctx.attrs.get("keepdims") or not shape:
         return g
-    axes = set(_axes_of(ctx))
+    axes = _axes_of(ctx)
+    if None in shape:  # traced with dimensions known only at run time
+        for axis in axes:
+            g = _a.expand_dims(g, axis)
+        return g
+    axes = set(axes)
     return _a.reshape(g, tuple(1 if i in axes else d for i, d in enumerate(shape)))
 
 
@@ -95,8 +100,7 @@ def _sum_kernel(xp, x, axis=None, keepdims=False):
 
 
 def _sum_vjp(ctx, g):
-    x = ctx.inputs[0]
-    return (_a.broadcast_to(restore_reduced(g, ctx), x._value.shape),)
+    return (_a.broadcast_like(restore_reduced(g, ctx), ctx.inputs[0]),)
 
 
 _SUM = _reduction("reduce_sum", "Sum", _sum_kernel, _sum_vjp, NUMERIC,
@@ -136,9 +140,14 @@ def _mean_kernel(xp, x, axis=None, keepdims=False):
 
 def _mean_vjp(ctx, g):
     x = ctx.inputs[0]
-    count = x._value.size // max(ctx.outputs[0]._value.size, 1)
-    g = _m.divide(g, np.asarray(count, g._value.dtype))
-    return (_a.broadcast_to(restore_reduced(g, ctx), x._value.shape),)
+    size, out_size = x._value.size, ctx.outputs[0]._value.size
+    if size is not None and out_size is not None:
+        count = np.asarray(size // max(out_size, 1), g._value.dtype)
+    else:  # traced with dimensions known only at run time
+        count = _m.cast(_m.floordiv(_a.size(x), _m.maximum(_a.size(ctx.outputs[0]), 1)),
+                        g.dtype)
+    g = _m.divide(g, count)
+    return (_a.broadcast_like(restore_reduced(g, ctx), x),)
 
 
 _MEAN = _reduction("reduce_mean", "Mean", _mean_kernel, _mean_vjp, NUMERIC,

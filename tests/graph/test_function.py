@@ -430,3 +430,41 @@ def test_graph_round_trips_through_json_and_runs():
     np.testing.assert_allclose(v.numpy(), [2.0, 3.0])
     with pytest.raises(KeyError, match="w:0"):
         Graph.from_dict(data, arrays, variables={})
+
+
+def test_gradients_with_dimensions_known_only_at_run_time():
+    rng = np.random.default_rng(1)
+    w = engine.Variable(rng.normal(size=(6, 4)))
+    b = engine.Variable(rng.normal(size=(1, 4)))
+
+    def loss_and_grads(x):
+        with engine.GradientTape() as tape:
+            h = engine.reshape(engine.nn.relu(x @ w + b), [-1, 2, 2])
+            per_row = engine.reduce_sum(h * h, axis=[1, 2]) / engine.cast(
+                engine.shape(x)[0], engine.float64)
+            loss = engine.reduce_mean(per_row) + engine.reduce_mean(h, axis=0)[0, 1]
+        return loss, tape.gradient(loss, [w, b])
+
+    traced = engine.function(loss_and_grads,
+                             input_signature=[engine.TensorSpec([None, 6], engine.float64)])
+    for n in (1, 3, 5):
+        x = engine.constant(rng.normal(size=(n, 6)))
+        (le, (gw_e, gb_e)), (lt, (gw_t, gb_t)) = loss_and_grads(x), traced(x)
+        np.testing.assert_allclose(lt.numpy(), le.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(gw_t.numpy(), gw_e.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(gb_t.numpy(), gb_e.numpy(), rtol=1e-12)
+    assert traced.experimental_get_tracing_count() == 1
+    types = {n.type for n in traced.get_concrete_function().graph.nodes}
+    assert {"Shape", "Size"} <= types
+
+
+def test_shape_size_and_rank_while_tracing():
+    @engine.function(input_signature=[engine.TensorSpec([None, 3], engine.int32)])
+    def f(x):
+        assert engine.rank(x).numpy() == 2  # known while tracing: a constant
+        return engine.shape(x), engine.size(x, out_type=engine.int64)
+
+    s, n = f(engine.zeros([4, 3], engine.int32))
+    assert s.numpy().tolist() == [4, 3] and int(n) == 12 and n.dtype == engine.int64
+    with pytest.raises(ValueError, match="out_type must be int32 or int64"):
+        engine.shape(engine.zeros([2]), out_type=engine.float32)
