@@ -170,10 +170,22 @@ class Variable:
 
     def numpy(self) -> np.ndarray:
         """The current value as a read-only NumPy array (a snapshot)."""
-        return self._read().numpy()
+        return self._eager_read("numpy()").numpy()
 
     def __array__(self, dtype=None, copy=None):
-        return self._read().__array__(dtype, copy)
+        return self._eager_read("Converting to a NumPy array").__array__(dtype, copy)
+
+    def _eager_read(self, what: str) -> Tensor:
+        """`_read()`, refused while tracing (the value would be frozen into the graph)."""
+        if context.THREAD.graph is not None:
+            from engine.errors import TracingError  # noqa: PLC0415
+
+            raise TracingError(
+                f"{what} on variable {self._name!r} inside engine.function: the graph would "
+                "keep the value it has now, not the value when the graph runs. Use the "
+                "variable in engine ops (v * 2, v.read_value()), engine.print(v) to print "
+                "it, or read it outside the function.")
+        return self._read()
 
     # --- writing ------------------------------------------------------------------------
     def _coerce(self, value, op: str):
@@ -299,16 +311,16 @@ class Variable:
         return len(self._read())
 
     def __bool__(self) -> bool:
-        return bool(self._read())
+        return bool(self._eager_read("bool()"))
 
     def __float__(self) -> float:
-        return float(self._read())
+        return float(self._eager_read("float()"))
 
     def __int__(self) -> int:
-        return int(self._read())
+        return int(self._eager_read("int()"))
 
     def __index__(self) -> int:
-        return self._read().__index__()
+        return self._eager_read("Using as an index").__index__()
 
     def __deepcopy__(self, memo) -> Variable:
         copy = Variable.__new__(Variable)

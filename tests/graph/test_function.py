@@ -468,3 +468,11 @@ def test_shape_size_and_rank_while_tracing():
     assert s.numpy().tolist() == [4, 3] and int(n) == 12 and n.dtype == engine.int64
     with pytest.raises(ValueError, match="out_type must be int32 or int64"):
         engine.shape(engine.zeros([2]), out_type=engine.float32)
+
+
+def test_reading_a_variable_as_a_python_value_while_tracing_is_refused():
+    v = engine.Variable(2.0, name="lr")
+    for body in (lambda x: x * float(v), lambda x: x * v.numpy()):
+        with pytest.raises(TracingError, match="'lr:0' inside engine.function"):
+            engine.function(body)(engine.constant(1.0))
+    assert float(v) == 2.0
