@@ -14,7 +14,7 @@ from engine import context
 from engine.backend import devices as _devices
 from engine.errors import InvalidArgumentError, UnimplementedError
 from engine.graph import passes as _passes
-from engine.graph.function import (  # noqa: F401 - re-exported
+from engine.graph.settings import (  # noqa: F401 - re-exported
     debug_replay_enabled,
     functions_run_eagerly,
     run_functions_eagerly,

@@ -22,10 +22,17 @@ import weakref
 from engine import context, nest
 from engine.backend import devices as _devices
 from engine.convert import convert_to_tensor
-from engine.errors import DTypeError, OpError, ShapeError
+from engine.errors import OpError
 from engine.graph import signature as _sig
 from engine.graph.executor import Program
 from engine.graph.ir import SymbolicTensor
+from engine.graph.settings import (  # noqa: F401 - re-exported
+    _SETTINGS,
+    debug_replay_enabled,
+    functions_run_eagerly,
+    run_functions_eagerly,
+    set_debug_replay,
+)
 from engine.graph.trace import FuncGraph, tracing
 from engine.tensor import Tensor, wrap
 from engine.tensor_shape import TensorSpec
@@ -35,66 +42,6 @@ __all__ = ["function", "Function", "ConcreteFunction", "run_functions_eagerly",
 
 _THREAD = context.THREAD
 RETRACE_WARNING_AFTER = 3  # warn from this many traces of one function on
-_SETTINGS = {"eager": False, "replay": False}
-
-
-def run_functions_eagerly(run_eagerly: bool) -> None:
-    """Makes every `engine.function` run its Python body eagerly (for debugging).
-
-    Args:
-        run_eagerly: True to run eagerly, False to trace and run graphs again.
-
-    Example:
-        >>> engine.config.run_functions_eagerly(True)
-        >>> engine.config.functions_run_eagerly()
-        True
-        >>> engine.config.run_functions_eagerly(False)
-    """
-    _SETTINGS["eager"] = bool(run_eagerly)
-
-
-def functions_run_eagerly() -> bool:
-    """Whether `run_functions_eagerly(True)` is in effect.
-
-    Returns:
-        A bool.
-
-    Example:
-        >>> engine.config.functions_run_eagerly()
-        False
-    """
-    return _SETTINGS["eager"]
-
-
-def set_debug_replay(enabled: bool) -> None:
-    """When a graph fails, re-run the failing call eagerly for a real Python traceback.
-
-    The eager run raises at the user's own line, with the graph's error attached as its
-    context. Side effects before the failing op (variable updates) happen twice.
-
-    Args:
-        enabled: True to replay failing calls eagerly.
-
-    Example:
-        >>> engine.config.set_debug_replay(True)
-        >>> engine.config.set_debug_replay(False)
-    """
-    _SETTINGS["replay"] = bool(enabled)
-
-
-def debug_replay_enabled() -> bool:
-    """Whether `set_debug_replay(True)` is in effect.
-
-    Returns:
-        A bool.
-
-    Example:
-        >>> engine.config.debug_replay_enabled()
-        False
-    """
-    return _SETTINGS["replay"]
-
-
 class ConcreteFunction:
     """One traced graph of a `Function`, for one input signature.
 
@@ -156,8 +103,8 @@ class ConcreteFunction:
         named = _sig.bind_arguments(None, args, kwargs)
         _, tensors, leaves = _sig.encode(named)
         tensors = [t if isinstance(t, Tensor) else convert_to_tensor(t) for t in tensors]
-        if not _compatible(self._leaves, leaves, exact_python=False):
-            raise ValueError(_mismatch_message(self.graph.name, self._leaves, leaves))
+        if not _sig.compatible(self._leaves, leaves, exact_python=False):
+            raise ValueError(_sig.mismatch_message(self.graph.name, self._leaves, leaves))
         return self._call_flat(tensors)
 
     def _call_flat(self, tensors: list):
@@ -199,7 +146,7 @@ class Function:
             self._signature = None
         self._input_signature = None
         if input_signature is not None:
-            self._input_signature = _check_input_signature(self._name, input_signature)
+            self._input_signature = _sig.check_input_signature(self._name, input_signature)
         self._cache: dict = {}
         self._fast: dict = {}
         self._general: list[ConcreteFunction] = []
@@ -306,11 +253,11 @@ class Function:
         concrete = self._cache.get(key)
         if concrete is None:
             concrete = next((c for c in self._general
-                             if _compatible(c._leaves, leaves, exact_python=True)), None)
+                             if _sig.compatible(c._leaves, leaves, exact_python=True)), None)
             if concrete is None:
                 specs = None
                 if self._reduce_retracing and self._traces:
-                    specs = _relax_against(self._traces, leaves)
+                    specs = _sig.relax_against(self._traces, leaves)
                 concrete = self._trace(named, leaves, specs)
             self._cache[key] = concrete
         if not for_spec:
@@ -325,7 +272,7 @@ class Function:
         if not self._traces:
             self._pinned_concrete = self._trace_specs(named, specs)
         concrete = self._pinned_concrete
-        tensors = _conform(self._name, specs, named)
+        tensors = _sig.conform(self._name, specs, named)
         return concrete, tensors
 
     def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
@@ -350,7 +297,7 @@ class Function:
         concrete = self._cache.get(key)
         if concrete is None:
             concrete = next((c for c in self._general
-                             if _compatible(c._leaves, leaves, exact_python=True)), None)
+                             if _sig.compatible(c._leaves, leaves, exact_python=True)), None)
         if concrete is None:
             concrete = self._trace(named, leaves, None)
             self._cache[key] = concrete
@@ -529,100 +476,3 @@ def _structured_inputs(named: list, specs: list) -> tuple:
     args = tuple(swap(v) for _, v, k in named if k is None)
     kwargs = {k: swap(v) for _, v, k in named if k is not None}
     return args, kwargs
-
-
-def _compatible(specs: list, leaves: list, exact_python: bool) -> bool:
-    if len(specs) != len(leaves):
-        return False
-    for a, b in zip(specs, leaves):
-        if a.kind != b.kind:
-            return False
-        if a.kind == "tensor":
-            if a.spec.dtype is not b.spec.dtype or not a.spec.shape.is_compatible_with(
-                    b.spec.shape):
-                return False
-            if a.device is not None and b.device is not None and a.device is not b.device:
-                return False
-        elif a.kind == "variable":
-            if a.value is not b.value:
-                return False
-        elif exact_python and not _sig._same_python(a.value, b.value):
-            return False
-    return True
-
-
-def _relax_against(traces: list, leaves: list):
-    """Tensor specs that fit this call and the latest compatible earlier one, or None."""
-    for old in reversed(traces):
-        relaxed = _sig.relax(old, leaves)
-        if relaxed is not None:
-            return [s for s in relaxed if s is not None]
-    return None
-
-
-def _check_input_signature(name: str, signature) -> list:
-    if not isinstance(signature, (list, tuple)):
-        raise TypeError(f"engine.function {name!r}: input_signature must be a list or tuple "
-                        f"of engine.TensorSpec; got {type(signature).__name__}.")
-    for leaf in nest.flatten(list(signature)):
-        if not isinstance(leaf, TensorSpec):
-            raise TypeError(f"engine.function {name!r}: input_signature holds {leaf!r}; "
-                            "expected engine.TensorSpec(shape, dtype) entries (nested lists, "
-                            "tuples and dicts of them are fine).")
-    return list(signature)
-
-
-def _conform(name: str, specs: list, named: list) -> list:
-    """The call's tensors, checked against a pinned input signature."""
-    if len(named) != len(specs):
-        raise TypeError(f"{name}: the input_signature has {len(specs)} arguments "
-                        f"({_specs_text(specs)}); the call gave {len(named)}: "
-                        f"{_values_text(named)}.")
-    tensors = []
-    for (path, value, _), spec in zip(named, specs):
-        try:
-            nest.assert_same_structure(spec, value, check_types=False)
-        except (ValueError, TypeError):
-            raise TypeError(f"{name}: argument `{path}` is {_value_text(value)}, which does "
-                            f"not have the structure of its input_signature entry {spec}."
-                            ) from None
-        for s, v in zip(nest.flatten(spec), nest.flatten(value)):
-            if not isinstance(v, Tensor):
-                try:
-                    v = convert_to_tensor(v, dtype=s.dtype)
-                except (DTypeError, ValueError, TypeError) as exc:
-                    raise DTypeError(f"{name}: argument `{path}` ({_value_text(value)}) cannot "
-                                     f"be converted to {s.dtype.name} for the input_signature "
-                                     f"{_specs_text(specs)}: {exc}") from None
-            if v.dtype is not s.dtype or not s.shape.is_compatible_with(v.shape):
-                error = DTypeError if v.dtype is not s.dtype else ShapeError
-                raise error(f"{name}: argument `{path}` is a {v.dtype.name} tensor of shape "
-                            f"{v.shape}; the input_signature expects {s.shape} {s.dtype.name}"
-                            f" (whole signature: {_specs_text(specs)}). Pass a matching "
-                            "tensor, or change the input_signature.")
-            tensors.append(v)
-    return tensors
-
-
-def _specs_text(specs) -> str:
-    return "[" + ", ".join(
-        f"TensorSpec({s.shape}, {s.dtype.name})" if isinstance(s, TensorSpec) else repr(s)
-        for s in specs) + "]"
-
-
-def _value_text(value) -> str:
-    if isinstance(value, Tensor):
-        return f"a {value.dtype.name} tensor of shape {value.shape}"
-    return f"{type(value).__name__} {value!r}"[:80]
-
-
-def _values_text(named: list) -> str:
-    return ", ".join(f"{p}={_value_text(v)}" for p, v, _ in named)
-
-
-def _mismatch_message(name: str, expected: list, given: list) -> str:
-    want = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in expected)
-    got = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in given)
-    return (f"ConcreteFunction {name}: the arguments ({got}) do not match its signature "
-            f"({want}). Call the Function (which traces new signatures) or pass matching "
-            "tensors.")

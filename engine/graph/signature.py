@@ -17,10 +17,13 @@ import numpy as np
 
 from engine import dtypes as _dt
 from engine import nest
+from engine.convert import convert_to_tensor
+from engine.errors import DTypeError, ShapeError
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
 
-__all__ = ["Leaf", "encode", "bind_arguments", "differences", "relax"]
+__all__ = ["Leaf", "encode", "bind_arguments", "differences", "relax", "compatible",
+           "relax_against", "check_input_signature", "conform", "mismatch_message"]
 
 
 class Leaf:
@@ -122,8 +125,6 @@ def _leaf(value, path: str, tensors: list, leaves: list):
         leaves.append(Leaf(path, "variable", value=value))
         return ("var", id(value))
     if isinstance(value, np.ndarray):
-        from engine.convert import convert_to_tensor  # noqa: PLC0415
-
         return _leaf(convert_to_tensor(value), path, tensors, leaves)
     leaves.append(Leaf(path, "python", value=value))
     try:
@@ -217,3 +218,101 @@ def relax(old: list, new: list) -> list | None:
 def shape_key(shape: TensorShape) -> tuple | None:
     """A hashable form of a shape."""
     return None if shape.dims is None else tuple(shape.dims)
+
+
+# --- matching calls against traced signatures ---------------------------------------------
+def compatible(specs: list, leaves: list, exact_python: bool) -> bool:
+    if len(specs) != len(leaves):
+        return False
+    for a, b in zip(specs, leaves):
+        if a.kind != b.kind:
+            return False
+        if a.kind == "tensor":
+            if a.spec.dtype is not b.spec.dtype or not a.spec.shape.is_compatible_with(
+                    b.spec.shape):
+                return False
+            if a.device is not None and b.device is not None and a.device is not b.device:
+                return False
+        elif a.kind == "variable":
+            if a.value is not b.value:
+                return False
+        elif exact_python and not _same_python(a.value, b.value):
+            return False
+    return True
+
+
+def relax_against(traces: list, leaves: list):
+    """Tensor specs that fit this call and the latest compatible earlier one, or None."""
+    for old in reversed(traces):
+        relaxed = relax(old, leaves)
+        if relaxed is not None:
+            return [s for s in relaxed if s is not None]
+    return None
+
+
+def check_input_signature(name: str, signature) -> list:
+    if not isinstance(signature, (list, tuple)):
+        raise TypeError(f"engine.function {name!r}: input_signature must be a list or tuple "
+                        f"of engine.TensorSpec; got {type(signature).__name__}.")
+    for leaf in nest.flatten(list(signature)):
+        if not isinstance(leaf, TensorSpec):
+            raise TypeError(f"engine.function {name!r}: input_signature holds {leaf!r}; "
+                            "expected engine.TensorSpec(shape, dtype) entries (nested lists, "
+                            "tuples and dicts of them are fine).")
+    return list(signature)
+
+
+def conform(name: str, specs: list, named: list) -> list:
+    """The call's tensors, checked against a pinned input signature."""
+    if len(named) != len(specs):
+        raise TypeError(f"{name}: the input_signature has {len(specs)} arguments "
+                        f"({_specs_text(specs)}); the call gave {len(named)}: "
+                        f"{_values_text(named)}.")
+    tensors = []
+    for (path, value, _), spec in zip(named, specs):
+        try:
+            nest.assert_same_structure(spec, value, check_types=False)
+        except (ValueError, TypeError):
+            raise TypeError(f"{name}: argument `{path}` is {_value_text(value)}, which does "
+                            f"not have the structure of its input_signature entry {spec}."
+                            ) from None
+        for s, v in zip(nest.flatten(spec), nest.flatten(value)):
+            if not isinstance(v, Tensor):
+                try:
+                    v = convert_to_tensor(v, dtype=s.dtype)
+                except (DTypeError, ValueError, TypeError) as exc:
+                    raise DTypeError(f"{name}: argument `{path}` ({_value_text(value)}) cannot "
+                                     f"be converted to {s.dtype.name} for the input_signature "
+                                     f"{_specs_text(specs)}: {exc}") from None
+            if v.dtype is not s.dtype or not s.shape.is_compatible_with(v.shape):
+                error = DTypeError if v.dtype is not s.dtype else ShapeError
+                raise error(f"{name}: argument `{path}` is a {v.dtype.name} tensor of shape "
+                            f"{v.shape}; the input_signature expects {s.shape} {s.dtype.name}"
+                            f" (whole signature: {_specs_text(specs)}). Pass a matching "
+                            "tensor, or change the input_signature.")
+            tensors.append(v)
+    return tensors
+
+
+def _specs_text(specs) -> str:
+    return "[" + ", ".join(
+        f"TensorSpec({s.shape}, {s.dtype.name})" if isinstance(s, TensorSpec) else repr(s)
+        for s in specs) + "]"
+
+
+def _value_text(value) -> str:
+    if isinstance(value, Tensor):
+        return f"a {value.dtype.name} tensor of shape {value.shape}"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _values_text(named: list) -> str:
+    return ", ".join(f"{p}={_value_text(v)}" for p, v, _ in named)
+
+
+def mismatch_message(name: str, expected: list, given: list) -> str:
+    want = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in expected)
+    got = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in given)
+    return (f"ConcreteFunction {name}: the arguments ({got}) do not match its signature "
+            f"({want}). Call the Function (which traces new signatures) or pass matching "
+            "tensors.")
