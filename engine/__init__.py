@@ -58,6 +58,7 @@ from engine.ops.unary_ops import *  # noqa: E402,F403
 from engine import (  # noqa: E402,F401
     bitwise, config, debugging, linalg, math, nn, random, raw_ops,
 )
+from engine.graph.control_flow import TensorArray, cond, switch_case, while_loop  # noqa: E402,F401
 
 newaxis = None
 __version__ = "0.1.0"

@@ -1,0 +1,408 @@
+"""`TensorArray`: a list of same-typed tensors for eager code, traced code and while loops.
+
+Two representations, chosen when the array is made (as TensorFlow does):
+- eagerly, a Python list of tensors: `write` stores its tensor and returns the array
+  itself (in place, like TensorFlow's eager TensorArray), `stack` is one `Pack`, and a
+  tape sees the ops that made and combined the elements;
+- while tracing, one tensor, the *buffer*, of shape `(size, *element_shape)`: `write` is a
+  `TensorScatterUpdate` and returns a new TensorArray holding the new buffer, `read` is a
+  `GatherV2`, `stack` is the buffer itself. The buffer is what a traced `while_loop`
+  carries as the loop variable, so `ta = ta.write(i, x)` works in a loop body, and
+  gradients flow from `stack()` back to the written values through those ops' own rules.
+
+Graph shapes are static here, so while tracing the size must be a Python int; with
+`dynamic_size=True` it grows through writes at Python-int indices (in unrolled loops).
+An element shape not given upfront comes from the first write. A traced write copies the
+buffer (O(size) per write).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import context
+from engine import dtypes as _dt
+from engine.convert import convert_to_tensor
+from engine.errors import DTypeError, InvalidIndexError, ShapeError
+from engine.graph.ir import SymbolicTensor
+from engine.ops.array_ops import expand_dims, reshape
+from engine.ops.fill_ops import zeros
+from engine.ops.gather_ops import gather, tensor_scatter_nd_update
+from engine.ops.join_ops import concat, stack, unstack
+from engine.tensor import Tensor
+from engine.tensor_shape import TensorShape, TensorSpec
+
+__all__ = ["TensorArray"]
+
+
+class TensorArray:
+    """A list of tensors of one dtype that works eagerly, in traced code and in loops.
+
+    Use it to collect values in a `while_loop`: `ta = ta.write(i, x)` in the body, then
+    `ta.stack()` after the loop. Always use the array `write` returns (eagerly it is the
+    same object; while tracing it is a new one).
+
+    Args:
+        dtype: the elements' dtype.
+        size: the number of elements (a Python int or an eager scalar tensor).
+        dynamic_size: whether writes past the end grow the array.
+        clear_after_read: accepted for TensorFlow compatibility (elements stay readable).
+        tensor_array_name: accepted for TensorFlow compatibility.
+        handle: accepted for TensorFlow compatibility (must be None).
+        flow: accepted for TensorFlow compatibility (must be None).
+        infer_shape: accepted for TensorFlow compatibility (element shapes are always
+            checked against each other).
+        element_shape: the shape of each element, if known upfront.
+        colocate_with_first_write_call: accepted for TensorFlow compatibility.
+        name: accepted for TensorFlow compatibility.
+
+    Example:
+        >>> ta = engine.TensorArray(engine.float32, size=3)
+        >>> for i in range(3):
+        ...     ta = ta.write(i, engine.constant([1.0, 2.0]) * i)
+        >>> ta.stack().numpy()
+        array([[0., 0.],
+               [1., 2.],
+               [2., 4.]], dtype=float32)
+        >>> @engine.function
+        ... def squares(x):
+        ...     ta = engine.TensorArray(engine.float32, size=4)
+        ...     body = lambda i, ta: (i + 1, ta.write(i, x * engine.cast(i * i, engine.float32)))
+        ...     _, ta = engine.while_loop(lambda i, ta: i < 4, body, (0, ta))
+        ...     return ta.stack()
+        >>> squares(engine.constant(2.0)).numpy()
+        array([ 0.,  2.,  8., 18.], dtype=float32)
+    """
+
+    def __init__(self, dtype, size=None, dynamic_size=None, clear_after_read=None,
+                 tensor_array_name=None, handle=None, flow=None, infer_shape=True,
+                 element_shape=None, colocate_with_first_write_call=True, name=None):
+        if handle is not None or flow is not None:
+            raise ValueError("TensorArray: handle= and flow= are not supported; create the "
+                             "array from dtype and size.")
+        self._dtype = _dt.as_dtype(dtype)
+        self._dynamic_size = bool(dynamic_size)
+        self._element_shape = TensorShape(element_shape)
+        self._size_given = size is not None
+        self._size = 0 if size is None else _static_size(size)
+        self._eager = context.executing_eagerly()
+        self._elements = [None] * self._size if self._eager else None
+        self._buffer = None
+        self._make_buffer = None
+
+    # --- description ------------------------------------------------------------------------
+    @property
+    def dtype(self) -> _dt.DType:
+        """The elements' dtype."""
+        return self._dtype
+
+    @property
+    def element_shape(self) -> TensorShape:
+        """The elements' shape, as far as known."""
+        return self._element_shape
+
+    @property
+    def dynamic_size(self) -> bool:
+        """Whether writes past the end grow the array."""
+        return self._dynamic_size
+
+    def size(self, name=None) -> Tensor:
+        """The number of elements, as an int32 scalar tensor."""
+        return convert_to_tensor(len(self._elements) if self._eager else self._size, _dt.int32)
+
+    def __repr__(self) -> str:
+        mode = "eager" if self._eager else "graph"
+        return (f"<engine.TensorArray dtype={self._dtype.name} size={self._current_size()} "
+                f"element_shape={self._element_shape} ({mode})>")
+
+    # --- writing --------------------------------------------------------------------------
+    def write(self, index, value, name=None) -> TensorArray:
+        """Stores `value` at `index`; returns the array to use from now on.
+
+        Args:
+            index: a Python int or scalar int tensor (symbolic only while tracing).
+            value: a tensor (or value convertible to one) of the array's dtype.
+            name: ignored.
+
+        Returns:
+            The updated TensorArray.
+        """
+        value = self._check_element("write", value)
+        if self._eager:
+            self._elements[self._eager_index("write", index, grow=True)] = value
+            return self
+        i = _static_int(index)
+        if i is not None and i < 0:
+            raise InvalidIndexError(f"TensorArray.write: index must be non-negative; got {i}.")
+        ta = self if i is None or i < self._size else self._grown("write", i + 1)
+        if i is None and ta._size == 0:
+            raise ValueError("TensorArray.write: the index is known only when the graph runs, "
+                             "and the array has size 0. While tracing, give the final size "
+                             "upfront: engine.TensorArray(dtype, size=n).")
+        buffer = ta._ensure_buffer("write")
+        indices = [[i]] if i is not None else reshape(index, (1, 1))
+        return ta._copy(_buffer=tensor_scatter_nd_update(buffer, indices,
+                                                         expand_dims(value, 0)))
+
+    def unstack(self, value, name=None) -> TensorArray:
+        """Makes the rows of `value` (along axis 0) the elements.
+
+        Args:
+            value: a tensor of rank at least 1.
+            name: ignored.
+
+        Returns:
+            The updated TensorArray.
+        """
+        value = self._check_value("unstack", value)
+        rows = value.shape[0] if value.shape.rank else None
+        if rows is None:
+            raise ShapeError(f"TensorArray.unstack: value has shape {value.shape}; expected "
+                             "rank >= 1 with a known first dimension.")
+        self._merge_shape("unstack", value.shape[1:])
+        if self._size_given and not self._dynamic_size and rows > self._size:
+            raise ValueError(f"TensorArray.unstack: cannot unstack {rows} rows into a "
+                             f"TensorArray of static size {self._size}; give a larger size "
+                             "or dynamic_size=True.")
+        size = max(rows, self._current_size())
+        if self._eager:
+            self._elements = list(unstack(value)) + self._elements[rows:]
+            self._elements += [None] * (size - len(self._elements))
+            return self
+        if rows < size:
+            value = concat([value, zeros([size - rows] + value.shape[1:].as_list(),
+                                         self._dtype)], 0)
+        return self._copy(_size=size, _buffer=value, _make_buffer=None)
+
+    def scatter(self, indices, value, name=None) -> TensorArray:
+        """Stores the rows of `value` at `indices`.
+
+        Args:
+            indices: a list or 1-D int tensor, one index per row of `value`.
+            value: a tensor whose first dimension matches `indices`.
+            name: ignored.
+
+        Returns:
+            The updated TensorArray.
+        """
+        value = self._check_value("scatter", value)
+        self._merge_shape("scatter", value.shape[1:])
+        static = _static_ints(indices)
+        if self._eager:
+            for i, row in zip(static, unstack(value)):
+                self.write(i, row)
+            return self
+        ta = self
+        if static is not None and static and max(static) >= self._size:
+            ta = self._grown("scatter", max(static) + 1)
+        buffer = ta._ensure_buffer("scatter")
+        where = reshape(np.asarray(static, np.int32) if static is not None else indices, (-1, 1))
+        return ta._copy(_buffer=tensor_scatter_nd_update(buffer, where, value))
+
+    # --- reading --------------------------------------------------------------------------
+    def read(self, index, name=None) -> Tensor:
+        """The element at `index` (zeros if never written and its shape is known).
+
+        Args:
+            index: a Python int or scalar int tensor.
+            name: ignored.
+
+        Returns:
+            A tensor of the element shape.
+        """
+        if self._eager:
+            value = self._elements[self._eager_index("read", index)]
+            return value if value is not None else self._zeros_element("read")
+        i = _static_int(index)
+        if i is not None and not 0 <= i < self._size:
+            raise InvalidIndexError(f"TensorArray.read: index {i} is out of range for a "
+                                    f"TensorArray of size {self._size}.")
+        return gather(self._ensure_buffer("read"), index if i is None else i)
+
+    def gather(self, indices, name=None) -> Tensor:
+        """The elements at `indices`, stacked.
+
+        Args:
+            indices: a list or 1-D int tensor.
+            name: ignored.
+
+        Returns:
+            A tensor of shape `(len(indices), *element_shape)`.
+        """
+        if self._eager:
+            return stack([self.read(i) for i in _static_ints(indices)])
+        return gather(self._ensure_buffer("gather"), indices)
+
+    def stack(self, name=None) -> Tensor:
+        """All elements stacked into one tensor of shape `(size, *element_shape)`.
+
+        Returns:
+            A tensor.
+        """
+        if not self._eager:
+            return self._ensure_buffer("stack")
+        if not self._elements:
+            return zeros([0] + self._known_shape("stack"), self._dtype)
+        return stack([v if v is not None else self._zeros_element("stack")
+                      for v in self._elements])
+
+    def concat(self, name=None) -> Tensor:
+        """All elements joined along their first axis.
+
+        Returns:
+            A tensor of shape `(sum of the elements' first dimensions, ...)`.
+        """
+        if self._eager:
+            if not self._elements:
+                return zeros([0] + self._known_shape("concat")[1:], self._dtype)
+            return concat([self.read(i) for i in range(len(self._elements))], 0)
+        buffer = self._ensure_buffer("concat")
+        shape = buffer.shape.as_list()
+        if len(shape) < 2:
+            raise ShapeError(f"TensorArray.concat: elements have shape {shape[1:]}; concat "
+                             "needs elements of rank >= 1 (use stack for scalars).")
+        return reshape(buffer, [shape[0] * shape[1]] + shape[2:])
+
+    # --- TensorFlow compatibility ---------------------------------------------------------
+    def identity(self) -> TensorArray:
+        """The array itself (TensorFlow uses it to add control dependencies)."""
+        return self
+
+    def mark_used(self) -> None:
+        """Does nothing (TensorFlow warns about unused arrays)."""
+
+    def close(self, name=None) -> None:
+        """Does nothing (elements are freed with the array)."""
+
+    # --- while_loop and cond (see control_flow) -------------------------------------------
+    def _loop_buffer(self):
+        """The array as one tensor, or None while its element shape is unknown."""
+        if self._eager:
+            known = any(v is not None for v in self._elements)
+            return self.stack() if known or self._element_shape.is_fully_defined() else None
+        if self._buffer is None and not self._element_shape.is_fully_defined():
+            return None
+        return self._ensure_buffer("stack")
+
+    def _with_buffer(self, buffer) -> TensorArray:
+        """A traced TensorArray over `buffer` (a loop variable or a node's output)."""
+        dims = buffer.shape.dims
+        size = dims[0] if dims and dims[0] is not None else self._current_size()
+        return self._copy(_eager=False, _elements=None, _buffer=buffer, _make_buffer=None,
+                          _size=size, _element_shape=TensorShape(dims[1:] if dims else None))
+
+    def _deferred(self, make_buffer) -> TensorArray:
+        """A traced TensorArray whose buffer `make_buffer(spec)` makes on first need."""
+        return self._copy(_eager=False, _elements=None, _buffer=None,
+                          _make_buffer=make_buffer, _size=self._current_size())
+
+    # --- helpers --------------------------------------------------------------------------
+    def _copy(self, **changes) -> TensorArray:
+        ta = object.__new__(TensorArray)
+        ta.__dict__.update(self.__dict__)
+        ta.__dict__.update(changes)
+        return ta
+
+    def _current_size(self) -> int:
+        return len(self._elements) if self._eager else self._size
+
+    def _check_value(self, api: str, value):
+        if hasattr(value, "_read"):
+            value = value.read_value()
+        elif not isinstance(value, Tensor):
+            value = convert_to_tensor(value, self._dtype)
+        if value.dtype is not self._dtype:
+            raise DTypeError(f"TensorArray.{api}: got a {value.dtype.name} value for a "
+                             f"TensorArray of {self._dtype.name}. Cast it with "
+                             f"engine.cast(value, engine.{self._dtype.name}).")
+        return value
+
+    def _check_element(self, api: str, value):
+        value = self._check_value(api, value)
+        self._merge_shape(api, value.shape)
+        return value
+
+    def _merge_shape(self, api: str, shape: TensorShape) -> None:
+        if not self._element_shape.is_compatible_with(shape):
+            raise ShapeError(f"TensorArray.{api}: got an element of shape {shape}; the array "
+                             f"holds elements of shape {self._element_shape}. Every element "
+                             "must have the same shape.")
+        if self._buffer is None:  # once a buffer exists, its shape is the element shape
+            self._element_shape = self._element_shape.merge_with(shape)
+
+    def _known_shape(self, api: str) -> list:
+        if not self._element_shape.is_fully_defined():
+            raise ValueError(f"TensorArray.{api}: the element shape is unknown "
+                             f"({self._element_shape}); write an element first or pass "
+                             "element_shape= when creating the TensorArray.")
+        return self._element_shape.as_list()
+
+    def _zeros_element(self, api: str) -> Tensor:
+        return zeros(self._known_shape(api), self._dtype)
+
+    def _ensure_buffer(self, api: str):
+        if self._buffer is None:
+            shape = [self._size] + self._known_shape(api)
+            if self._make_buffer is not None:
+                self._buffer = self._make_buffer(TensorSpec(shape, self._dtype))
+                self._make_buffer = None
+            else:
+                self._buffer = zeros(shape, self._dtype)
+        return self._buffer
+
+    def _grown(self, api: str, size: int) -> TensorArray:
+        """A traced array grown to `size` elements (writes at Python-int indices)."""
+        if not self._dynamic_size:
+            raise InvalidIndexError(f"TensorArray.{api}: index {size - 1} is out of range for "
+                                    f"a TensorArray of size {self._size}; give a larger size "
+                                    "or dynamic_size=True.")
+        if self._buffer is None:
+            return self._copy(_size=size)
+        pad = zeros([size - self._size] + self._known_shape(api), self._dtype)
+        return self._copy(_size=size, _buffer=concat([self._buffer, pad], 0))
+
+    def _eager_index(self, api: str, index, grow: bool = False) -> int:
+        i = _static_int(index)
+        if i is None or i < 0:
+            raise InvalidIndexError(f"TensorArray.{api}: index must be a non-negative int; got "
+                                    f"{index!r}.")
+        if i >= len(self._elements):
+            if not (grow and self._dynamic_size):
+                raise InvalidIndexError(
+                    f"TensorArray.{api}: index {i} is out of range for a TensorArray of size "
+                    f"{len(self._elements)}" + ("; give a larger size or dynamic_size=True."
+                                                if grow else "."))
+            self._elements += [None] * (i + 1 - len(self._elements))
+        return i
+
+
+def _static_size(size) -> int:
+    value = _static_int(size)
+    if value is None or value < 0:
+        raise ValueError(f"TensorArray: size must be a non-negative Python int (or an eager "
+                         f"scalar int tensor); got {size!r}. While tracing, graph shapes are "
+                         "static, so the size must be known when the function is traced.")
+    return value
+
+
+def _static_int(value) -> int | None:
+    """`value` as a Python int, or None when it is known only when a graph runs."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, SymbolicTensor) or hasattr(value, "_read"):
+        return None
+    if isinstance(value, Tensor) and value.shape.rank == 0 and value.dtype.is_integer:
+        return int(value._value)
+    return None
+
+
+def _static_ints(values) -> list | None:
+    if isinstance(values, (list, tuple)):
+        ints = [_static_int(v) for v in values]
+        return None if None in ints else ints
+    if isinstance(values, np.ndarray) or (isinstance(values, Tensor) and not isinstance(
+            values, SymbolicTensor)):
+        return [int(v) for v in np.asarray(values).ravel()]
+    return None
