@@ -59,6 +59,7 @@ from engine import (  # noqa: E402,F401
     bitwise, config, debugging, linalg, math, nn, random, raw_ops,
 )
 from engine.graph.control_flow import TensorArray, cond, switch_case, while_loop  # noqa: E402,F401
+from engine import autograph  # noqa: E402,F401 - converts control flow when tracing
 
 newaxis = None
 __version__ = "0.1.0"
