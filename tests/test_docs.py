@@ -27,7 +27,7 @@ MODULES = ["engine"] + sorted(m.name for m in pkgutil.walk_packages(engine.__pat
 
 NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.linalg",
               "engine.random", "engine.config", "engine.debugging", "engine.nest", "engine.errors",
-              "engine.dtypes", "engine.hooks"]
+              "engine.dtypes", "engine.hooks", "engine.autograph"]
 
 # Public names that are values, not callables: a value cannot carry its own docstring.
 CONSTANTS = {

@@ -24,7 +24,6 @@ import weakref
 from engine import context
 from engine.autograph.source import SourceUnavailableError, function_definition
 from engine.autograph.transformer import ControlFlowTransformer
-from engine.errors import TracingError
 
 _FUTURE_FLAGS = 0
 for _feature in __future__.all_feature_names:
@@ -270,38 +269,7 @@ def _instantiate(fn, code: types.CodeType):
     converted.__module__ = fn.__module__
     converted.__dict__.update(fn.__dict__)
 
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        try:
-            return converted(*args, **kwargs)
-        except TracingError as exc:
-            _name_the_line(exc)
-            raise
-
-    return call
-
-
-def _name_the_line(exc: TracingError) -> None:
-    """Adds the user's line to the error of a symbolic tensor used as a Python bool."""
-    from engine.graph import ir  # noqa: PLC0415
-
-    tb, caller = exc.__traceback__, None
-    while tb.tb_next is not None:
-        caller, tb = tb, tb.tb_next
-    frame = tb.tb_frame
-    if caller is None or frame.f_code.co_name != "__bool__" or \
-            frame.f_code.co_filename != ir.__file__ or "\n  at " in str(exc):
-        return
-    import linecache  # noqa: PLC0415
-
-    filename, line = caller.tb_frame.f_code.co_filename, caller.tb_lineno
-    text = linecache.getline(filename, line).strip()
-    exc.args = (f"{exc}\n  at {filename}:{line}: {text}\n  autograph converts `if`, `while` "
-                "and `for` statements written directly in the traced function; a tensor used "
-                "as a bool anywhere else (a comprehension, lambda, chained comparison such as "
-                "`a < t < b`, `any(...)`, or a function it calls) cannot be converted. Write "
-                "it as an `if`/`while` statement, or use engine.cond, engine.where or "
-                "engine.while_loop.",)
+    return functools.wraps(fn)(converted)
 
 
 def _unconverted_message(fn, reason: str) -> str:

@@ -216,9 +216,12 @@ class Function:
 
     def __call__(self, *args, **kwargs):
         thread = _THREAD
-        if thread.graph is not None or thread.tapes or self._eager():
-            # Inside another trace the body is inlined; under an eager tape it runs eagerly,
-            # so that the tape records every op.
+        if thread.graph is not None:  # inside another trace: inline the (converted) body
+            if self._autograph and not self._eager():
+                return _autograph_convert(self._python_function)(*args, **kwargs)
+            return self._python_function(*args, **kwargs)
+        if thread.tapes or self._eager():
+            # Under an eager tape the body runs eagerly, so that the tape records every op.
             return self._python_function(*args, **kwargs)
         if not kwargs and self._input_signature is None:
             try:

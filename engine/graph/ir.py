@@ -76,6 +76,21 @@ def _no_value(tensor, what: str):
         "engine.config.run_functions_eagerly(True) or engine.function(f, run_eagerly=True).")
 
 
+def _user_line() -> str:
+    """`file:line: code` of the innermost caller outside the engine package, or ''."""
+    import os  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    engine_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(engine_dir):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    filename, line = frame.f_code.co_filename, frame.f_lineno
+    return f"{filename}:{line}: {linecache.getline(filename, line).strip()}"
+
+
 class SymbolicTensor(Tensor):
     """An output of a graph node: shape and dtype are known, the value is not.
 
@@ -139,7 +154,17 @@ class SymbolicTensor(Tensor):
         raise _no_value(self, "Converting to a NumPy array")
 
     def __bool__(self):
-        raise _no_value(self, "Using a tensor as a Python bool (if/while/and/or/not)")
+        error = _no_value(self, "Using a tensor as a Python bool (if/while/and/or/not)")
+        where = _user_line()
+        if where:
+            error.args = (
+                f"{error.args[0]}\n  at {where}\n  autograph converts `if`, `while` and `for` "
+                "statements written directly in the traced function; a tensor used as a bool "
+                "anywhere else (a comprehension, lambda, chained comparison such as "
+                "`a < t < b`, `any(...)`, or code run with autograph=False) cannot be "
+                "converted. Write it as an `if`/`while` statement, or use engine.cond, "
+                "engine.where or engine.while_loop.",)
+        raise error
 
     def __float__(self):
         raise _no_value(self, "float()")

@@ -378,7 +378,8 @@ def _array_key(tensor, key):
     if kind == "b" and ndim:
         return boolean_mask(tensor, value)
     if kind in "iu":
-        return gather(tensor, value, axis=0) if ndim else None
+        # A scalar index known only when a graph runs (a loop counter) gathers one row.
+        return gather(tensor, value, axis=0) if ndim or hasattr(value, "_node") else None
     raise _key_error(key)
 
 

@@ -573,3 +573,42 @@ def test_a_tensor_dependent_break_in_while_true_and_in_a_python_for():
 
     assert [float(add_until_big(engine.constant(v))) for v in (0.0, 4.5, 9.0)] == \
         [7.0, 5.5, 9.0]
+
+
+def test_tensor_as_bool_names_the_line_without_autograph():
+    @engine.function(autograph=False)
+    def f(x):
+        if x > 0:  # THE-BOOL-LINE
+            return x
+        return -x
+
+    with pytest.raises(TracingError, match=r"test_autograph.py:\d+: if x > 0:  # THE-BOOL-LINE"):
+        f(engine.constant(1.0))
+
+
+def test_nested_functions_are_converted_when_inlined():
+    @engine.function
+    def inner(x):
+        if x > 0:
+            return x * 2.0
+        return x
+
+    @engine.function
+    def outer(x):
+        return inner(x) + 1.0
+
+    assert float(outer(engine.constant(3.0))) == 7.0
+    assert float(outer(engine.constant(-3.0))) == -2.0
+    assert outer.experimental_get_tracing_count() == 1
+
+
+def test_indexing_with_a_loop_counter():
+    @engine.function
+    def f(m):
+        total = engine.zeros([3])
+        for i in engine.range(engine.shape(m)[0]):
+            total = total + m[i]
+        return total
+
+    m = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.testing.assert_allclose(f(engine.constant(m)).numpy(), m.sum(0))
