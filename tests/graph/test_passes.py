@@ -438,3 +438,21 @@ def test_rewrite_utilities_keep_outputs_and_ordering():
     ints = rewrite.const_node(g, np.zeros(2, np.int32), a._device, "zero")
     assert ints.name == "zero_1"
     assert rewrite.refines(const.outputs[0], a) and not rewrite.refines(ints.outputs[0], a)
+
+
+def test_branches_and_loop_bodies_are_optimized_too():
+    @engine.function
+    def f(x):
+        return engine.cond(x > 0.0, lambda: engine.identity(x * 1.0) + (2.0 * 3.0),
+                           lambda: x - 0.0)
+
+    concrete = f.get_concrete_function(engine.constant(1.0))
+    branches = list(concrete.graph.functions.values())
+    assert len(branches) == 2
+    for branch in branches:
+        kinds = [n.type for n in branch.nodes]
+        assert "Identity" not in kinds and kinds.count("Mul") == 0, kinds
+    graphs = {entry["graph"] for entry in concrete.pass_report}
+    assert {b.name for b in branches} <= graphs
+    assert float(f(engine.constant(1.0))) == 7.0
+    assert float(f(engine.constant(-2.0))) == -2.0

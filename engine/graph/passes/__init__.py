@@ -85,9 +85,13 @@ def optimize(graph) -> list[dict]:
     Args:
         graph: a traced graph (its `outputs` set).
 
+    Sub-graphs (the branches and loop bodies in `graph.functions`) are optimized first,
+    with the same passes; their inputs and outputs keep their positions.
+
     Returns:
-        One dict per pass that ran: `{"pass", "nodes_before", "nodes_after", "changes",
-        "ms"}`; `changes` is a list of strings. Empty when every pass is off.
+        One dict per pass that ran and graph it ran on: `{"pass", "graph", "nodes_before",
+        "nodes_after", "changes", "ms"}`; `changes` is a list of strings. Empty when every
+        pass is off.
 
     Example:
         >>> g = engine.function(lambda x: x * 1.0).get_concrete_function(
@@ -98,6 +102,8 @@ def optimize(graph) -> list[dict]:
     report = []
     if _OPTIONS["disable_meta_optimizer"]:
         return report
+    for sub in graph.functions.values():
+        report.extend(optimize(sub))
     # Arrays that Const nodes use now, or that passes add, are forgotten once unused.
     constants = {n.attrs["array"] for n in graph.nodes if n.type == "Const"}
     known = set(graph.arrays)
@@ -107,7 +113,8 @@ def optimize(graph) -> list[dict]:
         before = len(graph.nodes)
         start = time.perf_counter()
         changes = run(graph)
-        report.append({"pass": name, "nodes_before": before, "nodes_after": len(graph.nodes),
+        report.append({"pass": name, "graph": graph.name, "nodes_before": before,
+                       "nodes_after": len(graph.nodes),
                        "changes": changes, "ms": (time.perf_counter() - start) * 1e3})
     if report:
         rewrite.prune_arrays(graph, constants | (graph.arrays.keys() - known))
