@@ -1,8 +1,10 @@
-"""eagerlab's eager benchmarks W1-W4 and peak memory, against hand-written NumPy.
+"""eagerlab's benchmarks W1-W7 and peak memory, eager and traced, against hand-written NumPy.
 
 Every train step is written the way a TensorFlow 2 user writes one without
 Keras: Variables, a GradientTape around the forward pass, `tape.gradient`, and
-Adam as plain engine ops on slot Variables.
+Adam as plain engine ops on slot Variables. The traced steps are the same Python
+wrapped in `engine.function` (with `bench_traced.GraphAdam`, whose step count is a
+Variable); W5-W7 and the per-pass table live in `bench_traced.py`.
 
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_engine.py
     python benchmarks/bench_engine.py --workloads W1,W2 --json out.json
@@ -27,20 +29,18 @@ import sys
 import traceback
 import warnings
 
+import bench_traced as T
 import harness as H
 import numpy as np
 import numpy_reference as R
 import workloads as W
+from report import TF_EAGER_W4_STEPS, build_rows, footer_lines, loss_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-ALL = ["W1", "W2", "W3", "W4", "Mem"]
-# TF 2.21 eager (Keras LSTM) on W4, as recorded in WORKLOADS.md on a 2 vCPU Zen 4
-# machine with one BLAS thread. TF is not run here; the target is twice this.
-TF_EAGER_W4_STEPS = 6.0
-# WORKLOADS.md's GPU target: W2/W3/W4 within 1.5x of PyTorch on the same GPU, that is
-# at least 1/1.5 of its steps/s. (It is set for traced steps; these steps are eager.)
-GPU_VS_TORCH = 1.5
+ALL = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "Passes", "Mem"]
+CPU_ONLY = ("W5", "W6", "W7", "Passes")
+LOSS_STEPS = 3  # losses compared with NumPy's: the first steps of each train step
 CPU0 = "/CPU:0"
 
 
@@ -152,30 +152,38 @@ class Adam:
 
 
 def tape_step(eng, loss_fn, arrays: list, names: list, batches: list, lr: float,
-              device=None):
+              device=None, traced: bool = False):
     """A step cycling over `batches`: loss under a GradientTape, gradients, Adam.
 
     The variables, the Adam slots, the data batches and every op of the step are
     placed on `device` (see `placement`). The step returns the loss tensor and has an
-    attribute `variables`: the model's variables followed by Adam's slots.
+    attribute `variables`: the model's variables followed by Adam's slots. With
+    `traced`, the loss, gradients and update run as one `engine.function` (Adam is
+    `bench_traced.GraphAdam`) and `step.concrete()` gives its concrete function.
     """
     scope = placement(eng, device)
     with scope:
         variables = [eng.Variable(a, name=n) for a, n in zip(arrays, names)]
-        opt = Adam(eng, variables, arrays, lr)
+        opt = (T.GraphAdam if traced else Adam)(eng, variables, arrays, lr)
         data = [(eng.constant(x), eng.constant(y)) for x, y in batches]
     count = [0]
+
+    def train(x, y):
+        with eng.GradientTape() as tape:
+            loss = loss_fn(variables, x, y)
+        opt.apply(tape.gradient(loss, variables))
+        return loss
+
+    run = eng.function(train) if traced else train
 
     def step():
         x, y = data[count[0] % len(data)]
         count[0] += 1
         with scope:
-            with eng.GradientTape() as tape:
-                loss = loss_fn(variables, x, y)
-            grads = tape.gradient(loss, variables)
-            opt.apply(grads)
-        return loss
+            return run(x, y)
     step.variables = variables + opt.m + opt.v
+    if traced:
+        step.concrete = lambda: run.get_concrete_function(*data[0])
     return step
 
 
@@ -184,7 +192,7 @@ def mean_sparse_ce(eng, labels, logits):
         eng.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
-def engine_w2_step(eng, device=None):
+def engine_w2_step(eng, device=None, traced: bool = False):
     def loss_fn(params, x, y):
         h = x                                                   # (batch, 784)
         for i in range(0, len(params) - 2, 2):
@@ -193,10 +201,11 @@ def engine_w2_step(eng, device=None):
         return mean_sparse_ce(eng, y, logits)
 
     names = [f"dense{i // 2}/{('kernel', 'bias')[i % 2]}" for i in range(6)]
-    return tape_step(eng, loss_fn, W.mlp_params(), names, W.w2_batches(), W.W2_LR, device)
+    return tape_step(eng, loss_fn, W.mlp_params(), names, W.w2_batches(), W.W2_LR, device,
+                     traced)
 
 
-def engine_w3_step(eng, device=None):
+def engine_w3_step(eng, device=None, traced: bool = False):
     def loss_fn(params, x, y):
         k1, b1, k2, b2, wd, bd = params
         h = eng.nn.relu(eng.nn.bias_add(eng.nn.conv2d(x, k1, strides=1, padding="VALID"), b1))
@@ -208,10 +217,11 @@ def engine_w3_step(eng, device=None):
 
     names = ["conv1/kernel", "conv1/bias", "conv2/kernel", "conv2/bias",
              "dense/kernel", "dense/bias"]
-    return tape_step(eng, loss_fn, W.cnn_params(), names, W.w3_batches(), W.W3_LR, device)
+    return tape_step(eng, loss_fn, W.cnn_params(), names, W.w3_batches(), W.W3_LR, device,
+                     traced)
 
 
-def engine_w4_step(eng, device=None):
+def engine_w4_step(eng, device=None, traced: bool = False):
     """The LSTM cell in core ops, one Python iteration per time step, time-major inside."""
     steps, batch, hidden = W.W4_SEQ, W.W4_BATCH, W.W4_HIDDEN
     with placement(eng, device):
@@ -234,7 +244,7 @@ def engine_w4_step(eng, device=None):
     batches = [(np.ascontiguousarray(x.T), np.ascontiguousarray(y.T).reshape(-1))
                for x, y in W.w4_batches()]
     names = ["embedding", "lstm/wx", "lstm/wh", "lstm/bias", "dense/kernel", "dense/bias"]
-    return tape_step(eng, loss_fn, W.lstm_params(), names, batches, W.W4_LR, device)
+    return tape_step(eng, loss_fn, W.lstm_params(), names, batches, W.W4_LR, device, traced)
 
 
 def to_float(value) -> float:
@@ -251,7 +261,8 @@ def measure_reference(workloads: list, samples: dict, losses: dict) -> None:
     builders = {"W2": R.w2_step, "W3": R.w3_step, "W4": R.w4_step}
     for name in ("W2", "W3", "W4"):
         if name in workloads:
-            losses["numpy:" + name] = builders[name]()()
+            step = builders[name]()
+            losses["numpy:" + name] = [step() for _ in range(LOSS_STEPS)]
             samples[f"numpy:{name} hand step"] = H.rate_blocks(builders[name]())
             samples[f"numpy:{name} GEMM-only"] = H.rate_blocks(R.gemm_only_step(name))
 
@@ -273,21 +284,24 @@ def measure_engine_w1(eng, samples: dict, device=None) -> None:
 BUILDERS = {"W2": engine_w2_step, "W3": engine_w3_step, "W4": engine_w4_step}
 
 
-def first_step(eng, name: str, device=None, notes: list | None = None):
-    """Builds workload `name`'s step on `device`, runs it once and returns the loss.
+def first_step(eng, name: str, device=None, notes: list | None = None, traced: bool = False,
+               count: int = 1):
+    """Builds workload `name`'s step on `device`, runs it `count` times and returns the
+    last loss (with `count` > 1, the list of all of them as floats).
 
     Checks that the loss, the variables and Adam's slots live on `device`. Warnings
     from the step (such as an op without a GPU kernel falling back to the CPU) are
     appended to `notes` instead of being printed in the middle of the run.
     """
-    step = BUILDERS[name](eng, device)
+    step = BUILDERS[name](eng, device, traced=traced)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        loss = step()
-    check_on_device(device, name, [loss, *step.variables])
+        losses = [step() for _ in range(count)]
+    check_on_device(device, name, [losses[0], *step.variables])
     if notes is not None:
-        notes.extend(f"{name}: {w.category.__name__}: {w.message}" for w in caught)
-    return loss
+        kind = " traced" if traced else ""
+        notes.extend(f"{name}{kind}: {w.category.__name__}: {w.message}" for w in caught)
+    return losses[-1] if count == 1 else [to_float(loss) for loss in losses]
 
 
 def measure_engine(eng, workloads: list, samples: dict, losses: dict, errors: dict,
@@ -303,12 +317,33 @@ def measure_engine(eng, workloads: list, samples: dict, losses: dict, errors: di
             if name == "W1":
                 measure_engine_w1(eng, samples, device)
                 continue
-            losses["engine:" + name] = to_float(first_step(eng, name, device, notes))
+            losses["engine:" + name] = first_step(eng, name, device, notes, count=LOSS_STEPS)
             samples[f"engine:{name} eager"] = H.rate_blocks(BUILDERS[name](eng, device),
                                                             sync=sync)
+            losses[f"engine:{name} traced"] = first_step(eng, name, device, notes, traced=True,
+                                                         count=LOSS_STEPS)
+            samples[f"engine:{name} traced"] = H.rate_blocks(
+                BUILDERS[name](eng, device, traced=True), sync=sync)
         except Exception:  # noqa: BLE001 - report the failure, go on with the next workload
             errors[name] = traceback.format_exc(limit=-3).strip().splitlines()[-1]
             print(f"engine {name} failed:\n{traceback.format_exc(limit=-3)}", flush=True)
+
+
+def measure_traced(eng, name: str, samples: dict, losses: dict, errors: dict,
+                   pass_table: list) -> None:
+    """W5, W6, W7 or the pass table (`bench_traced`); a failure goes to `errors`."""
+    try:
+        if name == "W5":
+            T.measure_w5(eng, engine_w2_step, samples)
+        elif name == "W6":
+            T.measure_w6(eng, samples, losses)
+        elif name == "W7":
+            T.measure_w7(eng, samples)
+        elif name == "Passes":
+            T.measure_passes(eng, engine_w2_step, samples, pass_table)
+    except Exception:  # noqa: BLE001 - report the failure, go on with the next workload
+        errors[name] = traceback.format_exc(limit=-3).strip().splitlines()[-1]
+        print(f"engine {name} failed:\n{traceback.format_exc(limit=-3)}", flush=True)
 
 
 def memory_child(kind: str) -> None:
@@ -370,96 +405,9 @@ def measure_peers(workloads: list, samples: dict, errors: dict, peers: tuple = H
             samples[f"{peer}:{key}"] = values
 
 
-# ---------------------------------------------------------------- the table
-# (name, unit, engine key, reference key, reference label, higher is better,
-#  target ratio, absolute limit, peer key)
-ROWS = [
-    ("W1 add 32x32", "us/op", "W1 add", "numpy:W1 add", "hand NumPy", False, 2.5, None,
-     "W1 add"),
-    ("W1 matmul 64x64", "us/op", "W1 matmul", "numpy:W1 matmul", "hand NumPy", False, 1.3,
-     None, "W1 matmul"),
-    ("W2 MLP eager", "steps/s", "W2 eager", "numpy:W2 hand step", "hand NumPy step", True,
-     0.75, None, "W2 eager"),
-    ("W2 MLP eager", "steps/s", "W2 eager", "numpy:W2 GEMM-only", "NumPy GEMM-only", True,
-     None, None, None),
-    ("W3 CNN eager", "steps/s", "W3 eager", "numpy:W3 GEMM-only", "NumPy GEMM-only", True,
-     0.6, None, "W3 eager"),
-    ("W3 CNN eager", "steps/s", "W3 eager", "numpy:W3 hand step", "hand NumPy step", True,
-     None, None, None),
-    ("W4 LSTM eager", "steps/s", "W4 eager", "recorded:W4 tf eager", "TF eager, WORKLOADS.md *",
-     True, 2.0, None, "W4 eager"),
-    ("W4 LSTM eager", "steps/s", "W4 eager", "numpy:W4 GEMM-only", "NumPy GEMM-only", True,
-     None, None, None),
-    ("W4 LSTM eager", "steps/s", "W4 eager", "numpy:W4 hand step", "hand NumPy step", True,
-     None, None, None),
-    ("Mem W2 peak RSS", "MB", "Mem", "numpy:Mem", "NumPy-only process", False, None, 150.0,
-     None),
-]
-
-
-def _gpu_rows() -> list:
-    """The rows of a GPU run, in `ROWS`' layout.
-
-    Absolute figures; the target row of W2-W4 is eager PyTorch on the same GPU, and the
-    NumPy figures, measured on this machine's CPU, are there for scale. No memory row:
-    the peak RSS of the host process says nothing about GPU memory.
-    """
-    torch = "PyTorch eager (cuda)"
-    rows = []
-    for name, key in (("W1 add 32x32", "W1 add"), ("W1 matmul 64x64", "W1 matmul")):
-        rows += [(name, "us/op", key, "torch:" + key, torch, False, None, None, None),
-                 (name, "us/op", key, "numpy:" + key, "hand NumPy (CPU)", False, None, None,
-                  None)]
-    for name, key in (("W2 MLP eager", "W2"), ("W3 CNN eager", "W3"), ("W4 LSTM eager", "W4")):
-        rows += [(name, "steps/s", key + " eager", f"torch:{key} eager", torch, True,
-                  1 / GPU_VS_TORCH, None, None),
-                 (name, "steps/s", key + " eager", f"numpy:{key} hand step",
-                  "hand NumPy step (CPU)", True, None, None, None),
-                 (name, "steps/s", key + " eager", f"numpy:{key} GEMM-only",
-                  "NumPy GEMM-only (CPU)", True, None, None, None)]
-    return rows
-
-
-GPU_ROWS = _gpu_rows()
-
-
-def build_rows(workloads: list, samples: dict, errors: dict, gpu: bool = False) -> list:
-    """The table's rows for `workloads`: `ROWS`, or `GPU_ROWS` for a GPU run.
-
-    A workload whose engine run failed gets the error as a note on its first row.
-    """
-    rows, seen = [], set()
-    for name, unit, key, ref_key, label, higher, target, limit, peer_key in (
-            GPU_ROWS if gpu else ROWS):
-        if name.split()[0] not in workloads:
-            continue
-        peers = {}
-        if peer_key:
-            peers = {p: H.median(samples.get(f"{p}:{peer_key}")) for p in H.PEERS}
-        why = errors.get("Mem engine" if key == "Mem" else name.split()[0])
-        first_row = name not in seen
-        seen.add(name)
-        rows.append(H.Row(name, unit, H.median(samples.get("engine:" + key)),
-                          H.median(samples.get(ref_key)), label, higher, target, limit, peers,
-                          note=f"engine failed: {why}" if why and first_row else ""))
-    return rows
-
-
-def loss_lines(losses: dict) -> list:
-    """First-step losses: same weights and batch, so eagerlab should match NumPy closely."""
-    lines = []
-    for name in ("W2", "W3", "W4"):
-        ref, got = losses.get("numpy:" + name), losses.get("engine:" + name)
-        if ref is not None and got is not None:
-            verdict = "agree" if abs(got - ref) <= 1e-4 * max(1.0, abs(ref)) else "DIFFER"
-            lines.append(f"first-step loss {name}: eagerlab {got:.6f}, NumPy {ref:.6f} "
-                         f"({verdict})")
-    return lines
-
-
 def main(argv: list | None = None) -> None:
     """The command line (see the module docstring and benchmarks/README.md)."""
-    parser = argparse.ArgumentParser(description="eagerlab eager benchmarks W1-W4 and memory")
+    parser = argparse.ArgumentParser(description="eagerlab benchmarks W1-W7, passes, memory")
     parser.add_argument("--workloads", default=",".join(ALL), help="subset of " + ",".join(ALL))
     parser.add_argument("--json", metavar="PATH", help="also write every result to PATH")
     parser.add_argument("--repeats", type=int, default=W.REPEATS, help="timed blocks a figure")
@@ -499,12 +447,19 @@ def main(argv: list | None = None) -> None:
         if "Mem" in workloads:
             workloads.remove("Mem")
             print("Mem: skipped on a GPU: the host's peak RSS says nothing about GPU memory.")
+        skipped = [w for w in workloads if w in CPU_ONLY]
+        if skipped:
+            workloads = [w for w in workloads if w not in CPU_ONLY]
+            print(f"{','.join(skipped)}: skipped on a GPU (CPU figures only).")
     samples, losses, errors, notes = {"recorded:W4 tf eager": [TF_EAGER_W4_STEPS]}, {}, {}, []
+    pass_table: list = []
     if "Mem" in workloads:  # first, while this process is still small
         measure_memory(["numpy", "engine"] if eng else ["numpy"], samples, errors)
     for name in workloads:  # NumPy then eagerlab per workload, so both see the same machine
         measure_reference([name], samples, losses)
-        if eng is not None:
+        if eng is not None and name in CPU_ONLY:
+            measure_traced(eng, name, samples, losses, errors, pass_table)
+        elif eng is not None:
             measure_engine(eng, [name], samples, losses, errors, device, notes)
     if not args.no_peers:
         if gpu:  # only PyTorch's figure makes the GPU target
@@ -517,34 +472,17 @@ def main(argv: list | None = None) -> None:
     print("\n".join(H.table_lines(rows, peers=() if gpu else H.PEERS)))
     for line in footer_lines(gpu, device, args.no_peers):
         print(line)
-    for line in (loss_lines(losses) + [f"error {k}: {v}" for k, v in errors.items()]
+    for line in (loss_lines(losses) + T.speedup_lines(samples)
+                 + (T.pass_lines(pass_table) if pass_table else [])
+                 + [f"error {k}: {v}" for k, v in errors.items()]
                  + [f"warning {note}" for note in notes]):
         print(line)
     if args.json:
         info["first_step_losses"], info["errors"], info["warnings"] = losses, errors, notes
+        info["passes"] = [dict(zip(("workload", "off", "nodes", "steps_per_s"), row))
+                          for row in pass_table]
         H.write_json(args.json, info, rows, samples)
         print("wrote " + args.json)
-
-
-def footer_lines(gpu: bool, device, no_peers: bool) -> list:
-    """What the table's references and targets mean, for a CPU or a GPU run."""
-    if not gpu:
-        return [f"* TF eager {TF_EAGER_W4_STEPS:.1f} steps/s: the figure recorded in WORKLOADS.md "
-                "on a 2 vCPU machine (one BLAS thread), not measured here; PASS needs >= "
-                f"{2 * TF_EAGER_W4_STEPS:.1f} steps/s.",
-                "Ratio = eagerlab / reference (time for us/op and MB, rate for steps/s). "
-                "Peer columns: eager, measured now, n/a when not importable."]
-    torch_note = ("not run (--no-peers)" if no_peers else
-                  "n/a when torch with CUDA is not importable" if H.peer_available("torch")
-                  else "n/a: torch is not importable here")
-    return [f"eagerlab ran on {device.short_name}: absolute figures, every timed block ends with "
-            "a device synchronization. Reference 'PyTorch eager (cuda)': torch on the same GPU, "
-            f"measured now ({torch_note}).",
-            f"GPU target (WORKLOADS.md): W2/W3/W4 within {GPU_VS_TORCH:g}x of PyTorch on the same "
-            f"GPU, i.e. ratio >= {1 / GPU_VS_TORCH:.2f}x (WORKLOADS.md sets it for traced steps; "
-            "these are eager). W1 has no GPU target.",
-            "References marked (CPU): NumPy on this machine's CPU, for scale only. "
-            "Ratio = eagerlab / reference (time for us/op, rate for steps/s)."]
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Hand-written NumPy versions of W1-W4: the reference figures eagerlab is held to.
+"""Hand-written NumPy versions of W1-W4, W6 and W7: the figures eagerlab is held to.
 
 Each model computes its loss and gradients by hand and preallocates its buffers,
 as a careful NumPy programmer would; `Adam` updates the parameters in place.
@@ -305,6 +305,52 @@ class CharLstm:
             np.matmul(d, wh.T, out=dh)                                     # to step t - 1
 
 
+# ---------------------------------------------------------------- W6, W7
+def w6_step() -> Callable[[], float]:
+    """W6's tiny MLP step: forward, MSE, backward, plain SGD, as the peers' NumPy writes it."""
+    params = W.mlp_params(W.W6_LAYERS)
+    batches = W.w6_batches()
+    count = [0]
+
+    def step() -> float:
+        x, y = batches[count[0] % len(batches)]
+        count[0] += 1
+        w1, b1, w2, b2 = params
+        z = x @ w1
+        z += b1
+        h = np.maximum(z, 0.0)
+        pred = h @ w2
+        pred += b2
+        diff = pred - y
+        loss = float(np.mean(diff * diff))
+        g = diff * (2.0 / diff.size)                     # (batch, 1)
+        gw2, gb2 = h.T @ g, g.sum(axis=0)
+        g = g @ w2.T
+        g *= z > 0
+        gw1, gb1 = x.T @ g, g.sum(axis=0)
+        for p, grad in zip(params, (gw1, gb1, gw2, gb2)):
+            p -= W.W6_LR * grad
+        return loss
+    return step
+
+
+def mlp_forward(params: list, x: np.ndarray) -> np.ndarray:
+    """The W2 MLP's forward pass (relu between dense layers) on a batch."""
+    h = x
+    for i in range(0, len(params), 2):
+        h = h @ params[i]
+        h += params[i + 1]
+        if i < len(params) - 2:
+            np.maximum(h, 0.0, out=h)
+    return h
+
+
+def w7_predict() -> Callable[[], list]:
+    """W7: the W2 MLP's forward pass over 10,000 samples in batches of 1,000."""
+    params, batches = W.mlp_params(), W.w7_batches()
+    return lambda: [mlp_forward(params, x) for x in batches]
+
+
 # ---------------------------------------------------------------- the steps
 def w2_step() -> Callable[[], float]:
     return train_step(Mlp(W.mlp_params(), W.W2_BATCH), W.w2_batches(), W.W2_LR)
@@ -327,11 +373,16 @@ def reference_figures(workloads: list) -> dict:
     if "W1" in workloads:
         out["W1 add (us/op)"] = H.us_per_op(ops["add"])
         out["W1 matmul (us/op)"] = H.us_per_op(ops["matmul"])
-    steps = {"W2": w2_step, "W3": w3_step, "W4": w4_step}
-    for name in ("W2", "W3", "W4"):
+    steps = {"W2": w2_step, "W3": w3_step, "W4": w4_step, "W6": w6_step}
+    for name in ("W2", "W3", "W4", "W6"):
         if name in workloads:
             out[name + " hand step (steps/s)"] = H.rate_blocks(steps[name]())
             out[name + " GEMM-only (steps/s)"] = H.rate_blocks(gemm_only_step(name))
+    if "W7" in workloads:
+        out["W7 hand forward (samples/s)"] = H.rate_blocks(w7_predict(),
+                                                           items_per_step=W.W7_SAMPLES)
+        out["W7 GEMM-only (samples/s)"] = H.rate_blocks(gemm_only_step("W7"),
+                                                        items_per_step=W.W7_SAMPLES)
     return out
 
 
@@ -339,6 +390,6 @@ if __name__ == "__main__":
     import harness as H
 
     print("\n".join(H.header_lines(H.machine_info())))
-    for key, samples in reference_figures(["W1", "W2", "W3", "W4"]).items():
+    for key, samples in reference_figures(["W1", "W2", "W3", "W4", "W6", "W7"]).items():
         print(f"NumPy {key:28s} median {H.median(samples):9.2f}   "
               f"(min {min(samples):.2f}, max {max(samples):.2f})")

@@ -1,4 +1,4 @@
-"""Benchmark workloads W1-W4: constants, synthetic data and initial weights.
+"""Benchmark workloads W1-W7: constants, synthetic data and initial weights.
 
 The shapes, hyperparameters, seeds and dtypes match the peer benchmarks (NumPy,
 PyTorch, TensorFlow, JAX) exactly, so eagerlab's figures can be set beside theirs.
@@ -72,6 +72,20 @@ W4_BATCH = 64
 W4_LR = 1e-3
 W4_POOL_BATCHES = 8
 
+# W5: the first call of the traced W2 step (trace, passes, compile), in ms; the median
+# over this many fresh functions.
+W5_SAMPLES = 3
+
+# W6: tiny MLP 16 -> 32 relu -> 1, MSE, SGD: per-step overhead.
+W6_LAYERS = (16, 32, 1)
+W6_BATCH = 32
+W6_LR = 0.01
+W6_POOL_BATCHES = 64
+
+# W7: W2's MLP, inference on 10,000 samples in batches of 1,000.
+W7_SAMPLES = 10_000
+W7_BATCH = 1_000
+
 # Memory: the process that imports the framework and runs W2 for this many steps.
 MEM_STEPS = 20
 
@@ -111,6 +125,22 @@ def w3_batches() -> list:
     x = r.random((n, W3_HW, W3_HW, W3_IN_CH), dtype=DTYPE)
     y = r.integers(0, W3_CLASSES, size=n).astype(np.int32)
     return _split(x, y, W3_BATCH, W3_POOL_BATCHES)
+
+
+def w6_batches() -> list:
+    """64 regression batches: x (32, 16) standard normal, y = x @ w + 0.1 noise, (32, 1)."""
+    n = W6_POOL_BATCHES * W6_BATCH
+    r = rng(6)
+    x = r.standard_normal((n, W6_LAYERS[0]), dtype=DTYPE)
+    w = r.standard_normal((W6_LAYERS[0], 1), dtype=DTYPE)
+    y = (x @ w + 0.1 * r.standard_normal((n, 1), dtype=DTYPE)).astype(DTYPE)
+    return _split(x, y, W6_BATCH, W6_POOL_BATCHES)
+
+
+def w7_batches() -> list:
+    """W7's inputs: 10,000 MNIST-like rows (uniform [0, 1), float32) in batches of 1,000."""
+    x = rng(2).random((W7_SAMPLES, W2_LAYERS[0]), dtype=DTYPE)
+    return [x[i:i + W7_BATCH] for i in range(0, W7_SAMPLES, W7_BATCH)]
 
 
 def w4_batches() -> list:
@@ -207,10 +237,18 @@ W4_GEMMS_BWD = [
     (_BT, _G, W4_EMBED, 1),              # d(embedded inputs)
 ]
 
+W6_GEMMS_FWD = [(W6_BATCH, 16, 32, 1), (W6_BATCH, 32, 1, 1)]
+W6_GEMMS_BWD = [(32, W6_BATCH, 1, 1), (W6_BATCH, 1, 32, 1), (16, W6_BATCH, 32, 1)]
+# W7 has no backward pass: the forward products of all ten batches.
+_B7 = W7_SAMPLES // W7_BATCH
+W7_GEMMS_FWD = [(W7_BATCH, a, b, _B7) for a, b in itertools.pairwise(W2_LAYERS)]
+
 GEMMS = {
     "W2": (W2_GEMMS_FWD, W2_GEMMS_BWD),
     "W3": (W3_GEMMS_FWD, W3_GEMMS_BWD),
     "W4": (W4_GEMMS_FWD, W4_GEMMS_BWD),
+    "W6": (W6_GEMMS_FWD, W6_GEMMS_BWD),
+    "W7": (W7_GEMMS_FWD, []),
 }
 
 

@@ -37,11 +37,12 @@ def tiny_blocks(monkeypatch):
         monkeypatch.setattr(W, attr, value)
 
 
-@pytest.mark.parametrize("name", ["W2", "W3", "W4"])
-def test_steps_run_on_the_gpu_and_match_the_cpu(gpu, name):
+@pytest.mark.parametrize("name, traced", [("W2", False), ("W3", False), ("W4", False),
+                                          ("W2", True), ("W3", True)])
+def test_steps_run_on_the_gpu_and_match_the_cpu(gpu, name, traced):
     cpu_step = B.BUILDERS[name](engine)
     device = B.resolve_device(engine, "/GPU:0")
-    gpu_step = B.BUILDERS[name](engine, device)
+    gpu_step = B.BUILDERS[name](engine, device, traced=traced)
     for _ in range(2):  # the second step reads Adam's slots written by the first
         want, got = cpu_step(), gpu_step()
         assert got.device.endswith("GPU:0") and isinstance(got._value, FakeGPUArray)
@@ -49,6 +50,8 @@ def test_steps_run_on_the_gpu_and_match_the_cpu(gpu, name):
     for v in gpu_step.variables:  # the model's variables and Adam's slots
         assert v.device.endswith("GPU:0") and isinstance(v._value, FakeGPUArray), v.name
     assert len(gpu_step.variables) == 18
+    if traced:
+        assert gpu_step.concrete().graph.nodes[-1].device.device_type == "GPU"
 
 
 def test_first_step_checks_the_device(gpu, monkeypatch):
@@ -94,7 +97,8 @@ def test_gpu_run_end_to_end(gpu, tiny_blocks, tmp_path, capsys):
         ("W1 add 32x32", "hand NumPy (CPU)", ""),
         ("W1 matmul 64x64", "PyTorch eager (cuda)", ""),
         ("W1 matmul 64x64", "hand NumPy (CPU)", ""),
-        ("W2 MLP eager", "PyTorch eager (cuda)", ">= 0.67x"),
+        ("W2 MLP traced", "PyTorch eager (cuda)", ">= 0.67x"),
+        ("W2 MLP eager", "PyTorch eager (cuda)", ""),
         ("W2 MLP eager", "hand NumPy step (CPU)", ""),
         ("W2 MLP eager", "NumPy GEMM-only (CPU)", ""),
     ]
@@ -123,3 +127,40 @@ def test_missing_gpu_is_a_clear_error(capsys):
     finally:
         devices._install_gpu_backend(None)
     assert "--device /GPU:0: device: '/GPU:0' does not exist" in capsys.readouterr().err
+
+
+def test_traced_workloads_run_end_to_end(tiny_blocks, tmp_path, capsys, monkeypatch):
+    """W2 traced, W5, W6, W7 and the pass table run and fill their rows (no timing checked)."""
+    import bench_traced as T
+
+    monkeypatch.setattr(W, "W5_SAMPLES", 2)
+    monkeypatch.setattr(W, "W7_SAMPLES", 200)   # two batches of 100 instead of 10 x 1,000
+    monkeypatch.setattr(W, "W7_BATCH", 100)
+    monkeypatch.setitem(W.GEMMS, "W7", ([(100, a, b, 2) for a, b in zip(W.W2_LAYERS,
+                                                                        W.W2_LAYERS[1:])], []))
+    monkeypatch.setattr(T, "PASS_WORKLOADS", ("W6",))
+    out = tmp_path / "traced.json"
+    B.main(["--workloads", "W2,W5,W6,W7,Passes", "--no-peers", "--json", str(out)])
+    text = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    rows = {(r["name"], r["reference_label"]): r for r in report["rows"]}
+    for key in [("W2 MLP traced", "hand NumPy step"), ("W2 MLP traced", "NumPy GEMM-only"),
+                ("W5 first traced call", "first trace of the process"),
+                ("W6 tiny MLP traced", "hand NumPy step"), ("W6 tiny MLP eager", "hand NumPy step"),
+                ("W7 MLP inference direct", "NumPy GEMM-only")]:
+        assert rows[key]["engine"] > 0, key
+        assert rows[key]["verdict"] in ("PASS", "MISS", ""), key
+    assert len(report["samples"]["engine:W5"]) == 2
+    assert not report["machine"]["errors"]
+    for name in ("W2", "W6"):  # traced steps compute what the eager ones compute
+        assert f"losses of steps 1-3 {name}: NumPy" in text
+        line = next(x for x in text.splitlines() if x.startswith(f"losses of steps 1-3 {name}"))
+        assert "DIFFER" not in line and "traced agree" in line
+    passes = report["machine"]["passes"]
+    options = [k for k in engine.config.optimizer.get_experimental_options()
+               if k != "disable_meta_optimizer"]
+    assert [p["off"] for p in passes if p["workload"] == "W6"] == (
+        ["none (all passes on)", *options, "all (disable_meta_optimizer)"])
+    assert all(p["nodes"] > 0 and p["steps_per_s"] > 0 for p in passes)
+    assert "What each graph pass buys" in text and "traced/eager W6:" in text
+    assert engine.config.optimizer.get_experimental_options()["disable_meta_optimizer"] is False

@@ -8,9 +8,27 @@ then emitted as one Python function, one line per instruction with local variabl
 the slots, so that running a node costs one Python call and nothing else: no lookup, no
 conversion, no tape, no shape check (all done once, while tracing and compiling).
 
+Calls: a registry kernel is called directly with the array module and its attrs as
+keyword constants in the generated line (`t3 = k7(x5, t1, axis=(1,), keepdims=True)`,
+`x5` being NumPy), and a ufunc op is the ufunc itself (`t3 = k2(t1, t2)`), so no wrapper
+runs between the line and NumPy. On the CPU a few hot ops whose kernels only add checks
+around one NumPy call run that call (`_lower`: float Sum and Mean, rank-2 MatMul as
+`matmul(t1.T, t2)`). Only a kernel that may return a NumPy scalar (a 0-d result) is
+wrapped in `asarray`. A constant used on another device is copied there once, at compile
+time.
+
 Buffer planning: after an instruction, every slot that nothing later reads is released
 (`del`), so the allocator reuses the memory for the next intermediate, and a variable
 update (`assign_add`/`assign_sub`) writes in place once no live slot holds the old value.
+A `Fused` node (`engine.graph.fused`) may also write into an input buffer that dies with
+it: `Program.donations(node)` names those inputs, decided here at compile time by one
+rule. Input `k` is donated when (1) the node is the tensor's only reader and the tensor is
+not a graph output, (2) its producer always returns a fresh array of its own (a MatMul, a
+ufunc op, another fused node, ...; never a placeholder, constant, variable read, or an op
+that may return a view such as Reshape or Identity), and (3) its shape is static with rank
+>= 1 and it reaches the node without a device copy. Arrays the user can see (inputs,
+variable values, constants, outputs) are thus never overwritten; the fused kernel then
+writes there only where the shape and dtype match a member's result.
 
 Errors: when a kernel fails, the traceback's line in the generated function names the
 instruction; the error then names the node, its inputs' shapes, and the user's source
@@ -20,10 +38,10 @@ instructions run through an instrumented version that times each node and emits 
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
 import time
+from keyword import iskeyword
 
 import numpy as np
 
@@ -32,6 +50,7 @@ from engine import dtypes as _dt
 from engine.backend import devices as _devices
 from engine.backend import numpy_backend
 from engine.errors import InvalidArgumentError, OpError
+from engine.graph import fused
 from engine.graph.ir import Graph, Node, SymbolicTensor
 
 __all__ = ["Program", "Instruction", "NODE_BUILDERS"]
@@ -49,13 +68,17 @@ class Instruction:
 
     Attributes:
         node: the graph node.
-        fn: the callable (a kernel with its attrs bound), or None for nodes that are only
-            an expression (constants, variable reads, placeholders).
+        fn: the callable (a kernel, a ufunc or a built node), or None for nodes that are
+            only an expression (constants, variable reads, placeholders).
         inputs, outputs: slot names.
+        leading, keywords: what the generated call passes besides the inputs: names of
+            globals before them (the array module) and `name=value` attrs after them.
+        suffixes: None, or source appended to each input (`.T` for a lowered MatMul).
         line: the line of the generated function that runs it.
     """
 
-    __slots__ = ("node", "fn", "inputs", "outputs", "line", "expr")
+    __slots__ = ("node", "fn", "inputs", "outputs", "line", "expr", "leading", "keywords",
+                 "suffixes")
 
     def __init__(self, node: Node, fn, inputs: list, outputs: list, expr: str | None = None):
         self.node = node
@@ -64,6 +87,9 @@ class Instruction:
         self.outputs = outputs
         self.line = 0
         self.expr = expr
+        self.leading: list = []  # globals passed before the inputs (the array module)
+        self.keywords: list = []  # `name=value` source of the attrs
+        self.suffixes: list | None = None  # source appended to each input (`.T`)
 
     def __repr__(self) -> str:
         return f"{', '.join(self.outputs) or '_'} = {self.node.type}({', '.join(self.inputs)})"
@@ -79,6 +105,8 @@ class Program:
                                "_assign": _assign, "_assign_add": _assign_add,
                                "_assign_sub": _assign_sub}
         self._slot: dict[int, str] = {}
+        self._moved: dict = {}  # (tensor id, device) -> a constant's copy on that device
+        self._uses = _count_uses(graph)
         self._build()
         self.source = self._emit(instrumented=False)
         self._fn = self._compile(self.source, "run")
@@ -125,15 +153,28 @@ class Program:
                 self.instructions.append(
                     Instruction(node, None, ins, outs, f"{fn}({var}, {value})"))
                 continue
-            fn = self._kernel(node)
-            self.instructions.append(Instruction(node, fn, ins, outs))
+            fn, leading, keywords, suffixes = self._kernel(node)
+            instruction = Instruction(node, fn, ins, outs)
+            instruction.leading = [self._name("x", x) for x in leading]
+            instruction.suffixes = suffixes
+            if all(k.isidentifier() and not iskeyword(k) for k in keywords):
+                instruction.keywords = [f"{k}={self._literal(v)}" for k, v in keywords.items()]
+            elif keywords:
+                instruction.keywords = [f"**{self._name('a', dict(keywords))}"]
+            self.instructions.append(instruction)
 
     def _input_expr(self, t: SymbolicTensor, node: Node) -> str:
         name = self._slot[id(t)]
         src, dst = t._device, self._run_device(node)
-        if src is not dst:
-            return f"_tr({name}, {self._name('d', src)}, {self._name('d', dst)})"
-        return name
+        if src is dst:
+            return name
+        if t._node.type == "Const":  # copied once, here, rather than on every call
+            key = (id(t), dst)
+            if key not in self._moved:
+                self._moved[key] = self._name(
+                    "c", _devices.transfer(self._globals[name], src, dst))
+            return self._moved[key]
+        return f"_tr({name}, {self._name('d', src)}, {self._name('d', dst)})"
 
     def _run_device(self, node: Node):
         device = node.device
@@ -142,23 +183,58 @@ class Program:
         return device
 
     def _kernel(self, node: Node):
+        """`(fn, leading, keywords, suffixes)`: the call is
+        `fn(*leading, *(input + suffix), **keywords)`."""
         builder = NODE_BUILDERS.get(node.type)
         if builder is not None:
-            return builder(node, self)
+            return builder(node, self), (), {}, None
         op = node.op
         if op is None:
             raise InvalidArgumentError(f"The executor cannot run node {node.name!r} of type "
                                        f"{node.type}: no kernel and no builder is known.")
         run_on = self._run_device(node)
-        kernel = op.cpu_kernel if run_on.backend is numpy_backend else op.kernel_for(run_on.xp)
-        return functools.partial(kernel, **node.attrs) if node.attrs else kernel
+        if run_on.backend is numpy_backend:
+            lowered = _lower(node)
+            if lowered is not None:
+                return lowered
+        if op.ufunc is not None:
+            return getattr(run_on.xp, op.ufunc), (), node.attrs, None
+        return op.kernel, (run_on.xp,), node.attrs, None
+
+    def donations(self, node: Node) -> frozenset:
+        """Indices of `node`'s inputs whose buffers it may overwrite (see the module doc).
+
+        Args:
+            node: a node of this program's graph.
+
+        Returns:
+            A frozenset of input indices.
+        """
+        run_on = self._run_device(node)
+        outputs = {id(t) for t in self.graph.outputs if isinstance(t, SymbolicTensor)}
+        donate = set()
+        for k, t in enumerate(node.inputs):
+            producer = t._node
+            shape = t._value.shape
+            if (self._uses.get(id(t), 0) == 1 and id(t) not in outputs
+                    and _returns_fresh(producer) and t._device is run_on
+                    and producer.device is run_on and shape
+                    and all(d is not None for d in shape)):
+                donate.add(k)
+        return frozenset(donate)
+
+    def _literal(self, value) -> str:
+        """`value` as source: a literal where its repr reads back the same, else a global."""
+        if _is_literal(value):
+            return repr(value)
+        return self._name("a", value)
 
     def _emit(self, instrumented: bool) -> str:
         last_use: dict[str, int] = {}
         protected = {self._slot[id(t)] for t in self.graph.outputs
                      if isinstance(t, SymbolicTensor)}
         for k, ins in enumerate(self.instructions):
-            for name in ins.inputs:
+            for name in map(_slot_of, ins.inputs):
                 if name.startswith(("t", "a")):
                     last_use[name] = k
         args = ", ".join(f"a{i}" for i in range(len(self.graph.inputs)))
@@ -169,16 +245,20 @@ class Program:
                 call = ins.expr
             else:
                 fname = self._name("k", ins.fn)
+                inputs = ins.inputs if ins.suffixes is None else [
+                    name + suffix for name, suffix in zip(ins.inputs, ins.suffixes)]
+                args = ", ".join(ins.leading + inputs + ins.keywords)
                 if instrumented:
-                    call = f"_step({k}, {fname}, {', '.join(ins.inputs)})".replace(", )", ")")
+                    call = f"_step({k}, {fname}, {args})".replace(", )", ")")
                 else:
-                    call = f"{fname}({', '.join(ins.inputs)})"
+                    call = f"{fname}({args})"
                 if len(ins.outputs) == 1 and ins.node.outputs[0]._value.shape == () and (
                         ins.node.device is _CPU0):
                     call = f"_asarray({call})"
             lines.append(f"    {target} = {call}" if target else f"    {call}")
             ins.line = len(lines)
-            dead = [n for n in ins.inputs if last_use.get(n) == k and n not in protected]
+            dead = [n for n in map(_slot_of, ins.inputs)
+                    if last_use.get(n) == k and n not in protected]
             dead += [n for n in ins.outputs if n not in last_use and n not in protected]
             if dead:
                 lines.append(f"    del {', '.join(sorted(set(dead)))}")
@@ -214,11 +294,13 @@ class Program:
         except Exception as exc:  # noqa: BLE001
             raise self._explain(exc) from exc
 
-    def _step(self, k: int, fn, *arrays):
-        node = self.instructions[k].node
+    def _step(self, k: int, fn, *args, **keywords):
+        ins = self.instructions[k]
+        node = ins.node
+        arrays = args[len(ins.leading):]
         listeners = hooks._listeners.get("op")
         start = time.perf_counter_ns()
-        result = fn(*arrays)
+        result = fn(*args, **keywords)
         end = time.perf_counter_ns()
         outs = result if isinstance(result, (tuple, list)) else (result,)
         if _G.strict:
@@ -266,6 +348,8 @@ class Program:
 
             reason = explain_failure(node.op, arrays, node.attrs, exc)
         text = reason.args[0] if reason is not None else f"{type(exc).__name__}: {exc}"
+        if node.type == "Fused" and all(a is not None for a in arrays):
+            text = fused.explain(node, arrays, text)
         message = f"Graph node {node.name!r} ({node.type}) failed: {text}{_created_at(node)}"
         cls = type(reason) if isinstance(reason, OpError) else InvalidArgumentError
         try:
@@ -297,6 +381,64 @@ def _check_outputs(node: Node, outs) -> None:
 def _created_at(node: Node) -> str:
     text = node.source_text()
     return f"\n  The node was created at {text}" if text else ""
+
+
+def _slot_of(expr: str) -> str:
+    """The slot an input expression reads: `t3` for `t3` and for `_tr(t3, d1, d2)`."""
+    return expr[4:expr.index(",")] if expr.startswith("_tr(") else expr
+
+
+def _count_uses(graph: Graph) -> dict:
+    """How many node inputs (and graph outputs) read each tensor, by tensor id."""
+    uses: dict = {}
+    for node in graph.nodes:
+        for t in node.inputs:
+            uses[id(t)] = uses.get(id(t), 0) + 1
+    for t in graph.outputs:
+        if isinstance(t, SymbolicTensor):
+            uses[id(t)] = uses.get(id(t), 0) + 1
+    return uses
+
+
+# Producers whose kernels always return a new array that nothing else holds (for rank >= 1).
+_FRESH = frozenset({"MatMul", "Conv2D", "Fused", "BiasAdd", "Relu", "ReluGrad", "Sigmoid",
+                    "Rsqrt", "Softplus", "SquaredDifference"})
+
+
+def _returns_fresh(node: Node) -> bool:
+    return node.type in _FRESH or (node.op is not None and node.op.ufunc is not None)
+
+
+def _lower(node: Node):
+    """A direct NumPy call for a few hot ops whose kernels only add Python around it.
+
+    Each lowering computes exactly what the op's kernel computes for the static case it
+    accepts (float dtypes, which excludes bfloat16, and for MatMul rank-2 operands); it
+    saves the kernel's checks and argument handling, which dominate on small tensors.
+    """
+    ins = node.inputs
+    dtype = node.outputs[0]._value.dtype if node.outputs else None
+    if dtype is None or dtype.kind != "f":
+        return None
+    if node.type == "MatMul" and all(t._value.ndim == 2 for t in ins):
+        a = node.attrs.get("transpose_a") or node.attrs.get("adjoint_a")
+        b = node.attrs.get("transpose_b") or node.attrs.get("adjoint_b")
+        return np.matmul, (), {}, [".T" if a else "", ".T" if b else ""]
+    if node.type == "Sum":  # np.sum is add.reduce behind a Python wrapper
+        return np.add.reduce, (), node.attrs, None
+    if node.type == "Mean":
+        return np.mean, (), node.attrs, None
+    return None
+
+
+def _is_literal(value) -> bool:
+    if value is None or type(value) in (bool, int, str):
+        return True
+    if type(value) is float:
+        return value == value and value not in (float("inf"), float("-inf"))
+    if type(value) is tuple:
+        return all(_is_literal(v) for v in value)
+    return False
 
 
 def _aliases_user_memory(t: SymbolicTensor) -> bool:
@@ -336,3 +478,6 @@ def _owner(array) -> bool:
 
 _ASSIGNS = {"AssignVariableOp": "_assign", "AssignAddVariableOp": "_assign_add",
             "AssignSubVariableOp": "_assign_sub"}
+
+
+NODE_BUILDERS["Fused"] = fused.build

@@ -267,10 +267,10 @@ class Graph:
     Example:
         >>> @engine.function
         ... def f(x):
-        ...     return engine.nn.relu(x) * 2.0
-        >>> g = f.get_concrete_function(engine.TensorSpec([3], engine.float32)).graph
+        ...     return engine.matmul(x, x) * 2.0
+        >>> g = f.get_concrete_function(engine.TensorSpec([3, 3], engine.float32)).graph
         >>> [op.type for op in g.get_operations()]
-        ['Placeholder', 'Relu', 'Const', 'Mul']
+        ['Placeholder', 'MatMul', 'Const', 'Mul']
     """
 
     def __init__(self, name: str = "graph"):

@@ -394,19 +394,27 @@ def test_graph_inspection_and_text():
     @engine.function
     def f(x):
         with engine.name_scope("dense"):
-            return engine.nn.relu(x * 2.0)
+            return engine.nn.relu(engine.matmul(x, x) * 2.0)
 
-    g = f.get_concrete_function(engine.TensorSpec([None, 2])).graph
+    engine.config.optimizer.set_experimental_options({"elementwise_fusion": False})
+    try:
+        g = f.get_concrete_function(engine.TensorSpec([2, 2])).graph
+    finally:
+        engine.config.optimizer.set_experimental_options({"elementwise_fusion": True})
     names = [op.name for op in g.get_operations()]
     assert "dense/Relu" in names
     relu = g.get_operation_by_name("dense/Relu")
     assert relu.type == "Relu" and relu.inputs[0].op.type == "Mul"
-    assert g.get_tensor_by_name("dense/Relu:0").shape.as_list() == [None, 2]
+    assert g.get_tensor_by_name("dense/Relu:0").shape.as_list() == [2, 2]
     assert "dense/Relu = Relu(dense/Mul:0)" in g.as_text()
-    assert relu.source_text().endswith("return engine.nn.relu(x * 2.0)")
+    assert relu.source_text().endswith("return engine.nn.relu(engine.matmul(x, x) * 2.0)")
     data = g.as_graph_data()
     assert {"source": "dense/Mul", "target": "dense/Relu", "tensor": "dense/Mul:0",
             "control": False} in data["edges"]
+    fused = f.get_concrete_function(engine.TensorSpec([3, 3])).graph
+    node = next(n for n in fused.nodes if n.type == "Fused")
+    assert node.info["members"] == ["dense/Mul", "dense/Relu"]
+    assert "[fused: dense/Mul, dense/Relu]" in fused.as_text()
 
 
 def test_graph_round_trips_through_json_and_runs():

@@ -22,8 +22,13 @@ PASS_ORDER = ["constant_folding", "arithmetic_optimization",
 
 @pytest.fixture(autouse=True)
 def options():
-    """Hands out `set_experimental_options` and restores every switch afterwards."""
+    """Hands out `set_experimental_options` and restores every switch afterwards.
+
+    Fusion (tests/graph/test_fusion.py) is off here, so that these tests see the nodes the
+    other passes leave; `test_fusion_runs_last_by_default` checks the default pipeline.
+    """
     saved = engine.config.optimizer.get_experimental_options()
+    engine.config.optimizer.set_experimental_options({"elementwise_fusion": False})
     yield engine.config.optimizer.set_experimental_options
     engine.config.optimizer.set_experimental_options(saved)
 
@@ -456,3 +461,19 @@ def test_branches_and_loop_bodies_are_optimized_too():
     assert {b.name for b in branches} <= graphs
     assert float(f(engine.constant(1.0))) == 7.0
     assert float(f(engine.constant(-2.0))) == -2.0
+
+
+def test_fusion_runs_last_by_default(options):
+    options({"elementwise_fusion": True})
+
+    def f(x):
+        return engine.exp(engine.identity(x) * 2.0) + 1.0
+
+    concrete = trace(f, engine.ones([3]))
+    assert [r["pass"] for r in concrete.pass_report] == PASS_ORDER + ["elementwise_fusion"]
+    assert types(concrete) == ["Placeholder", "Fused"]
+    np.testing.assert_allclose(concrete(engine.ones([3])).numpy(), np.exp(2.0) + 1.0,
+                               rtol=1e-6)
+    assert engine.config.optimizer.get_experimental_options()["elementwise_fusion"]
+    options({"remapping": False})
+    assert not engine.config.optimizer.get_experimental_options()["elementwise_fusion"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 
-from engine.graph.passes import cse, dce, folding, rewrite, simplify
+from engine.graph.passes import cse, dce, folding, fusion, rewrite, simplify
 
 __all__ = ["optimize", "set_experimental_options", "get_experimental_options", "PASSES"]
 
@@ -33,10 +33,12 @@ PASSES: list = [
     ("arithmetic_optimization", simplify.run),
     ("common_subexpression_elimination", cse.run),
     ("dead_code_elimination", dce.run),
+    ("elementwise_fusion", fusion.run),  # last: it sees the final elementwise ops
 ]
 
 # TensorFlow option names that map onto ours.
-ALIASES = {"dependency_optimization": "dead_code_elimination"}
+ALIASES = {"dependency_optimization": "dead_code_elimination",
+           "remapping": "elementwise_fusion"}
 
 _OPTIONS: dict = {name: True for name, _ in PASSES}
 _OPTIONS["disable_meta_optimizer"] = False

@@ -23,10 +23,10 @@ from lists.
 Example:
     >>> @engine.function
     ... def f(x):
-    ...     return engine.exp(x) + engine.exp(x)
-    >>> c = f.get_concrete_function(engine.TensorSpec([2]))
+    ...     return engine.matmul(x, x) + engine.matmul(x, x)
+    >>> c = f.get_concrete_function(engine.TensorSpec([2, 2]))
     >>> [n.type for n in c.graph.nodes]
-    ['Placeholder', 'Exp', 'AddV2']
+    ['Placeholder', 'MatMul', 'AddV2']
 """
 
 from __future__ import annotations
