@@ -69,6 +69,8 @@ def dispatch(op: OpDef, inputs: tuple, attrs: dict = _EMPTY):
     sources = [None] * n
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor):
+            if type(x) is not Tensor and getattr(x, "_node", None) is not None:
+                return _symbolic_outside_trace(op, inputs, attrs, x)
             tensors[i] = sources[i] = x
         elif hasattr(x, "_read"):  # a Variable: tapes key on the variable itself
             tensors[i] = x._read()
@@ -108,6 +110,20 @@ def dispatch(op: OpDef, inputs: tuple, attrs: dict = _EMPTY):
     if listeners:
         _emit(op, tensors, outputs, run_on, start, end, listeners)
     return outputs[0] if op.num_outputs == 1 else outputs
+
+
+def _symbolic_outside_trace(op: OpDef, inputs: tuple, attrs: dict, tensor):
+    """An op on a symbolic tensor while nothing is traced: functional-API wiring (Keras
+    tensors) adds the op to the Keras graph; any other symbolic tensor has leaked."""
+    graph = tensor._node.graph
+    if getattr(graph, "is_keras_graph", False):
+        return graph.add_op(op, inputs, attrs)
+    from engine.errors import TracingError  # noqa: PLC0415
+
+    raise TracingError(
+        f"{op.name}: {tensor.name} is a symbolic tensor of the traced function "
+        f"{graph.name!r}, used after tracing ended. Return it from the function instead of "
+        "storing it (in a list, a global or an attribute).")
 
 
 def _wrap_out(value, device):

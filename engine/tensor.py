@@ -38,7 +38,9 @@ class Tensor:
                [15., 22.]], dtype=float32)
     """
 
-    __slots__ = ("_value", "_device")
+    # `_keras_mask`: the Keras mask a layer attached (unset on most tensors: read it with
+    # getattr(t, "_keras_mask", None)).
+    __slots__ = ("_value", "_device", "_keras_mask")
     # Makes `ndarray + tensor` call `Tensor.__radd__` (NumPy defers to higher priority
     # objects that define the reflected operator and no __array_ufunc__).
     __array_priority__ = 100

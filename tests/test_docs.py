@@ -27,7 +27,9 @@ MODULES = ["engine"] + sorted(m.name for m in pkgutil.walk_packages(engine.__pat
 
 NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.linalg",
               "engine.random", "engine.config", "engine.debugging", "engine.nest", "engine.errors",
-              "engine.dtypes", "engine.hooks", "engine.autograph"]
+              "engine.dtypes", "engine.hooks", "engine.autograph", "engine.keras.activations",
+              "engine.keras.initializers", "engine.keras.regularizers",
+              "engine.keras.constraints", "engine.keras.backend", "engine.keras.utils"]
 
 # Public names that are values, not callables: a value cannot carry its own docstring.
 CONSTANTS = {

@@ -124,9 +124,10 @@ def resolve(identifier, table: dict, kind: str, custom_objects: dict | None = No
         return identifier() if instantiate else identifier
     if callable(identifier) or hasattr(identifier, "get_config"):
         return identifier
-    raise TypeError(f"Cannot interpret {identifier!r} ({type(identifier).__name__}) as a "
-                    f"{kind}; pass a name (e.g. {sorted(table)[:3]}), an instance, a class "
-                    "or a config dict.")
+    article = "an" if kind[:1] in "aeiou" else "a"
+    raise TypeError(f"Cannot interpret {identifier!r} ({type(identifier).__name__}) as "
+                    f"{article} {kind}; pass a name (e.g. {sorted(table)[:3]}), an "
+                    "instance, a class or a config dict.")
 
 
 def _lookup(name: str, table: dict, kind: str, custom_objects):

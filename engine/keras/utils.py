@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.keras.models.data_adapter import (  # noqa: F401 - re-exported
+    pack_x_y_sample_weight,
+    unpack_x_y_sample_weight,
+)
 from engine.keras.serialization import (  # noqa: F401 - re-exported
-    get_registered_object, register_keras_serializable,
+    get_registered_object,
+    register_keras_serializable,
 )
 
-__all__ = ["register_keras_serializable", "get_registered_object", "to_categorical"]
+__all__ = ["register_keras_serializable", "get_registered_object", "to_categorical",
+           "unpack_x_y_sample_weight", "pack_x_y_sample_weight"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

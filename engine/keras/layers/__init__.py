@@ -1,0 +1,55 @@
+"""`engine.keras.layers`: the Keras layers, and `serialize`/`deserialize` for them."""
+
+from engine.keras.layers.base import InputSpec, Layer  # noqa: F401
+from engine.keras.layers.core import Activation, Dense, Dropout, Flatten, Lambda  # noqa: F401
+from engine.keras.layers.functional import Input, InputLayer  # noqa: F401
+
+
+def _table() -> dict:
+    """`{class name: class}` of every layer exported here."""
+    return {name: obj for name, obj in globals().items()
+            if isinstance(obj, type) and issubclass(obj, Layer)}
+
+
+def serialize(layer) -> dict:
+    """`{"class_name", "config"}` of a layer.
+
+    Args:
+        layer: a layer.
+
+    Returns:
+        A JSON-able dict.
+
+    Example:
+        >>> engine.keras.layers.serialize(engine.keras.layers.Dense(2, name="d"))["class_name"]
+        'Dense'
+    """
+    from engine.keras.serialization import serialize_object  # noqa: PLC0415
+
+    return serialize_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """A layer from `serialize`'s output (custom layers via `custom_objects` or registered).
+
+    Args:
+        config: `{"class_name", "config"}`.
+        custom_objects: extra `{name: class}`.
+
+    Returns:
+        A new layer.
+
+    Example:
+        >>> layer = engine.keras.layers.deserialize(
+        ...     {"class_name": "Dense", "config": {"units": 2, "name": "d"}})
+        >>> layer.units
+        2
+    """
+    from engine.keras.serialization import resolve  # noqa: PLC0415
+
+    table = _table()
+    from engine.keras import models  # noqa: PLC0415 - nested models deserialize too
+
+    table.update({"Sequential": models.Sequential, "Functional": models.Functional,
+                  "Model": models.Functional})
+    return resolve(config, table, "layer", custom_objects)

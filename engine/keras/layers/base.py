@@ -1,0 +1,503 @@
+"""`Layer`: the Keras building block — weights, a deferred `build`, and `call`.
+
+A layer creates its weights in `build(input_shape)` (called on first use with the input's
+shape, or explicitly), computes in `call(inputs, ...)`, and describes itself with
+`get_config()`. `__call__` does the bookkeeping around `call`:
+- converts NumPy/Python inputs to tensors and casts floating inputs to the layer's dtype;
+- builds the layer from the inputs' shapes the first time (under its name scope, outside
+  any graph being traced, so weights are ordinary variables);
+- checks `input_spec` and names the layer in the error;
+- passes `training` (explicit, else inherited from the enclosing layer's call, else False)
+  and `mask` (explicit, else the inputs' Keras mask) to `call` if it accepts them;
+- runs `call` inside the layer's name scope (graphs and the profiler show layer paths);
+- attaches the output mask (`compute_mask`) and records activity regularization losses;
+- on functional-API inputs (`engine.keras.Input`), records a node of the layer graph
+  instead (see `functional.py`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+
+import numpy as np
+
+from engine import dtypes as _dt
+from engine import nest
+from engine.convert import convert_to_tensor
+from engine.keras.layers.input_spec import InputSpec, check_input_spec
+from engine.module import Module
+from engine.scopes import name_scope
+from engine.tensor import Tensor
+from engine.tensor_shape import TensorShape
+from engine.variable import Variable
+
+__all__ = ["Layer", "InputSpec", "check_input_spec", "current_training"]
+
+_ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
+                   "activity_regularizer", "autocast", "implementation"}
+_STATE = threading.local()
+
+
+def current_training():
+    """The `training` value of the innermost layer call in progress (None outside)."""
+    stack = getattr(_STATE, "training", None)
+    return stack[-1] if stack else None
+
+
+class _TrainingScope:
+    def __init__(self, value):
+        self.value = value
+
+    def __enter__(self):
+        stack = getattr(_STATE, "training", None)
+        if stack is None:
+            stack = _STATE.training = []
+        stack.append(self.value)
+
+    def __exit__(self, *exc):
+        _STATE.training.pop()
+
+
+class Layer(Module):
+    """Base class of every Keras layer (and of `Model`).
+
+    Subclasses create weights in `build` with `add_weight` and compute in `call`.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: the layer's name (default: snake_case of the class, made unique).
+        dtype: the dtype of the weights and computation (default `floatx()`).
+        dynamic: accepted for Keras compatibility.
+        input_shape, batch_input_shape, batch_size, input_dim: the input shape, for the
+            first layer of a `Sequential` model.
+        activity_regularizer: a regularizer applied to the layer's output.
+
+    Example:
+        >>> class Scale(engine.keras.layers.Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight("w", shape=[input_shape[-1]],
+        ...                                  initializer="ones")
+        ...     def call(self, x):
+        ...         return x * self.w
+        >>> layer = Scale()
+        >>> layer(engine.ones([2, 3])).shape, [w.name for w in layer.weights]
+        (TensorShape([2, 3]), ['scale/w:0'])
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
+        unknown = set(kwargs) - _ALLOWED_KWARGS
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) "
+                            f"{sorted(unknown)}. Accepted besides the layer's own: "
+                            f"{sorted(_ALLOWED_KWARGS)}.")
+        super().__init__(name=name or _unique_name(type(self).__name__))
+        from engine.keras import backend  # noqa: PLC0415 - backend imports layers lazily
+
+        self._dtype = _dt.as_dtype(dtype or backend.floatx())
+        self._trainable = bool(trainable)
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = getattr(self, "supports_masking", False)
+        self._trainable_weights: list = []
+        self._non_trainable_weights: list = []
+        self._losses: list = []
+        self._callable_losses: list = []
+        self._build_input_shape = None
+        self._autocast = kwargs.get("autocast", True)
+        self.dynamic = dynamic
+        self._initial_weights = kwargs.get("weights")
+        batch_input_shape = kwargs.get("batch_input_shape")
+        if batch_input_shape is None and ("input_shape" in kwargs or "input_dim" in kwargs):
+            shape = kwargs.get("input_shape")
+            if shape is None:
+                shape = (kwargs["input_dim"],)
+            batch_input_shape = (kwargs.get("batch_size"),) + tuple(shape)
+        self._batch_input_shape = None if batch_input_shape is None else tuple(
+            batch_input_shape)
+        regularizer = kwargs.get("activity_regularizer")
+        if regularizer is not None:
+            from engine.keras import regularizers  # noqa: PLC0415
+
+            regularizer = regularizers.get(regularizer)
+        self.activity_regularizer = regularizer
+        self._call_spec = _CallSpec(self.call)
+
+    # --- description --------------------------------------------------------------------
+    @property
+    def dtype(self) -> str:
+        """The dtype of the layer's weights and computation, as a name (`"float32"`)."""
+        return self._dtype.name
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in."""
+        return self._dtype.name
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights."""
+        return self._dtype.name
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates this layer's weights (False freezes it and sublayers)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._flatten_layers(include_self=False):
+            layer._trainable = bool(value)
+
+    def _flatten_layers(self, include_self=True, recursive=True) -> list:
+        """This layer's sublayers in attribute order (each once), depth first."""
+        out, seen = [], set()
+        if include_self:
+            out.append(self)
+            seen.add(id(self))
+
+        def visit(obj, depth):
+            items = (list(vars(obj).items()) if isinstance(obj, Layer) else
+                     list(obj.items()) if isinstance(obj, dict) else
+                     list(enumerate(obj)) if isinstance(obj, (list, tuple)) else [])
+            for key, child in items:
+                if key in ("_scope", "_call_spec", "_inbound_nodes", "_outbound_nodes"):
+                    continue
+                if isinstance(child, Layer):
+                    if id(child) in seen:
+                        continue
+                    seen.add(id(child))
+                    out.append(child)
+                    if recursive:
+                        visit(child, depth + 1)
+                elif isinstance(child, (list, tuple, dict)):
+                    visit(child, depth)
+
+        visit(self, 0)
+        return out
+
+    @property
+    def trainable_weights(self) -> list:
+        """The weights training updates (empty when the layer is frozen)."""
+        if not self._trainable:
+            return []
+        out = list(self._trainable_weights)
+        for layer in self._flatten_layers(include_self=False, recursive=False):
+            out.extend(w for w in layer.trainable_weights if not _contains(out, w))
+        return out
+
+    @property
+    def non_trainable_weights(self) -> list:
+        """The weights training leaves alone (all of them when the layer is frozen)."""
+        out = list(self._non_trainable_weights)
+        if not self._trainable:
+            out = list(self._trainable_weights) + out
+        for layer in self._flatten_layers(include_self=False, recursive=False):
+            extra = layer.non_trainable_weights if self._trainable else layer.weights
+            out.extend(w for w in extra if not _contains(out, w))
+        return out
+
+    @property
+    def weights(self) -> list:
+        """Every weight: trainable ones first, then the others."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def variables(self) -> list:
+        """Same as `weights`."""
+        return self.weights
+
+    @property
+    def trainable_variables(self) -> list:
+        """Same as `trainable_weights`."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        """Same as `non_trainable_weights`."""
+        return self.non_trainable_weights
+
+    def count_params(self) -> int:
+        """The number of scalars in the layer's weights.
+
+        Raises:
+            ValueError: if the layer is not built yet.
+        """
+        if not self.built:
+            raise ValueError(f"{self.name}: count_params() needs the layer built; call it "
+                             "on data first or call build(input_shape).")
+        return int(sum(int(np.prod(w.shape.as_list())) for w in self.weights))
+
+    # --- weights ------------------------------------------------------------------------
+    def add_weight(self, name=None, shape=None, dtype=None, initializer=None,
+                   regularizer=None, trainable=None, constraint=None, use_resource=None,
+                   synchronization=None, aggregation=None, **kwargs) -> Variable:
+        """Creates a weight variable of this layer.
+
+        Args:
+            name: the weight's name (scoped by the layer's name).
+            shape: its shape (default scalar).
+            dtype: its dtype (default the layer's).
+            initializer: an initializer, its name, or None (glorot_uniform for floats,
+                zeros otherwise).
+            regularizer: a regularizer whose value joins `losses`.
+            trainable: whether training updates it (default True).
+            constraint: a function applied after each optimizer update.
+            use_resource, synchronization, aggregation: accepted for compatibility.
+
+        Returns:
+            The new `engine.Variable`.
+        """
+        from engine.keras import constraints, initializers, regularizers  # noqa: PLC0415
+
+        dtype = _dt.as_dtype(dtype or self._dtype)
+        shape = () if shape is None else tuple(TensorShape(shape).as_list())
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.is_floating else "zeros"
+        init = initializers.get(initializer)
+        trainable = True if trainable is None else bool(trainable)
+        constraint = constraints.get(constraint)
+        from engine.graph.trace import init_scope  # noqa: PLC0415
+
+        with init_scope():
+            variable = Variable(lambda: init(shape, dtype=dtype), name=name or "Variable",
+                                trainable=trainable, dtype=dtype, constraint=constraint)
+        # Keras names weights `layer/weight:0`, wherever the layer is built.
+        variable._name = f"{self.name}/{name or 'Variable'}:0"
+        (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            self._callable_losses.append(lambda v=variable, r=regularizer: r(v))
+        return variable
+
+    def get_weights(self) -> list:
+        """The weights' values as NumPy arrays, in `weights` order."""
+        return [np.array(w.numpy()) for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Sets the weights from NumPy arrays in `weights` order.
+
+        Raises:
+            ValueError: for a wrong count or shape, naming the weight.
+        """
+        mine = self.weights
+        weights = list(weights)
+        if len(weights) != len(mine):
+            raise ValueError(f"{self.name}.set_weights: got {len(weights)} arrays; the layer "
+                             f"has {len(mine)} weights ({[w.name for w in mine]}).")
+        for variable, value in zip(mine, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(variable.shape.as_list()):
+                raise ValueError(f"{self.name}.set_weights: weight {variable.name!r} has shape "
+                                 f"{tuple(variable.shape.as_list())}; got an array of shape "
+                                 f"{value.shape}.")
+            variable.assign(value.astype(variable.dtype.as_numpy_dtype, copy=False))
+
+    # --- losses -------------------------------------------------------------------------
+    def add_loss(self, loss) -> None:
+        """Adds a loss (a tensor, or a zero-argument callable evaluated when asked)."""
+        if callable(loss) and not isinstance(loss, Tensor):
+            self._callable_losses.append(loss)
+        else:
+            self._losses.append(loss)
+
+    @property
+    def losses(self) -> list:
+        """Losses added in the last call (activity regularization, `add_loss`) and the weight
+        regularization losses, of this layer and its sublayers."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+            out.extend(f() for f in layer._callable_losses)
+        return out
+
+    def _clear_losses(self) -> None:
+        for layer in self._flatten_layers():
+            layer._losses = []
+
+    # --- build and call -----------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Creates the weights for inputs of `input_shape`; subclasses override it."""
+        self._build_input_shape = input_shape
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation; subclasses override it."""
+        return inputs
+
+    def _maybe_build(self, inputs) -> None:
+        if self.built:
+            return
+        shapes = nest.map_structure(lambda t: TensorShape(t.shape), inputs)
+        from engine.graph.trace import init_scope  # noqa: PLC0415
+
+        with init_scope(), name_scope(self.name):
+            self.build(shapes if nest.is_nested(shapes) or not isinstance(
+                shapes, TensorShape) else shapes)
+        self._build_input_shape = shapes
+        self.built = True
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"{self.name}: call it with the inputs as first argument.")
+            args = (kwargs.pop("inputs"),)
+        inputs, rest = args[0], args[1:]
+        from engine.keras.layers import functional  # noqa: PLC0415
+
+        if functional.is_keras_tensor_structure(inputs):
+            return functional.call_symbolic(self, inputs, rest, kwargs)
+        inputs = self._convert_inputs(inputs)
+        self._maybe_build(inputs)
+        if self.input_spec is not None:
+            check_input_spec(self, inputs)
+        spec = self._call_spec
+        if spec.training:
+            training = kwargs.get("training")
+            if training is None:
+                training = current_training()
+            if training is None:
+                training = spec.training_default or False
+            kwargs["training"] = training
+        else:
+            training = kwargs.pop("training", None)
+            if training is None:
+                training = current_training()
+        mask = kwargs.get("mask") if spec.mask else None
+        if spec.mask and mask is None:
+            mask = _input_mask(inputs)
+            if mask is not None:
+                kwargs["mask"] = mask
+        self._losses = []
+        with name_scope(self.name), _TrainingScope(bool(training) if training is not None
+                                                   else None):
+            outputs = self.call(inputs, *rest, **kwargs)
+        if self.activity_regularizer is not None:
+            for out in nest.flatten(outputs):
+                self.add_loss(self.activity_regularizer(out) /
+                              _dt_cast_batch(out))
+        out_mask = self.compute_mask(inputs, mask if mask is not None else _input_mask(inputs))
+        if out_mask is not None:
+            for out, m in zip(nest.flatten(outputs), _broadcast_mask(out_mask, outputs)):
+                if isinstance(out, Tensor):
+                    out._keras_mask = m
+        return outputs
+
+    def _convert_inputs(self, inputs):
+        def convert(x):
+            if isinstance(x, Tensor):
+                t = x
+            elif getattr(x, "_is_variable", False):
+                t = x.read_value()
+            elif isinstance(x, (np.ndarray, list, float, int, np.generic)):
+                array = np.asarray(x)
+                if array.dtype.kind == "f" and self._autocast:
+                    array = array.astype(self._dtype.as_numpy_dtype, copy=False)
+                t = convert_to_tensor(array)
+            else:
+                return x
+            if self._autocast and t.dtype.is_floating and t.dtype is not self._dtype and (
+                    self._dtype.is_floating):
+                from engine.ops import math_ops  # noqa: PLC0415
+
+                mask = getattr(t, "_keras_mask", None)
+                t = math_ops.cast(t, self._dtype)
+                if mask is not None:
+                    t._keras_mask = mask
+            return t
+
+        return nest.map_structure(convert, inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: the input mask if `supports_masking`, else None."""
+        if self.supports_masking:
+            return mask
+        return None
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for `input_shape`, found by tracing `call` (None = unknown)."""
+        from engine.graph.function import function  # noqa: PLC0415
+        from engine.tensor_shape import TensorSpec  # noqa: PLC0415
+
+        def spec(shape):
+            return TensorSpec(TensorShape(shape), self._dtype)
+
+        specs = nest.map_structure(spec, input_shape, check_types=False) if nest.is_nested(
+            input_shape) and not _is_shape_tuple(input_shape) else spec(input_shape)
+        concrete = function(lambda x: self(x), autograph=False).get_concrete_function(specs)
+        return nest.map_structure(lambda t: t.shape, concrete.structured_outputs)
+
+    # --- config -------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The layer's constructor arguments as JSON-able data."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """Creates a layer from `get_config()`'s output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+class _CallSpec:
+    """Which optional arguments `call` accepts (computed once per layer)."""
+
+    def __init__(self, call):
+        try:
+            params = inspect.signature(call).parameters
+        except (TypeError, ValueError):
+            params = {}
+        accepts_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        self.training = "training" in params or accepts_all
+        self.mask = "mask" in params
+        default = params["training"].default if "training" in params else None
+        self.training_default = None if default is inspect.Parameter.empty else default
+
+
+def _contains(items: list, obj) -> bool:
+    return any(x is obj for x in items)
+
+
+def _input_mask(inputs):
+    masks = [getattr(t, "_keras_mask", None) if isinstance(t, Tensor) else None
+             for t in nest.flatten(inputs)]
+    if not any(m is not None for m in masks):
+        return None
+    return masks[0] if len(masks) == 1 and not nest.is_nested(inputs) else \
+        nest.pack_sequence_as(inputs, masks)
+
+
+def _broadcast_mask(mask, outputs):
+    flat = nest.flatten(outputs)
+    if nest.is_nested(mask):
+        masks = nest.flatten(mask)
+        return masks if len(masks) == len(flat) else [masks[0]] * len(flat)
+    return [mask] * len(flat)
+
+
+def _dt_cast_batch(out):
+    """The batch size as a float tensor (activity losses are averaged over the batch)."""
+    from engine.ops import array_ops, math_ops  # noqa: PLC0415
+
+    return math_ops.cast(array_ops.shape(out)[0], out.dtype)
+
+
+def _is_shape_tuple(value) -> bool:
+    return isinstance(value, (list, tuple)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in value)
+
+
+def _unique_name(class_name: str) -> str:
+    from engine.keras import backend  # noqa: PLC0415
+    from engine.keras.serialization import snake_case  # noqa: PLC0415
+
+    return backend.unique_object_name(snake_case(class_name))

@@ -1,0 +1,5 @@
+"""`engine.keras.models`: `Model`, `Sequential`, and model cloning and (de)serialization."""
+
+from engine.keras.models.functional import Functional  # noqa: F401
+from engine.keras.models.model import Model  # noqa: F401
+from engine.keras.models.sequential import Sequential  # noqa: F401

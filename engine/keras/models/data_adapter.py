@@ -1,0 +1,241 @@
+"""Turning what `fit`/`evaluate`/`predict` receive into batches of tensors.
+
+Accepted: NumPy arrays, engine tensors, lists/tuples/dicts of them (`x`, `y`,
+`sample_weight` separately), an `engine.data.Dataset` (elements `x`, `(x, y)` or
+`(x, y, sample_weight)`), or a Python generator/iterator yielding such tuples.
+Arrays are sliced per batch without copying the whole set; shuffling permutes indices.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine import nest
+from engine.convert import convert_to_tensor
+from engine.tensor import Tensor, wrap
+
+__all__ = ["DataHandler", "unpack_x_y_sample_weight", "pack_x_y_sample_weight",
+           "train_validation_split"]
+
+
+def unpack_x_y_sample_weight(data):
+    """`(x, y, sample_weight)` from a batch: `x`, `(x,)`, `(x, y)` or `(x, y, sw)`.
+
+    Args:
+        data: one batch.
+
+    Returns:
+        A 3-tuple (missing parts are None).
+
+    Example:
+        >>> engine.keras.utils.unpack_x_y_sample_weight((1, 2))
+        (1, 2, None)
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(f"A batch must be x, (x,), (x, y) or (x, y, sample_weight); got a tuple "
+                     f"of {len(data)} items.")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The inverse of `unpack_x_y_sample_weight`.
+
+    Args:
+        x, y, sample_weight: the parts (y and sample_weight may be None).
+
+    Returns:
+        `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
+
+    Example:
+        >>> engine.keras.utils.pack_x_y_sample_weight(1, 2)
+        (1, 2)
+    """
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def _is_array_like(value) -> bool:
+    return isinstance(value, (np.ndarray, Tensor)) or getattr(value, "_is_variable", False)
+
+
+def _to_host(value):
+    if isinstance(value, Tensor) or getattr(value, "_is_variable", False):
+        return np.asarray(value)
+    if isinstance(value, (list, float, int)) and not _is_nested_arrays(value):
+        return np.asarray(value)
+    return value
+
+
+def _is_nested_arrays(value) -> bool:
+    return isinstance(value, (list, tuple)) and value and all(
+        _is_array_like(v) or isinstance(v, (list, tuple, dict)) for v in value)
+
+
+def _num_samples(arrays) -> int:
+    sizes = {int(np.shape(a)[0]) for a in nest.flatten(arrays) if a is not None}
+    if len(sizes) > 1:
+        raise ValueError(f"The arrays given to the model have different numbers of samples "
+                         f"{sorted(sizes)} (their first dimension); they must match.")
+    if not sizes:
+        raise ValueError("No data: x is empty or None.")
+    return sizes.pop()
+
+
+def train_validation_split(arrays, validation_split: float):
+    """Splits the last `validation_split` fraction off each array (before shuffling)."""
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"validation_split must be in (0, 1); got {validation_split}.")
+    n = _num_samples(arrays)
+    cut = int(math.floor(n * (1.0 - validation_split)))
+    if cut == 0 or cut == n:
+        raise ValueError(f"validation_split={validation_split} of {n} samples leaves an empty "
+                         "training or validation set.")
+    first = nest.map_structure(lambda a: None if a is None else a[:cut], arrays)
+    second = nest.map_structure(lambda a: None if a is None else a[cut:], arrays)
+    return first, second
+
+
+class DataHandler:
+    """Batches for one `fit`/`evaluate`/`predict` call, epoch by epoch.
+
+    Args:
+        x, y, sample_weight: the data (see the module docstring).
+        batch_size: samples per batch for arrays (default 32).
+        steps_per_epoch: batches per epoch (default: the whole data; required to bound
+            infinite datasets and generators).
+        shuffle: shuffle arrays each epoch (datasets shuffle themselves).
+        class_weight: `{class: weight}` turned into sample weights from `y`.
+    """
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
+                 shuffle=False, class_weight=None, seed=None):
+        self._steps = steps_per_epoch
+        self._class_weight = class_weight
+        self._dataset = None
+        self._iterator = None
+        self._arrays = None
+        from engine import data as _data  # noqa: PLC0415
+
+        if isinstance(x, _data.Dataset):
+            if y is not None or sample_weight is not None:
+                raise ValueError("fit: with a Dataset, y and sample_weight come from the "
+                                 "dataset's elements (x, y, sample_weight); do not pass them.")
+            if batch_size is not None:
+                raise ValueError("fit: do not give batch_size with a Dataset; batch the "
+                                 "dataset instead (ds.batch(n)).")
+            self._dataset = x
+        elif hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(
+                x, (np.ndarray, list, tuple, dict, Tensor))):
+            if y is not None:
+                raise ValueError("fit: a generator yields (x, y) itself; do not pass y.")
+            self._iterator = iter(x)
+        else:
+            x, y, sample_weight = (nest.map_structure(_to_host, v) if v is not None else None
+                                   for v in (x, y, sample_weight))
+            self._arrays = (x, y, sample_weight)
+            self._n = _num_samples((x, y, sample_weight))
+            self._batch_size = 32 if batch_size is None else int(batch_size)
+            if self._batch_size <= 0:
+                raise ValueError(f"batch_size must be positive; got {batch_size}.")
+            self._shuffle = shuffle
+            self._rng = np.random.default_rng(seed)
+            if sample_weight is not None:
+                for sw in nest.flatten(sample_weight):
+                    if sw is not None and np.shape(sw)[0] != self._n:
+                        raise ValueError(f"sample_weight has {np.shape(sw)[0]} entries for "
+                                         f"{self._n} samples; give one weight per sample.")
+
+    @property
+    def steps_per_epoch(self) -> int | None:
+        """Batches per epoch, if known."""
+        if self._steps is not None:
+            return int(self._steps)
+        if self._arrays is not None:
+            return int(math.ceil(self._n / self._batch_size))
+        if self._dataset is not None:
+            n = int(self._dataset.cardinality())
+            return n if n >= 0 else None
+        return None
+
+    def epoch(self):
+        """An iterator over one epoch's batches `(x, y, sample_weight)` as tensors."""
+        if self._arrays is not None:
+            return self._array_batches()
+        if self._dataset is not None:
+            return self._iterate(iter(self._dataset))
+        return self._iterate(self._iterator)
+
+    def _array_batches(self):
+        x, y, sw = self._arrays
+        n, size = self._n, self._batch_size
+        order = self._rng.permutation(n) if self._shuffle else None
+        steps = self.steps_per_epoch
+        for k in range(steps):
+            start = (k * size) % n
+            stop = min(start + size, n)
+            if order is None:
+                take = (lambda a, s=start, e=stop: None if a is None else _tensor(a[s:e]))
+            else:
+                idx = order[start:stop]
+                take = (lambda a, i=idx: None if a is None else _tensor(np.take(a, i, axis=0)))
+            bx = nest.map_structure(take, x)
+            by = nest.map_structure(take, y) if y is not None else None
+            bsw = nest.map_structure(take, sw) if sw is not None else None
+            if self._class_weight is not None and by is not None:
+                bsw = _apply_class_weight(by, bsw, self._class_weight)
+            yield bx, by, bsw
+
+    def _iterate(self, iterator):
+        steps = self._steps
+        k = 0
+        while steps is None or k < steps:
+            try:
+                element = next(iterator)
+            except StopIteration:
+                if k == 0:
+                    raise ValueError("The dataset or generator yielded no batches; check "
+                                     "that it is not empty (or exhausted by an earlier "
+                                     "epoch: use ds.repeat() with steps_per_epoch).") from None
+                return
+            bx, by, bsw = unpack_x_y_sample_weight(element)
+            bx, by, bsw = (None if v is None else nest.map_structure(_tensor, v)
+                           for v in (bx, by, bsw))
+            if self._class_weight is not None and by is not None:
+                bsw = _apply_class_weight(by, bsw, self._class_weight)
+            yield bx, by, bsw
+            k += 1
+
+
+def _tensor(value):
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return wrap(np.ascontiguousarray(value))
+    return convert_to_tensor(value)
+
+
+def _apply_class_weight(y, sample_weight, class_weight: dict):
+    labels = np.asarray(nest.flatten(y)[0])
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(-1)
+    labels = labels.reshape(labels.shape[0], -1)[:, 0].astype(np.int64)
+    table = np.ones(max(int(labels.max(initial=0)) + 1, max(class_weight) + 1), np.float32)
+    for cls, w in class_weight.items():
+        table[int(cls)] = w
+    weights = table[labels]
+    if sample_weight is not None:
+        weights = weights * np.asarray(nest.flatten(sample_weight)[0]).reshape(-1)
+    return wrap(weights.astype(np.float32))

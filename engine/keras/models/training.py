@@ -1,0 +1,381 @@
+"""`compile`, `fit`, `evaluate`, `predict` and the overridable steps of `Model`.
+
+`fit` runs `train_step` once per batch: as one traced `engine.function` graph (default),
+or op by op in Python when `run_eagerly` is True (so `print`, breakpoints and `.numpy()`
+work inside `call` and `train_step`). The switch is read at every batch, so changing
+`model.run_eagerly` takes effect from the next batch on. Logs passed to callbacks are
+Python floats. Ctrl-C (KeyboardInterrupt) stops `fit` between batches, keeping the
+weights and the history so far.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from engine import nest
+from engine.graph.function import function
+from engine.keras.models import compile_utils
+from engine.keras.models.data_adapter import (
+    DataHandler,
+    train_validation_split,
+    unpack_x_y_sample_weight,
+)
+from engine.tape import GradientTape
+from engine.tensor import Tensor
+
+__all__ = ["TrainingMixin"]
+
+
+class TrainingMixin:
+    """The training API of `Model` (see the module docstring)."""
+
+    # --- compile ------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=None, steps_per_execution=None,
+                jit_compile=None, **kwargs):
+        """Configures the model for training.
+
+        Args:
+            optimizer: an optimizer, its name or config.
+            loss: a loss (name, function or `Loss`), or one per output (list or dict).
+            metrics: metrics (names, functions or `Metric`s), or per output.
+            loss_weights: weights of the outputs' losses (list or dict).
+            weighted_metrics: metrics that use `sample_weight`.
+            run_eagerly: run `train_step` op by op in Python (debugging).
+            steps_per_execution, jit_compile: accepted for compatibility.
+        """
+        if kwargs:
+            raise TypeError(f"compile: unexpected keyword arguments {sorted(kwargs)}.")
+        from engine.keras import optimizers  # noqa: PLC0415
+
+        self.optimizer = optimizers.get(optimizer)
+        self.compiled_loss = compile_utils.LossesContainer(loss, loss_weights)
+        self.compiled_metrics = compile_utils.MetricsContainer(metrics, weighted_metrics)
+        self._run_eagerly = run_eagerly
+        self.loss = loss
+        self._is_compiled = True
+        self._reset_functions()
+
+    def _reset_functions(self) -> None:
+        self._graph_functions = {}
+
+    @property
+    def run_eagerly(self) -> bool:
+        """Whether `fit`/`evaluate`/`predict` run the steps eagerly (settable)."""
+        value = getattr(self, "_run_eagerly", None)
+        if value is None:
+            from engine.graph.settings import functions_run_eagerly  # noqa: PLC0415
+
+            return functions_run_eagerly()
+        return bool(value)
+
+    @run_eagerly.setter
+    def run_eagerly(self, value) -> None:
+        self._run_eagerly = value
+
+    def _assert_compiled(self, what: str) -> None:
+        if not getattr(self, "_is_compiled", False):
+            raise RuntimeError(f"{self.name}.{what}: the model must be compiled first: "
+                               "model.compile(optimizer=..., loss=...).")
+
+    def _ensure_containers(self, y_pred) -> None:
+        names = self._output_names_for(y_pred)
+        if not self.compiled_loss.built:
+            self.compiled_loss.build(names)
+        cm = self.compiled_metrics
+        if cm._output_names is None:
+            cm._output_names = names
+            cm._loss_fns = self.compiled_loss.losses
+
+    def _output_names_for(self, y_pred) -> list:
+        names = getattr(self, "output_names", None)
+        flat = nest.flatten(y_pred)
+        if names and len(names) == len(flat):
+            if isinstance(y_pred, dict):
+                return sorted(y_pred)
+            return list(names)
+        if isinstance(y_pred, dict):
+            return sorted(y_pred)
+        return ["output"] if len(flat) == 1 else [f"output_{i + 1}" for i in range(len(flat))]
+
+    # --- the steps ----------------------------------------------------------------------
+    def train_step(self, data):
+        """One training step on a batch: forward, loss, gradients, update, metrics.
+
+        Override it for custom training; `fit` calls it (traced unless `run_eagerly`).
+
+        Returns:
+            A dict of metric names to values.
+        """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """One evaluation step on a batch: forward, loss, metrics."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        self.compute_loss(x, y, y_pred, sample_weight)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """One prediction step on a batch: the model's outputs."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        """The total loss of a batch: compiled losses plus the model's `losses`."""
+        self._ensure_containers(y_pred)
+        return self.compiled_loss(y, y_pred, sample_weight, regularization_losses=self.losses)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight):
+        """Updates the compiled metrics with a batch; returns `get_metrics_result()`."""
+        self._ensure_containers(y_pred)
+        self.compiled_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict:
+        """`{name: result}` of every metric of the model."""
+        return {m.name: m.result() for m in self.metrics}
+
+    @property
+    def metrics(self) -> list:
+        """The model's metrics: the loss trackers, then the compiled metrics."""
+        out = []
+        if getattr(self, "compiled_loss", None) is not None:
+            out.extend(self.compiled_loss.metrics)
+        if getattr(self, "compiled_metrics", None) is not None:
+            out.extend(self.compiled_metrics.metrics)
+        return out
+
+    @property
+    def metrics_names(self) -> list:
+        """The names of `metrics`."""
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        """Resets every metric's state."""
+        for m in self.metrics:
+            m.reset_state()
+
+    def _step_function(self, kind: str):
+        step = {"train": self.train_step, "test": self.test_step,
+                "predict": self.predict_step}[kind]
+        if self.run_eagerly:
+            return step
+        functions = self.__dict__.setdefault("_graph_functions", {})
+        fn = functions.get(kind)
+        if fn is None:
+            fn = functions[kind] = function(step, name=f"{kind}_function")
+        return fn
+
+    # --- fit ----------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, max_queue_size=10, workers=1,
+            use_multiprocessing=False):
+        """Trains the model for `epochs` epochs; returns a `History`.
+
+        Args:
+            x, y, sample_weight: the data: arrays (or dicts/lists of them), or a Dataset /
+                generator yielding `(x, y[, sample_weight])` (then no y).
+            batch_size: samples per batch for arrays (default 32).
+            epochs: the epoch to stop at (counting from 0, with `initial_epoch`).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto": 1).
+            callbacks: `engine.keras.callbacks.Callback`s.
+            validation_split: the fraction of the arrays (taken from the end) to validate
+                on.
+            validation_data: `(x_val, y_val[, sw_val])` or a Dataset.
+            shuffle: shuffle the arrays each epoch.
+            class_weight: `{class: weight}` scaling each sample's loss by its class.
+            initial_epoch: the epoch to start at (to resume).
+            steps_per_epoch, validation_steps: batches per epoch (needed for infinite
+                datasets and generators).
+            validation_batch_size: batch size for validation arrays.
+            validation_freq: validate every n epochs (an int) or at the listed epochs.
+            max_queue_size, workers, use_multiprocessing: accepted for compatibility.
+
+        Returns:
+            The `History` callback, whose `history` has one list per metric.
+        """
+        self._assert_compiled("fit")
+        from engine.keras import callbacks as callbacks_module  # noqa: PLC0415
+
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if validation_split and validation_data is None:
+            if not _is_arrays(x):
+                raise ValueError("validation_split works with arrays only; with a Dataset or "
+                                 "generator give validation_data.")
+            (x, y, sample_weight), validation = train_validation_split(
+                (x, y, sample_weight), validation_split)
+            validation_data = validation
+        data = DataHandler(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
+                           class_weight)
+        val_handler = None
+        if validation_data is not None:
+            vx, vy, vsw = unpack_x_y_sample_weight(validation_data) if isinstance(
+                validation_data, (tuple, list)) else (validation_data, None, None)
+            val_handler = DataHandler(vx, vy, vsw, validation_batch_size or (
+                batch_size if _is_arrays(vx) else None), validation_steps)
+        steps = data.steps_per_epoch
+        cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
+                                            model=self, verbose=verbose, epochs=epochs,
+                                            steps=steps)
+        self.stop_training = False
+        logs = {}
+        cbs.on_train_begin()
+        initial_epoch = _resume_epoch(cbs, initial_epoch)  # BackupAndRestore sets it above
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                logs = self._run_epoch(data, cbs)
+                if val_handler is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self._evaluate_handler(val_handler, callbacks=None)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        except KeyboardInterrupt:
+            warnings.warn(f"{self.name}.fit: interrupted (KeyboardInterrupt); training "
+                          "stopped between batches, the weights and history so far are "
+                          "kept.", stacklevel=2)
+        cbs.on_train_end(logs)
+        return self.history
+
+    def _run_epoch(self, data: DataHandler, cbs) -> dict:
+        logs = {}
+        for step, (bx, by, bsw) in enumerate(data.epoch()):
+            cbs.on_train_batch_begin(step)
+            results = self._step_function("train")(_pack(bx, by, bsw))
+            logs = _to_floats(results)
+            cbs.on_train_batch_end(step, logs)
+            if self.stop_training:
+                break
+        return dict(logs)
+
+    # --- evaluate -----------------------------------------------------------------------
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, max_queue_size=10, workers=1,
+                 use_multiprocessing=False, return_dict=False, **kwargs):
+        """The loss and metrics on data (in test mode).
+
+        Returns:
+            The loss (no metrics), `[loss, metric, ...]`, or a dict with `return_dict`.
+        """
+        self._assert_compiled("evaluate")
+        handler = DataHandler(x, y, sample_weight, batch_size, steps)
+        logs = self._evaluate_handler(handler, callbacks)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_handler(self, handler: DataHandler, callbacks) -> dict:
+        from engine.keras import callbacks as callbacks_module  # noqa: PLC0415
+
+        cbs = callbacks_module.CallbackList(callbacks, model=self)
+        self.reset_metrics()
+        cbs.on_test_begin()
+        logs = {}
+        for step, (bx, by, bsw) in enumerate(handler.epoch()):
+            cbs.on_test_batch_begin(step)
+            logs = _to_floats(self._step_function("test")(_pack(bx, by, bsw)))
+            cbs.on_test_batch_end(step, logs)
+        cbs.on_test_end(logs)
+        return logs
+
+    # --- predict ------------------------------------------------------------------------
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+                max_queue_size=10, workers=1, use_multiprocessing=False):
+        """The model's outputs for `x`, batch by batch, as NumPy arrays."""
+        handler = DataHandler(x, None, None, batch_size, steps)
+        outputs = []
+        fn = self._step_function("predict")
+        for bx, _, _ in handler.epoch():
+            outputs.append(nest.map_structure(np.asarray, fn((bx,))))
+        if not outputs:
+            raise ValueError("predict: the data has no batches.")
+        return nest.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
+
+    # --- single batches -----------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       reset_metrics=True, return_dict=False):
+        """One training step on one batch; returns the loss and metrics."""
+        self._assert_compiled("train_on_batch")
+        if reset_metrics:
+            self.reset_metrics()
+        handler = DataHandler(x, y, sample_weight, batch_size=_num(x), class_weight=class_weight)
+        bx, by, bsw = next(iter(handler.epoch()))
+        return _results(self._step_function("train")(_pack(bx, by, bsw)), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
+                      return_dict=False):
+        """One evaluation step on one batch; returns the loss and metrics."""
+        self._assert_compiled("test_on_batch")
+        if reset_metrics:
+            self.reset_metrics()
+        handler = DataHandler(x, y, sample_weight, batch_size=_num(x))
+        bx, by, bsw = next(iter(handler.epoch()))
+        return _results(self._step_function("test")(_pack(bx, by, bsw)), return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's outputs for one batch, as NumPy arrays."""
+        handler = DataHandler(x, None, None, batch_size=_num(x))
+        bx, _, _ = next(iter(handler.epoch()))
+        return nest.map_structure(np.asarray, self._step_function("predict")((bx,)))
+
+
+def _pack(x, y, sw):
+    if y is None and sw is None:
+        return (x,)
+    if sw is None:
+        return (x, y)
+    return (x, y, sw)
+
+
+def _to_floats(results) -> dict:
+    if not isinstance(results, dict):
+        return {"output": results}
+    out = {}
+    for k, v in results.items():
+        out[k] = float(v) if isinstance(v, Tensor) and v.shape.rank == 0 else v
+    return out
+
+
+def _results(results, return_dict: bool):
+    logs = _to_floats(results)
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _is_arrays(x) -> bool:
+    return all(isinstance(a, (np.ndarray, Tensor, list)) for a in nest.flatten(x))
+
+
+def _num(x) -> int:
+    return int(np.shape(nest.flatten(x)[0])[0])
+
+
+def _should_validate(epoch: int, freq) -> bool:
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in set(freq)
+
+
+def _resume_epoch(cbs, initial_epoch: int) -> int:
+    for cb in getattr(cbs, "callbacks", []):
+        resume = getattr(cb, "resume_epoch", None)
+        if resume is not None:
+            return max(initial_epoch, int(resume))
+    return initial_epoch
