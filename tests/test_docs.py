@@ -29,7 +29,8 @@ NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.li
               "engine.random", "engine.config", "engine.debugging", "engine.nest", "engine.errors",
               "engine.dtypes", "engine.hooks", "engine.autograph", "engine.keras.activations",
               "engine.keras.initializers", "engine.keras.regularizers",
-              "engine.keras.constraints", "engine.keras.backend", "engine.keras.utils"]
+              "engine.keras.constraints", "engine.keras.backend", "engine.keras.utils",
+              "engine.keras.callbacks"]
 
 # Public names that are values, not callables: a value cannot carry its own docstring.
 CONSTANTS = {
