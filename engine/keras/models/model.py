@@ -83,6 +83,68 @@ class Model(TrainingMixin, Layer):
         raise ValueError(f"{self.name}.get_layer: no layer named {name!r}; the layers are "
                          f"{[layer.name for layer in layers]}.")
 
+    # --- inspection and saving ---------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None) -> None:
+        """Prints a table of the layers, output shapes and parameter counts (Keras style).
+
+        `summary_data()` gives the same as data.
+
+        Args:
+            line_length: the table width (default 90).
+            print_fn: a function taking each line (default `print`).
+            positions, expand_nested, show_trainable, layer_range: accepted for Keras
+                compatibility.
+        """
+        from engine.keras.models.summary import summary_text  # noqa: PLC0415
+
+        text = summary_text(self, line_length or 90)
+        for line in text.split("\n"):
+            (print_fn or print)(line)
+
+    def summary_data(self) -> dict:
+        """The summary as data: `{"name", "layers": [rows], "total_params",
+        "trainable_params"}` (rows as in `layer_graph()`'s nodes)."""
+        from engine.keras.models.summary import _params, summary_rows  # noqa: PLC0415
+
+        total, trainable = _params(self) if self.built else (0, 0)
+        return {"name": self.name, "layers": summary_rows(self), "total_params": total,
+                "trainable_params": trainable}
+
+    def layer_graph(self) -> dict:
+        """The layers and their connections as plain data (nodes and edges) for drawing."""
+        from engine.keras.models.summary import layer_graph  # noqa: PLC0415
+
+        return layer_graph(self)
+
+    def save_weights(self, filepath, overwrite=True, save_format=None, options=None) -> None:
+        """Saves every weight to a safetensors file (written atomically)."""
+        from engine.keras.models.saving import save_weights  # noqa: PLC0415
+
+        save_weights(self, str(filepath), overwrite)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, options=None):
+        """Loads weights written by `save_weights` (by layer order, or by name)."""
+        from engine.keras.models.saving import load_weights  # noqa: PLC0415
+
+        load_weights(self, str(filepath), by_name, skip_mismatch)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON; `engine.keras.models.model_from_json` rebuilds it."""
+        from engine.keras.models.saving import model_to_json  # noqa: PLC0415
+
+        return model_to_json(self, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        """A model from `get_config()`'s output (functional configs give a functional
+        model)."""
+        if "input_layers" in config and "layers" in config:
+            from engine.keras.models.functional import Functional  # noqa: PLC0415
+
+            return Functional.from_config(config, custom_objects)
+        return cls(**config)
+
     def get_config(self) -> dict:
         """A subclassed model's config: override it (and `from_config`) to make it
         serializable, as in Keras."""
