@@ -30,7 +30,8 @@ NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.li
               "engine.dtypes", "engine.hooks", "engine.autograph", "engine.keras.activations",
               "engine.keras.initializers", "engine.keras.regularizers",
               "engine.keras.constraints", "engine.keras.backend", "engine.keras.utils",
-              "engine.keras.callbacks"]
+              "engine.keras.callbacks", "engine.keras.losses", "engine.keras.metrics",
+              "engine.keras.optimizers", "engine.keras.optimizers.schedules"]
 
 # Public names that are values, not callables: a value cannot carry its own docstring.
 CONSTANTS = {

@@ -227,7 +227,7 @@ class Program:
         """`value` as source: a literal where its repr reads back the same, else a global."""
         if _is_literal(value):
             return repr(value)
-        return self._name("a", value)
+        return self._name("lit", value)
 
     def _emit(self, instrumented: bool) -> str:
         last_use: dict[str, int] = {}
@@ -294,7 +294,7 @@ class Program:
         except Exception as exc:  # noqa: BLE001
             raise self._explain(exc) from exc
 
-    def _step(self, k: int, fn, *args, **keywords):
+    def _step(self, k: int, fn, /, *args, **keywords):
         ins = self.instructions[k]
         node = ins.node
         arrays = args[len(ins.leading):]

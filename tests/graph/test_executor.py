@@ -88,3 +88,18 @@ def test_constants_used_on_another_device_are_copied_once(gpu):
         np.testing.assert_allclose(f(x).numpy(), np.full((2, 2), 2 * np.e), rtol=1e-6)
     # per call: the input goes to the device and the result comes back; the 2.0 stays there
     assert gpu.copies == [("to_device", (2, 2)), ("to_host", (2, 2))] * 3
+
+
+def test_ops_with_an_attr_named_k_run_in_the_instrumented_executor():
+    # The instrumented path (strict checks are on in tests) passes attrs as keywords;
+    # an attr named `k` (TopKV2) must not collide with the step's own parameters.
+    f = engine.function(lambda x: engine.math.top_k(x, 2).values)
+    np.testing.assert_allclose(f(engine.constant([3.0, 1.0, 2.0])).numpy(), [3.0, 2.0])
+
+
+def test_many_inputs_do_not_shadow_attribute_literals():
+    # Inputs are the parameters a0, a1, ...; attribute values live in other globals.
+    f = engine.function(lambda *xs: [engine.cast(x + 1, engine.float64) for x in xs])
+    outs = f(*[engine.constant(float(i)) for i in range(12)])
+    assert [float(o) for o in outs] == [i + 1.0 for i in range(12)]
+    assert all(o.dtype == engine.float64 for o in outs)
