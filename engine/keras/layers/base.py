@@ -22,8 +22,8 @@ import threading
 
 import numpy as np
 
+from engine import context, nest
 from engine import dtypes as _dt
-from engine import nest
 from engine.convert import convert_to_tensor
 from engine.keras.layers.input_spec import InputSpec, check_input_spec
 from engine.module import Module
@@ -37,6 +37,8 @@ __all__ = ["Layer", "InputSpec", "check_input_spec", "current_training"]
 _ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
                    "activity_regularizer", "autocast", "implementation"}
 _STATE = threading.local()
+_G = context.GLOBAL
+_THREAD = context.THREAD
 
 
 def current_training():
@@ -95,6 +97,8 @@ class Layer(Module):
         from engine.keras import backend  # noqa: PLC0415 - backend imports layers lazily
 
         self._dtype = _dt.as_dtype(dtype or backend.floatx())
+        self._np_dtype = self._dtype._np
+        self._masks_seen = False
         self._trainable = bool(trainable)
         self.built = False
         self.input_spec = None
@@ -347,12 +351,16 @@ class Layer(Module):
                 raise TypeError(f"{self.name}: call it with the inputs as first argument.")
             args = (kwargs.pop("inputs"),)
         inputs, rest = args[0], args[1:]
-        from engine.keras.layers import functional  # noqa: PLC0415
+        if type(inputs) is Tensor and inputs._value.dtype is self._np_dtype:
+            pass  # the common eager case: nothing to convert, and not a Keras tensor
+        else:
+            from engine.keras.layers import functional  # noqa: PLC0415
 
-        if functional.is_keras_tensor_structure(inputs):
-            return functional.call_symbolic(self, inputs, rest, kwargs)
-        inputs = self._convert_inputs(inputs)
-        self._maybe_build(inputs)
+            if functional.is_keras_tensor_structure(inputs):
+                return functional.call_symbolic(self, inputs, rest, kwargs)
+            inputs = self._convert_inputs(inputs)
+        if not self.built:
+            self._maybe_build(inputs)
         if self.input_spec is not None:
             check_input_spec(self, inputs)
         spec = self._call_spec
@@ -373,15 +381,25 @@ class Layer(Module):
             if mask is not None:
                 kwargs["mask"] = mask
         self._losses = []
-        with name_scope(self.name), _TrainingScope(bool(training) if training is not None
-                                                   else None):
-            outputs = self.call(inputs, *rest, **kwargs)
+        scope = _TrainingScope(bool(training) if training is not None else None)
+        if _G.slow or _THREAD.graph is not None:
+            # Name scopes only show in graphs and to op listeners (the profiler).
+            with name_scope(self.name), scope:
+                outputs = self.call(inputs, *rest, **kwargs)
+        else:
+            with scope:
+                outputs = self.call(inputs, *rest, **kwargs)
         if self.activity_regularizer is not None:
             for out in nest.flatten(outputs):
                 self.add_loss(self.activity_regularizer(out) /
                               _dt_cast_batch(out))
+        if mask is None and not self._masks_seen:
+            if type(self).compute_mask is Layer.compute_mask and (
+                    not self.supports_masking or _input_mask(inputs) is None):
+                return outputs  # no mask in, none made: skip the mask bookkeeping
         out_mask = self.compute_mask(inputs, mask if mask is not None else _input_mask(inputs))
         if out_mask is not None:
+            self._masks_seen = True
             for out, m in zip(nest.flatten(outputs), _broadcast_mask(out_mask, outputs)):
                 if isinstance(out, Tensor):
                     out._keras_mask = m

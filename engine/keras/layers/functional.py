@@ -130,7 +130,7 @@ def call_symbolic(layer, inputs, rest: tuple, kwargs: dict):
                         for i, t in enumerate(flat)]
         for src, ph in zip(flat, placeholders):
             mask = getattr(src, "_keras_mask", None)
-            if mask is not None and mask in flat:
+            if mask is not None and any(mask is f for f in flat):
                 ph._keras_mask = placeholders[_index_of(flat, mask)]
             elif mask is not None:
                 ph._keras_mask = scratch.placeholder(TensorSpec(mask.shape, mask.dtype),
@@ -156,13 +156,13 @@ def call_symbolic(layer, inputs, rest: tuple, kwargs: dict):
                           specs, device=flat[0]._device if flat else None,
                           scope=context.current_name_scope(), name=layer.name)
     out_tensors = node.outputs[:len(flat_out)]
-    mask_tensors = iter(node.outputs[len(flat_out):])
+    next_mask = len(flat_out)
     mask_slots = []
     for t, m in zip(out_tensors, masks):
         if m is not None:
-            mt = next(mask_tensors)
-            t._keras_mask = mt
-            mask_slots.append(node.outputs.index(mt))
+            t._keras_mask = node.outputs[next_mask]
+            mask_slots.append(next_mask)
+            next_mask += 1
         else:
             mask_slots.append(None)
     structure = nest.pack_sequence_as(outputs, [_Slot(i) for i in range(len(flat_out))])

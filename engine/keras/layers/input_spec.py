@@ -53,6 +53,13 @@ def check_input_spec(layer, inputs) -> None:
     for k, (spec, x) in enumerate(zip(flat_specs, flat_inputs)):
         if spec is None or not isinstance(x, Tensor):
             continue
+        dims = x._value.shape
+        if (dims is not None and spec.ndim is None and spec.max_ndim is None
+                and spec.shape is None and spec.dtype is None
+                and (spec.min_ndim is None or len(dims) >= spec.min_ndim)
+                and all(size is None or (-len(dims) <= axis < len(dims) and dims[axis] in
+                                         (size, None)) for axis, size in spec.axes.items())):
+            continue  # the common case, checked on the raw shape tuple
         shape = x.shape
         rank = shape.rank
         where = f"input {k} of layer {layer.name!r} ({type(layer).__name__})"

@@ -87,8 +87,11 @@ def _is_nested_arrays(value) -> bool:
 def _num_samples(arrays) -> int:
     sizes = {int(np.shape(a)[0]) for a in nest.flatten(arrays) if a is not None}
     if len(sizes) > 1:
-        raise ValueError(f"The arrays given to the model have different numbers of samples "
-                         f"{sorted(sizes)} (their first dimension); they must match.")
+        x, y = arrays if isinstance(arrays, tuple) and len(arrays) == 2 else (arrays, None)
+        x_sizes = sorted({int(np.shape(a)[0]) for a in nest.flatten(x) if a is not None})
+        y_sizes = sorted({int(np.shape(a)[0]) for a in nest.flatten(y) if a is not None})
+        raise ValueError(f"x has {x_sizes} samples and y has {y_sizes} (the first "
+                         f"dimension of each array); they must match.")
     if not sizes:
         raise ValueError("No data: x is empty or None.")
     return sizes.pop()
@@ -146,7 +149,7 @@ class DataHandler:
             x, y, sample_weight = (nest.map_structure(_to_host, v) if v is not None else None
                                    for v in (x, y, sample_weight))
             self._arrays = (x, y, sample_weight)
-            self._n = _num_samples((x, y, sample_weight))
+            self._n = _num_samples((x, y))
             self._batch_size = 32 if batch_size is None else int(batch_size)
             if self._batch_size <= 0:
                 raise ValueError(f"batch_size must be positive; got {batch_size}.")

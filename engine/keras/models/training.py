@@ -45,6 +45,10 @@ class TrainingMixin:
             weighted_metrics: metrics that use `sample_weight`.
             run_eagerly: run `train_step` op by op in Python (debugging).
             steps_per_execution, jit_compile: accepted for compatibility.
+
+        Example:
+            >>> model = engine.keras.Sequential([engine.keras.layers.Dense(1)])
+            >>> model.compile(optimizer="sgd", loss="mse")
         """
         if kwargs:
             raise TypeError(f"compile: unexpected keyword arguments {sorted(kwargs)}.")
