@@ -60,6 +60,7 @@ from engine import (  # noqa: E402,F401
 )
 from engine.graph.control_flow import TensorArray, cond, switch_case, while_loop  # noqa: E402,F401
 from engine import autograph  # noqa: E402,F401 - converts control flow when tracing
+from engine import data  # noqa: E402,F401
 from engine import keras  # noqa: E402,F401 - its submodules load on first use
 
 newaxis = None

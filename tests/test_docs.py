@@ -31,11 +31,19 @@ NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.li
               "engine.keras.initializers", "engine.keras.regularizers",
               "engine.keras.constraints", "engine.keras.backend", "engine.keras.utils",
               "engine.keras.callbacks", "engine.keras.losses", "engine.keras.metrics",
-              "engine.keras.optimizers", "engine.keras.optimizers.schedules"]
+              "engine.keras.optimizers", "engine.keras.optimizers.schedules", "engine.data",
+              "engine.data.experimental", "engine.keras.datasets.mnist",
+              "engine.keras.datasets.fashion_mnist", "engine.keras.datasets.cifar10",
+              "engine.keras.datasets.imdb", "engine.keras.datasets.boston_housing",
+              "engine.keras.datasets.digits", "engine.keras.datasets.download"]
 
 # Public names that are values, not callables: a value cannot carry its own docstring.
 CONSTANTS = {
     "engine.newaxis": "None, as in NumPy and TensorFlow: `t[:, engine.newaxis]`",
+    **{f"engine.data.{ns}{name}": "a sentinel number, as in tf.data"
+       for ns in ("", "experimental.")
+       for name in ("AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY")},
+    "engine.keras.datasets.download.ORIGINS": "the download URLs and hashes, by file",
 }
 
 # Callables whose docstrings need no example, and why.
@@ -43,6 +51,7 @@ NO_EXAMPLE = {
     # Exceptions are raised by the engine, not called by users; each docstring says when it
     # is raised, and the error tests show the messages.
     **{f"engine.errors.{n}": "an exception class" for n in engine.errors.__all__},
+    "engine.keras.datasets.download.DownloadError": "an exception class",
 }
 
 
