@@ -155,6 +155,8 @@ class Function:
         self._warned: set = set()
         self._bound: dict = {}
         self._wrapped_cache = None
+        # Keras' step functions retrace for a last partial batch by design: no warning.
+        self._warn_retracing = True
 
     # --- configuration ------------------------------------------------------------------
     @property
@@ -369,7 +371,7 @@ class Function:
         best = min((_sig.differences(old, leaves) for old in self._traces), key=len)
         record = {"trace": len(self._traces) + 1, "changes": best}
         self._retraces.append(record)
-        if len(self._traces) + 1 < RETRACE_WARNING_AFTER:
+        if len(self._traces) + 1 < RETRACE_WARNING_AFTER or not self._warn_retracing:
             return
         fresh = [c for c in best if (c["argument"], c["kind"]) not in self._warned]
         if not fresh:

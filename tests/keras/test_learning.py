@@ -1,6 +1,5 @@
 """Models learn: end-to-end training to accuracy thresholds on real (offline) data."""
 
-import numpy as np
 import pytest
 
 import engine

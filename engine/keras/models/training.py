@@ -178,6 +178,7 @@ class TrainingMixin:
         fn = functions.get(kind)
         if fn is None:
             fn = functions[kind] = function(step, name=f"{kind}_function")
+            fn._warn_retracing = False  # a last partial batch retraces by design
         return fn
 
     # --- fit ----------------------------------------------------------------------------
