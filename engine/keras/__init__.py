@@ -12,7 +12,7 @@ import importlib
 
 _SUBMODULES = ("layers", "models", "optimizers", "losses", "metrics", "callbacks",
                "activations", "initializers", "regularizers", "constraints", "datasets",
-               "utils", "backend", "mixed_precision")
+               "utils", "backend")
 _FROM_MODELS = ("Model", "Sequential", "Input")
 
 
