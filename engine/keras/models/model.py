@@ -53,6 +53,7 @@ class Model(TrainingMixin, Layer):
         self._is_compiled = False
         self._run_eagerly = None
         self._graph_functions = {}
+        self._autocast = False  # a model passes inputs to its layers as given
 
     def _maybe_build(self, inputs) -> None:
         # A subclassed model builds its layers as `call` first uses them.
