@@ -35,7 +35,8 @@ NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.li
               "engine.data.experimental", "engine.keras.datasets.mnist",
               "engine.keras.datasets.fashion_mnist", "engine.keras.datasets.cifar10",
               "engine.keras.datasets.imdb", "engine.keras.datasets.boston_housing",
-              "engine.keras.datasets.digits", "engine.keras.datasets.download"]
+              "engine.keras.datasets.digits", "engine.keras.datasets.download",
+              "engine.keras.layers", "engine.keras.models", "engine.keras.callbacks"]
 
 # Public names that are values, not callables: a value cannot carry its own docstring.
 CONSTANTS = {

@@ -47,3 +47,21 @@ def test_functional_two_input_model_learns(digits):
     model.fit(halves(x), y, batch_size=32, epochs=20, verbose=0)
     _, accuracy = model.evaluate(halves(xt), yt, verbose=0)
     assert accuracy >= 0.95
+
+
+def test_small_cnn_on_digits_reaches_97_percent(digits):
+    x, y, xt, yt = digits
+    engine.random.set_seed(2)
+    model = keras.Sequential([
+        keras.Input(shape=(8, 8, 1)),
+        layers.Conv2D(16, 3, padding="same", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(32, 3, padding="same", activation="relu"),
+        layers.Flatten(),
+        layers.Dense(10)])
+    model.compile(optimizer=keras.optimizers.Adam(0.005),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(x[..., None], y, batch_size=32, epochs=10, verbose=0)
+    _, accuracy = model.evaluate(xt[..., None], yt, verbose=0)
+    assert accuracy >= 0.97

@@ -1,10 +1,15 @@
 """`engine.keras.layers`: the Keras layers, and `serialize`/`deserialize` for them."""
 
+from engine.keras.layers.activation_layers import *  # noqa: F401,F403
+from engine.keras.layers.attention import *  # noqa: F401,F403
 from engine.keras.layers.base import InputSpec, Layer  # noqa: F401
 from engine.keras.layers.convolutional import *  # noqa: F401,F403
 from engine.keras.layers.convolutional_depthwise import *  # noqa: F401,F403
 from engine.keras.layers.core import Activation, Dense, Dropout, Flatten, Lambda  # noqa: F401
+from engine.keras.layers.embedding import *  # noqa: F401,F403
 from engine.keras.layers.functional import Input, InputLayer  # noqa: F401
+from engine.keras.layers.merging import *  # noqa: F401,F403
+from engine.keras.layers.normalization import *  # noqa: F401,F403
 from engine.keras.layers.pooling import *  # noqa: F401,F403
 from engine.keras.layers.reshaping import *  # noqa: F401,F403
 

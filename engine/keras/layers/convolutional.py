@@ -208,8 +208,10 @@ class Conv1D(Conv):
         strides, dilation_rate: an int or a 1-tuple.
         padding: "valid", "same" or "causal" (output `t` sees inputs up to `t` only: the
             input is padded on the left by `dilation_rate * (kernel_size - 1)`).
-        data_format, groups, activation, use_bias, initializers, regularizers,
-            constraints: as in `Conv`.
+        data_format, groups, activation, use_bias: as in `Conv`.
+        kernel_initializer, bias_initializer: as in `Conv`.
+        kernel_regularizer, bias_regularizer, activity_regularizer: as in `Conv`.
+        kernel_constraint, bias_constraint: as in `Conv`.
 
     Example:
         >>> layer = engine.keras.layers.Conv1D(4, 3, padding="causal")
@@ -238,8 +240,10 @@ class Conv2D(Conv):
         kernel_size: an int or a pair, the window's height and width.
         strides, dilation_rate: an int or a pair.
         padding: "valid" or "same" (output size `ceil(input / stride)`).
-        data_format, groups, activation, use_bias, initializers, regularizers,
-            constraints: as in `Conv`.
+        data_format, groups, activation, use_bias: as in `Conv`.
+        kernel_initializer, bias_initializer: as in `Conv`.
+        kernel_regularizer, bias_regularizer, activity_regularizer: as in `Conv`.
+        kernel_constraint, bias_constraint: as in `Conv`.
 
     Example:
         >>> layer = engine.keras.layers.Conv2D(8, (3, 3), strides=2, activation="relu")
@@ -269,8 +273,11 @@ class ConvTranspose(Conv):
         rank: 1 or 2.
         output_padding: an int or `rank` ints, each smaller than the stride; None: Keras'
             default size (`input * stride` for "same").
-        filters, kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias, initializers, regularizers, constraints: as in `Conv`.
+        filters, kernel_size, strides, padding: as in `Conv`.
+        data_format, dilation_rate, activation, use_bias: as in `Conv`.
+        kernel_initializer, bias_initializer: as in `Conv`.
+        kernel_regularizer, bias_regularizer, activity_regularizer: as in `Conv`.
+        kernel_constraint, bias_constraint: as in `Conv`.
 
     Example:
         >>> layer = engine.keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same")
@@ -365,8 +372,10 @@ class Conv1DTranspose(ConvTranspose):
         kernel_size, strides, dilation_rate: an int or a 1-tuple.
         padding: "valid" or "same".
         output_padding: an int (or 1-tuple) smaller than the stride, or None.
-        data_format, activation, use_bias, initializers, regularizers, constraints: as in
-            `Conv`.
+        data_format, activation, use_bias: as in `Conv`.
+        kernel_initializer, bias_initializer: as in `Conv`.
+        kernel_regularizer, bias_regularizer, activity_regularizer: as in `Conv`.
+        kernel_constraint, bias_constraint: as in `Conv`.
 
     Example:
         >>> layer = engine.keras.layers.Conv1DTranspose(2, 3, strides=2, padding="same")
@@ -398,8 +407,10 @@ class Conv2DTranspose(ConvTranspose):
         kernel_size, strides, dilation_rate: an int or a pair.
         padding: "valid" or "same".
         output_padding: an int or a pair, each smaller than its stride, or None.
-        data_format, activation, use_bias, initializers, regularizers, constraints: as in
-            `Conv`.
+        data_format, activation, use_bias: as in `Conv`.
+        kernel_initializer, bias_initializer: as in `Conv`.
+        kernel_regularizer, bias_regularizer, activity_regularizer: as in `Conv`.
+        kernel_constraint, bias_constraint: as in `Conv`.
 
     Example:
         >>> layer = engine.keras.layers.Conv2DTranspose(2, 3, strides=2)

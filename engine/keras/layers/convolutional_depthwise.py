@@ -227,8 +227,8 @@ class SeparableConv1D(_Separable):
         depth_multiplier: depthwise filters per input channel.
         data_format, activation, use_bias: as in `Conv1D`.
         depthwise_initializer, pointwise_initializer, bias_initializer: initializers.
-        depthwise_regularizer, pointwise_regularizer, bias_regularizer,
-            activity_regularizer: regularizers.
+        depthwise_regularizer, pointwise_regularizer: regularizers of the kernels.
+        bias_regularizer, activity_regularizer: regularizers.
         depthwise_constraint, pointwise_constraint, bias_constraint: constraints.
 
     Example:
@@ -263,8 +263,8 @@ class SeparableConv2D(_Separable):
         depth_multiplier: depthwise filters per input channel.
         data_format, activation, use_bias: as in `Conv2D`.
         depthwise_initializer, pointwise_initializer, bias_initializer: initializers.
-        depthwise_regularizer, pointwise_regularizer, bias_regularizer,
-            activity_regularizer: regularizers.
+        depthwise_regularizer, pointwise_regularizer: regularizers of the kernels.
+        bias_regularizer, activity_regularizer: regularizers.
         depthwise_constraint, pointwise_constraint, bias_constraint: constraints.
 
     Example:

@@ -237,6 +237,7 @@ class InputLayer(Layer):
         dtype: the input dtype (default `floatx()`).
         name: the layer's name.
         batch_input_shape: the full shape, instead of `input_shape` and `batch_size`.
+        sparse, ragged: not supported (errors if set).
 
     Example:
         >>> layer = engine.keras.layers.InputLayer(input_shape=(3,))

@@ -154,6 +154,12 @@ class DataHandler:
             if self._batch_size <= 0:
                 raise ValueError(f"batch_size must be positive; got {batch_size}.")
             self._shuffle = shuffle
+            if seed is None and shuffle:
+                # Drawn from engine.random, so engine.random.set_seed makes shuffles repeat.
+                from engine import dtypes as _dt  # noqa: PLC0415
+                from engine.ops import random_ops  # noqa: PLC0415
+
+                seed = int(random_ops.uniform([], 0, 2**31 - 1, dtype=_dt.int64))
             self._rng = np.random.default_rng(seed)
             if sample_weight is not None:
                 for sw in nest.flatten(sample_weight):

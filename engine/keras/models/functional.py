@@ -25,6 +25,7 @@ class Functional(Model):
         inputs: a Keras tensor, or a list or dict of them, from `engine.keras.Input`.
         outputs: a Keras tensor or a nested structure of them.
         name: the model's name.
+        trainable: whether training updates the model's weights.
 
     Example:
         >>> x = engine.keras.Input(shape=(4,))
