@@ -29,6 +29,7 @@ import sys
 import traceback
 import warnings
 
+import bench_keras as K
 import bench_traced as T
 import harness as H
 import numpy as np
@@ -38,8 +39,8 @@ from report import TF_EAGER_W4_STEPS, build_rows, footer_lines, loss_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-ALL = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "Passes", "Mem"]
-CPU_ONLY = ("W5", "W6", "W7", "Passes")
+ALL = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "Passes", "Keras", "Mem"]
+CPU_ONLY = ("W5", "W6", "W7", "Passes", "Keras")
 LOSS_STEPS = 3  # losses compared with NumPy's: the first steps of each train step
 CPU0 = "/CPU:0"
 
@@ -341,6 +342,8 @@ def measure_traced(eng, name: str, samples: dict, losses: dict, errors: dict,
             T.measure_w7(eng, samples)
         elif name == "Passes":
             T.measure_passes(eng, engine_w2_step, samples, pass_table)
+        elif name == "Keras":  # W2/W6 fit, W7 predict (bench_keras.py)
+            K.measure(eng, samples, losses, errors)
     except Exception:  # noqa: BLE001 - report the failure, go on with the next workload
         errors[name] = traceback.format_exc(limit=-3).strip().splitlines()[-1]
         print(f"engine {name} failed:\n{traceback.format_exc(limit=-3)}", flush=True)
@@ -468,11 +471,13 @@ def main(argv: list | None = None) -> None:
             measure_peers(workloads, samples, errors)
 
     rows = build_rows(workloads, samples, errors, gpu)
+    if "Keras" in workloads:
+        rows += K.rows(samples, errors)
     print()
     print("\n".join(H.table_lines(rows, peers=() if gpu else H.PEERS)))
     for line in footer_lines(gpu, device, args.no_peers):
         print(line)
-    for line in (loss_lines(losses) + T.speedup_lines(samples)
+    for line in (loss_lines(losses) + K.report_lines(losses) + T.speedup_lines(samples)
                  + (T.pass_lines(pass_table) if pass_table else [])
                  + [f"error {k}: {v}" for k, v in errors.items()]
                  + [f"warning {note}" for note in notes]):

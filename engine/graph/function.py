@@ -235,6 +235,15 @@ class Function:
                 concrete = self._fast.get(key)
                 if concrete is not None:
                     return self._run(concrete, list(args), args, kwargs)
+            elif len(args) == 1 and type(args[0]) is tuple:
+                # One tuple of tensors (Keras passes `(x, y)` batches): keyed the same way.
+                items = args[0]
+                key = tuple((a._value.shape, a._value.dtype, a._device) for a in items
+                            if type(a) is Tensor)
+                if len(key) == len(items):
+                    concrete = self._fast.get(("tuple",) + key)
+                    if concrete is not None:
+                        return self._run(concrete, list(items), args, kwargs)
         concrete, tensors = self._concrete_for(args, kwargs)
         return self._run(concrete, tensors, args, kwargs)
 
@@ -270,6 +279,11 @@ class Function:
             if len(tensors) == len(named) and all(
                     type(v) is Tensor for _, v, _ in named) and not kwargs:
                 self._fast[key] = concrete
+            elif (len(named) == 1 and not kwargs and type(named[0][1]) is tuple
+                  and all(type(v) is Tensor for v in named[0][1])):
+                items = named[0][1]
+                self._fast[("tuple",) + tuple((v._value.shape, v._value.dtype, v._device)
+                                              for v in items)] = concrete
         return concrete, tensors
 
     def _pinned(self, named: list):

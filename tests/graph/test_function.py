@@ -484,3 +484,15 @@ def test_reading_a_variable_as_a_python_value_while_tracing_is_refused():
         with pytest.raises(TracingError, match="'lr:0' inside engine.function"):
             engine.function(body)(engine.constant(1.0))
     assert float(v) == 2.0
+
+
+def test_a_single_tuple_of_tensors_takes_the_cached_path():
+    f, calls = counting(lambda pair: pair[0] * 2.0 + pair[1])
+    a, b = engine.constant([1.0, 2.0]), engine.constant([3.0, 4.0])
+    for _ in range(3):
+        np.testing.assert_allclose(f((a, b)).numpy(), [5.0, 8.0])
+    np.testing.assert_allclose(f((b, a)).numpy(), [7.0, 10.0])
+    assert len(calls) == 1
+    f((engine.ones([3]), engine.ones([3])))
+    f([a, b])  # a list is another structure than a tuple
+    assert len(calls) == 3

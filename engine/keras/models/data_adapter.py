@@ -192,6 +192,20 @@ class DataHandler:
         n, size = self._n, self._batch_size
         order = self._rng.permutation(n) if self._shuffle else None
         steps = self.steps_per_epoch
+        plain = self._class_weight is None and all(
+            a is None or type(a) is np.ndarray for a in (x, y, sw))
+        if plain:  # the common case: plain arrays, sliced without the nesting machinery
+            for k in range(steps):
+                start = (k * size) % n
+                stop = min(start + size, n)
+                if order is None:
+                    yield tuple(None if a is None else wrap(np.ascontiguousarray(a[start:stop]))
+                                for a in (x, y, sw))
+                else:
+                    idx = order[start:stop]
+                    yield tuple(None if a is None else wrap(a.take(idx, axis=0))
+                                for a in (x, y, sw))
+            return
         for k in range(steps):
             start = (k * size) % n
             stop = min(start + size, n)

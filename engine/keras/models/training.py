@@ -257,6 +257,15 @@ class TrainingMixin:
         return self.history
 
     def _run_epoch(self, data: DataHandler, cbs) -> dict:
+        if not cbs.needs_batch_hooks("train"):
+            # No callback looks at batches: skip the hooks and the per-batch conversion of
+            # the logs to floats (the last batch's results are converted once).
+            results = None
+            for bx, by, bsw in data.epoch():
+                results = self._step_function("train")(_pack(bx, by, bsw))
+                if self.stop_training:
+                    break
+            return {} if results is None else _to_floats(results)
         logs = {}
         for step, (bx, by, bsw) in enumerate(data.epoch()):
             cbs.on_train_batch_begin(step)

@@ -1,0 +1,382 @@
+"""eagerlab's Keras benchmarks: `model.fit` on W2 and W6, `model.predict` on W7.
+
+`bench_engine.py --workloads Keras` runs these beside the other workloads; this file
+also runs alone:
+
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_keras.py
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_keras.py --breakdown
+
+- W2 fit: `Sequential` MLP 784 -> 512 relu -> 512 relu -> 10, sparse softmax CE from
+  logits, Adam 1e-3, `model.fit` on 20,480 NumPy samples in batches of 128 (shuffled,
+  Keras' default), with the default traced train step and with `run_eagerly=True`;
+- W6 fit: the tiny MLP 16 -> 32 relu -> 1, MSE, SGD 0.01, `fit` on 64,000 samples in
+  batches of 32 (2,000 steps an epoch): what the fit loop costs per batch;
+- W7 predict: W2's MLP, `model.predict` on 10,000 samples with `batch_size=1000`.
+
+Each figure is samples per second of one-epoch `fit` calls (or `predict` calls), set
+against the hand-written NumPy step (steps/s x batch) or the NumPy GEMMs alone, measured
+block by block in turn with it, so both sides of a ratio see the same machine. Data and
+initial weights are the peers' (`shared/bench/peers/workloads.py`): the same seeds,
+shapes and hyperparameters. `--breakdown` prints where a fit step's time goes (CPU time
+per step of each layer of the loop), for W6 and W2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+import traceback
+
+import harness as H
+import numpy as np
+import numpy_reference as R
+import workloads as W
+
+# The peers' Keras workloads (shared/bench/peers/workloads.py): samples per fit epoch.
+W2_FIT_SAMPLES = 20_480
+W6_FIT_SAMPLES = 64_000
+LOSS_STEPS = 3  # train_on_batch losses compared with the hand NumPy step's
+KERAS_ROWS = ("W2 fit", "W2 fit run_eagerly", "W6 fit", "W7 predict")
+
+
+# ---------------------------------------------------------------- data and models
+def w2_fit_data(n: int | None = None) -> tuple:
+    """The peers' `w2_data(n)`: x uniform [0, 1) (n, 784) float32, y int32 in [0, 10)."""
+    n = W2_FIT_SAMPLES if n is None else n
+    r = W.rng(2)
+    x = r.random((n, W.W2_LAYERS[0]), dtype=W.DTYPE)
+    y = r.integers(0, W.W2_LAYERS[-1], size=n).astype(np.int32)
+    return x, y
+
+
+def w6_fit_data(n: int | None = None) -> tuple:
+    """The peers' `w6_data(n)`: x (n, 16) standard normal, y = x @ w + 0.1 noise (n, 1)."""
+    n = W6_FIT_SAMPLES if n is None else n
+    r = W.rng(6)
+    x = r.standard_normal((n, W.W6_LAYERS[0]), dtype=W.DTYPE)
+    w = r.standard_normal((W.W6_LAYERS[0], 1), dtype=W.DTYPE)
+    y = (x @ w + 0.1 * r.standard_normal((n, 1), dtype=W.DTYPE)).astype(W.DTYPE)
+    return x, y
+
+
+def keras_mlp(eng, layers: tuple):
+    """A `Sequential` dense stack (relu between layers, linear output) with the suite's
+    initial weights (`workloads.mlp_params`), so it starts where the NumPy step starts."""
+    keras = eng.keras
+    model = keras.Sequential(
+        [keras.Input(shape=(layers[0],))]
+        + [keras.layers.Dense(n, activation="relu") for n in layers[1:-1]]
+        + [keras.layers.Dense(layers[-1])])
+    model.set_weights(W.mlp_params(layers))
+    return model
+
+
+def w2_model(eng, run_eagerly: bool = False):
+    """W2's MLP compiled with Adam and sparse softmax CE from logits."""
+    keras = eng.keras
+    model = keras_mlp(eng, W.W2_LAYERS)
+    model.compile(optimizer=keras.optimizers.Adam(W.W2_LR, beta_1=W.ADAM_BETA1,
+                                                  beta_2=W.ADAM_BETA2, epsilon=W.ADAM_EPS),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  run_eagerly=run_eagerly)
+    return model
+
+
+def w6_model(eng):
+    """W6's tiny MLP compiled with SGD 0.01 and MSE."""
+    model = keras_mlp(eng, W.W6_LAYERS)
+    model.compile(optimizer=eng.keras.optimizers.SGD(W.W6_LR), loss="mse")
+    return model
+
+
+def fit_epoch(model, x, y, batch: int):
+    """A step that runs one silent `fit` epoch on all of `x`, `y` (shuffled by default)."""
+    return lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+
+
+# ---------------------------------------------------------------- timing
+def interleaved_rates(sides: dict, repeats: int | None = None,
+                      block_s: float | None = None) -> dict:
+    """Throughput samples of several steps, measured block by block in turn.
+
+    Each side gets one untimed first call (tracing, caches) and a calibration run, then
+    `repeats` rounds in which every side runs one timed block lasting at least
+    `block_s`. Taking the blocks in turn keeps a ratio of two sides fair on a shared
+    machine whose load drifts between blocks.
+
+    Args:
+        sides: `{key: (step, items per step)}`; `step()` runs one step (or one epoch).
+        repeats: timed blocks per side (default `workloads.REPEATS`).
+        block_s: minimum wall time of a block (default `workloads.BLOCK_SECONDS`).
+
+    Returns:
+        `{key: [items per second, one per block]}`.
+
+    Example:
+        >>> rates = interleaved_rates({"a": (lambda: None, 1)}, repeats=2, block_s=1e-3)
+        >>> len(rates["a"])
+        2
+    """
+    repeats = repeats or W.REPEATS
+    block_s = block_s or W.BLOCK_SECONDS
+    counts = {}
+    for key, (step, _) in sides.items():
+        step()
+        calls, start = 0, time.perf_counter()
+        while calls < W.WARMUP_STEPS and (calls == 0 or time.perf_counter() - start < block_s):
+            step()
+            calls += 1
+        per_call = (time.perf_counter() - start) / calls
+        counts[key] = max(1, math.ceil(block_s / max(per_call, 1e-9)))
+    samples: dict = {key: [] for key in sides}
+    for _ in range(repeats):
+        for key, (step, items) in sides.items():
+            start = time.perf_counter()
+            for _ in range(counts[key]):
+                step()
+            samples[key].append(counts[key] * items / (time.perf_counter() - start))
+    return samples
+
+
+# ---------------------------------------------------------------- measuring
+def measure_w2(eng, samples: dict, losses: dict) -> None:
+    """W2 fit (traced and run_eagerly), the hand NumPy step and the GEMMs, in turn."""
+    x, y = w2_fit_data()
+    batches = W.w2_batches()[:LOSS_STEPS]
+    losses["numpy:Keras W2"] = [float(s) for s in _first_losses(R.w2_step())]
+    for key, eager in (("engine:W2 fit", False), ("engine:W2 fit run_eagerly", True)):
+        model = w2_model(eng, eager)
+        losses[key] = [float(model.train_on_batch(bx, by)) for bx, by in batches]
+    rates = interleaved_rates({
+        "numpy:Keras W2 hand step": (R.w2_step(), W.W2_BATCH),
+        "numpy:Keras W2 GEMM-only": (R.gemm_only_step("W2"), W.W2_BATCH),
+        "engine:W2 fit": (fit_epoch(w2_model(eng), x, y, W.W2_BATCH), len(x)),
+        "engine:W2 fit run_eagerly": (fit_epoch(w2_model(eng, True), x, y, W.W2_BATCH),
+                                      len(x)),
+    })
+    samples.update(rates)
+
+
+def measure_w6(eng, samples: dict, losses: dict) -> None:
+    """W6 fit and the hand NumPy step, in turn."""
+    x, y = w6_fit_data()
+    losses["numpy:Keras W6"] = [float(s) for s in _first_losses(R.w6_step())]
+    model = w6_model(eng)
+    losses["engine:W6 fit"] = [float(model.train_on_batch(bx, by))
+                               for bx, by in W.w6_batches()[:LOSS_STEPS]]
+    samples.update(interleaved_rates({
+        "numpy:Keras W6 hand step": (R.w6_step(), W.W6_BATCH),
+        "engine:W6 fit": (fit_epoch(w6_model(eng), x, y, W.W6_BATCH), len(x)),
+    }))
+
+
+def measure_w7(eng, samples: dict, losses: dict) -> None:
+    """W7 predict, the NumPy GEMMs alone and the hand NumPy forward pass, in turn.
+
+    `losses["W7 predict max rel diff"]` records how far `predict`'s outputs are from the
+    NumPy forward pass's.
+    """
+    x = np.concatenate(W.w7_batches())
+    model = keras_mlp(eng, W.W2_LAYERS)
+    got = model.predict(x, batch_size=W.W7_BATCH, verbose=0)
+    want = R.mlp_forward(W.mlp_params(), x)
+    losses["W7 predict max rel diff"] = [float(np.max(np.abs(got - want))
+                                               / max(1.0, float(np.max(np.abs(want)))))]
+    n = len(x)
+    samples.update(interleaved_rates({
+        "numpy:Keras W7 GEMM-only": (R.gemm_only_step("W7"), n),
+        "numpy:Keras W7 hand forward": (R.w7_predict(), n),
+        "engine:W7 predict": (lambda: model.predict(x, batch_size=W.W7_BATCH, verbose=0), n),
+    }))
+
+
+MEASURES = {"W2": measure_w2, "W6": measure_w6, "W7": measure_w7}
+
+
+def measure(eng, samples: dict, losses: dict, errors: dict) -> None:
+    """Every Keras figure into `samples`; a failing workload goes to `errors` ('W2 fit'...).
+
+    Args:
+        eng: the engine module.
+        samples: receives `{key: [samples]}` ('engine:W2 fit', 'numpy:Keras W2 hand
+            step', ...), all in samples/s.
+        losses: receives the first train_on_batch losses (and W7's output difference).
+        errors: receives `{row name: last line of the traceback}`.
+    """
+    for name, run in MEASURES.items():
+        try:
+            run(eng, samples, losses)
+        except Exception:  # noqa: BLE001 - report the failure, go on with the next workload
+            why = traceback.format_exc(limit=-3).strip().splitlines()[-1]
+            for row in KERAS_ROWS:
+                if row.startswith(name + " "):
+                    errors[row] = why
+            print(f"engine Keras {name} failed:\n{traceback.format_exc(limit=-3)}", flush=True)
+
+
+def _first_losses(step) -> list:
+    return [step() for _ in range(LOSS_STEPS)]
+
+
+# ---------------------------------------------------------------- the table
+# (name, engine key, reference key, reference label, target ratio)
+ROWS = [
+    ("W2 fit", "engine:W2 fit", "numpy:Keras W2 hand step", "hand NumPy step x 128", 0.85),
+    ("W2 fit", "engine:W2 fit", "numpy:Keras W2 GEMM-only", "NumPy GEMM-only x 128", None),
+    ("W2 fit run_eagerly", "engine:W2 fit run_eagerly", "numpy:Keras W2 hand step",
+     "hand NumPy step x 128", 0.6),
+    ("W6 fit", "engine:W6 fit", "numpy:Keras W6 hand step", "hand NumPy step x 32", 0.25),
+    ("W7 predict", "engine:W7 predict", "numpy:Keras W7 GEMM-only", "NumPy GEMM-only", 0.9),
+    ("W7 predict", "engine:W7 predict", "numpy:Keras W7 hand forward", "hand NumPy forward",
+     None),
+]
+
+
+def rows(samples: dict, errors: dict) -> list:
+    """The Keras rows of the results table (`harness.Row`s, samples/s)."""
+    out, seen = [], set()
+    for name, key, ref_key, label, target in ROWS:
+        why = errors.get(name)
+        out.append(H.Row(name, "samples/s", H.median(samples.get(key)),
+                         H.median(samples.get(ref_key)), label, True, target,
+                         note=f"engine failed: {why}" if why and name not in seen else ""))
+        seen.add(name)
+    return out
+
+
+def report_lines(losses: dict) -> list:
+    """Whether Keras computes what the hand NumPy steps compute (same weights, batches)."""
+    lines = []
+    for name, keys in (("W2", ("engine:W2 fit", "engine:W2 fit run_eagerly")),
+                       ("W6", ("engine:W6 fit",))):
+        ref = losses.get("numpy:Keras " + name)
+        if ref is None:
+            continue
+        parts = []
+        for key in keys:
+            got = losses.get(key)
+            if got is not None:
+                diff = max(abs(g - r) / max(1.0, abs(r)) for g, r in zip(got, ref))
+                verdict = "agree" if diff <= 1e-4 else f"DIFFER ({got})"
+                parts.append(f"{key.split(':')[1]} {verdict}")
+        text = ", ".join(f"{v:.6f}" for v in ref)
+        lines.append(f"Keras train_on_batch losses 1-{len(ref)} {name}: NumPy [{text}]; "
+                     + "; ".join(parts))
+    diff = losses.get("W7 predict max rel diff")
+    if diff is not None:
+        verdict = "agree" if diff[0] <= 1e-5 else "DIFFER"
+        lines.append(f"Keras W7 predict vs the NumPy forward pass: max rel diff {diff[0]:.1e} "
+                     f"({verdict})")
+    return lines
+
+
+# ---------------------------------------------------------------- where time goes
+def cpu_us(step, calls: int, per_call: int = 1) -> float:
+    """Median CPU microseconds per item of `step` over 3 runs of `calls` calls, each call
+    counting for `per_call` items. CPU time (`process_time`) leaves out the time other
+    processes take from this one, so the parts of a step can be compared on a busy
+    machine."""
+    step()
+    runs = []
+    for _ in range(3):
+        start = time.process_time()
+        for _ in range(calls):
+            step()
+        runs.append((time.process_time() - start) / calls / per_call * 1e6)
+    return float(np.median(runs))
+
+
+def breakdown(eng, name: str, calls: int | None = None) -> list:
+    """`[(part, CPU us per step)]` of a `fit` step of W6 or W2 (traced), layer by layer.
+
+    Each part is timed over `calls` steps (default 2,000 for W6, 100 for W2).
+
+    Reaches into the training loop's internals (`Model._step_function`, the concrete
+    function's `_program` and `_call_flat`, `DataHandler`), so it is a diagnostic, not
+    part of the table.
+    """
+    from engine.keras.models.data_adapter import DataHandler  # noqa: PLC0415
+
+    if name == "W6":
+        model, (x, y), batch, ref = w6_model(eng), w6_fit_data(), W.W6_BATCH, R.w6_step()
+        pool = W.w6_batches()
+    else:
+        model, (x, y), batch, ref = w2_model(eng), w2_fit_data(), W.W2_BATCH, R.w2_step()
+        pool = W.w2_batches()
+    steps = math.ceil(len(x) / batch)
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    data = [(eng.constant(bx), eng.constant(by)) for bx, by in pool]
+    fn = model._step_function("train")
+    concrete = fn.get_concrete_function(data[0])
+    count = [0]
+
+    def cycling(call):
+        def step():
+            count[0] += 1
+            return call(data[count[0] % len(data)])
+        return step
+
+    handler = DataHandler(x, y, None, batch, None, shuffle=True)
+    calls = calls or (2000 if name == "W6" else 100)
+    parts = [
+        ("hand NumPy step", cpu_us(ref, calls)),
+        ("graph program alone", cpu_us(cycling(
+            lambda d: concrete._program([t._value for t in d])), calls)),
+        ("+ concrete function (wrap outputs)", cpu_us(cycling(
+            lambda d: concrete._call_flat(list(d))), calls)),
+        ("+ engine.function call with (x, y)", cpu_us(cycling(fn), calls)),
+        ("+ logs to floats", cpu_us(cycling(lambda d: {k: float(v) for k, v in fn(d).items()}),
+                                    calls)),
+        ("batches alone (shuffled slicing)", cpu_us(
+            lambda: [None for _ in handler.epoch()], 3, steps)),
+        ("whole fit epoch / steps", cpu_us(fit_epoch(model, x, y, batch), 3, steps)),
+    ]
+    return parts
+
+
+def breakdown_lines(eng) -> list:
+    """The breakdown of W6 and W2 as printable lines.
+
+    W2's step is 250 times W6's, and its CPU time varies by a few percent from run to
+    run (memory traffic), so for W2 only the parts that stand out of that noise are
+    printed: the program, the batches and the whole fit step.
+    """
+    lines = ["", "Where a traced fit step's time goes (CPU us per step, median of 3 runs; each "
+                 "'+' line includes the one above):"]
+    for name in ("W6", "W2"):
+        parts = breakdown(eng, name)
+        loop = parts[-1][1] - parts[4][1] - parts[5][1]
+        if name == "W2":
+            parts = [parts[i] for i in (0, 1, 5, 6)]
+        lines += [f"{name}  {part:40s} {us:9.1f}" for part, us in parts]
+        if name == "W6":
+            lines.append(f"{name}  {'fit loop itself (fit - floats - batches)':40s} {loop:9.1f}")
+    return lines
+
+
+def main(argv: list | None = None) -> None:
+    """The command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description="eagerlab Keras benchmarks: fit and predict")
+    parser.add_argument("--repeats", type=int, default=W.REPEATS, help="timed blocks a figure")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also print where a fit step's time goes (CPU time)")
+    args = parser.parse_args(argv)
+    W.REPEATS = args.repeats
+    import bench_engine  # noqa: PLC0415 - only to import engine the suite's way
+
+    print("\n".join(H.header_lines(H.machine_info())), flush=True)
+    eng, why = bench_engine.load_engine()
+    if eng is None:
+        raise SystemExit("engine not importable: " + why)
+    samples, losses, errors = {}, {}, {}
+    measure(eng, samples, losses, errors)
+    print()
+    print("\n".join(H.table_lines(rows(samples, errors), peers=())))
+    print("\n".join(report_lines(losses)))
+    if args.breakdown:
+        print("\n".join(breakdown_lines(eng)))
+
+
+if __name__ == "__main__":
+    main()
