@@ -115,7 +115,9 @@ def to_array(value, dtype: _dt.DType | None = None) -> np.ndarray:
     if scalar is not None:
         return scalar
     if isinstance(value, np.ndarray):
-        return value if dtype is None else _cast_array(value, dtype, value)
+        if dtype is None:
+            return _strings(value) if value.dtype.kind in "US" else value
+        return _cast_array(value, dtype, value)
     if isinstance(value, np.generic):
         array = np.asarray(value)
         return array if dtype is None else _cast_array(array, dtype, value)

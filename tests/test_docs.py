@@ -36,7 +36,8 @@ NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.li
               "engine.keras.datasets.fashion_mnist", "engine.keras.datasets.cifar10",
               "engine.keras.datasets.imdb", "engine.keras.datasets.boston_housing",
               "engine.keras.datasets.digits", "engine.keras.datasets.download",
-              "engine.keras.layers", "engine.keras.models", "engine.keras.callbacks"]
+              "engine.keras.layers", "engine.keras.models", "engine.keras.callbacks",
+              "engine.keras.layers.preprocessing"]
 
 # Public names that are values, not callables: a value cannot carry its own docstring.
 CONSTANTS = {

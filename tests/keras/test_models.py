@@ -307,3 +307,11 @@ def test_json_and_clone_make_fresh_models():
         assert other.count_params() == model.count_params()
         assert not all(np.array_equal(a, b) for a, b in zip(other.get_weights(),
                                                             model.get_weights()))
+
+
+def test_sequential_with_a_string_input_builds():
+    vectorize = layers.TextVectorization(output_mode="multi_hot", vocabulary=["a", "b", "c"])
+    model = keras.Sequential([keras.Input(shape=(), dtype="string"), vectorize])
+    assert model.output_shape.as_list() == [None, 4]
+    out = model(engine.constant(["a c", "b b z"]))
+    np.testing.assert_array_equal(out.numpy(), [[0, 1, 0, 1], [1, 0, 1, 0]])

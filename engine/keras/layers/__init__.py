@@ -11,6 +11,7 @@ from engine.keras.layers.functional import Input, InputLayer  # noqa: F401
 from engine.keras.layers.merging import *  # noqa: F401,F403
 from engine.keras.layers.normalization import *  # noqa: F401,F403
 from engine.keras.layers.pooling import *  # noqa: F401,F403
+from engine.keras.layers.preprocessing import *  # noqa: F401,F403
 from engine.keras.layers.reshaping import *  # noqa: F401,F403
 
 

@@ -413,7 +413,7 @@ class Layer(Module):
                 t = x.read_value()
             elif isinstance(x, (np.ndarray, list, float, int, np.generic)):
                 array = np.asarray(x)
-                if array.dtype.kind == "f" and self._autocast:
+                if array.dtype.kind == "f" and self._autocast and self._dtype.is_floating:
                     array = array.astype(self._dtype.as_numpy_dtype, copy=False)
                 t = convert_to_tensor(array)
             else:
@@ -436,13 +436,16 @@ class Layer(Module):
             return mask
         return None
 
-    def compute_output_shape(self, input_shape):
-        """The output shape for `input_shape`, found by tracing `call` (None = unknown)."""
+    def compute_output_shape(self, input_shape, dtype=None):
+        """The output shape for `input_shape`, found by tracing `call` (None = unknown).
+
+        `dtype` is the inputs' dtype (default the layer's).
+        """
         from engine.graph.function import function  # noqa: PLC0415
         from engine.tensor_shape import TensorSpec  # noqa: PLC0415
 
         def spec(shape):
-            return TensorSpec(TensorShape(shape), self._dtype)
+            return TensorSpec(TensorShape(shape), _dt.as_dtype(dtype or self._dtype))
 
         specs = nest.map_structure(spec, input_shape, check_types=False) if nest.is_nested(
             input_shape) and not _is_shape_tuple(input_shape) else spec(input_shape)

@@ -33,7 +33,7 @@ def write_safetensors(path: str, tensors: dict, metadata: dict | None = None) ->
     """Writes `{name: array}` to `path` in the safetensors format, atomically."""
     header, offset, blobs = {}, 0, []
     for name, array in tensors.items():
-        array = np.ascontiguousarray(array)
+        array = np.ascontiguousarray(array).reshape(np.shape(array))  # keeps 0-d shapes
         code = _DTYPES.get(array.dtype.name)
         if code is None:
             raise TypeError(f"save_weights: weight {name!r} has dtype {array.dtype}, which "

@@ -91,9 +91,13 @@ class Sequential(Model):
                              "dimension, e.g. (None, 784)), or add an engine.keras.Input.")
         shape = TensorShape(input_shape)
         self._input_shape_hint = tuple(shape.as_list())
-        self._output_shape = Layer.compute_output_shape(self, shape)
+        self._output_shape = Layer.compute_output_shape(self, shape, self._input_dtype())
         self._build_input_shape = shape
         self.built = True
+
+    def _input_dtype(self):
+        first = self._stack[0] if self._stack else None
+        return first.output.dtype if isinstance(first, InputLayer) else None
 
     def _maybe_build(self, inputs) -> None:
         if not self.built:
@@ -124,7 +128,8 @@ class Sequential(Model):
         if self._input_shape_hint is None:
             raise AttributeError(f"{self.name}: the output shape is unknown until the model is "
                                  "built (give an Input, input_shape=, or call it on data).")
-        return Layer.compute_output_shape(self, TensorShape(self._input_shape_hint))
+        return Layer.compute_output_shape(self, TensorShape(self._input_shape_hint),
+                                          self._input_dtype())
 
     def get_config(self) -> dict:
         """The model's name and its layers' configs."""

@@ -1,0 +1,21 @@
+"""Keras preprocessing layers: normalization, discretization, lookups, hashing and text.
+
+Numeric layers (`Normalization`, `Rescaling`, `Discretization`, `CategoryEncoding`,
+`IntegerLookup`) compute with engine ops, so they trace into graphs and run on any
+device. String layers (`StringLookup`, `TextVectorization`, `Hashing`) run their string
+work as NumPy code on the host: eagerly at once, and inside `engine.function` (traced
+train steps, `engine.data` map functions) as `engine.py_function` nodes (see `host.py`).
+`adapt` always runs eagerly.
+"""
+
+from engine.keras.layers.preprocessing.category_encoding import CategoryEncoding
+from engine.keras.layers.preprocessing.discretization import Discretization
+from engine.keras.layers.preprocessing.hashing import Hashing
+from engine.keras.layers.preprocessing.integer_lookup import IntegerLookup
+from engine.keras.layers.preprocessing.normalization import Normalization, Rescaling
+from engine.keras.layers.preprocessing.preprocessing_layer import PreprocessingLayer
+from engine.keras.layers.preprocessing.string_lookup import StringLookup
+from engine.keras.layers.preprocessing.text_vectorization import TextVectorization
+
+__all__ = ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "Normalization",
+           "PreprocessingLayer", "Rescaling", "StringLookup", "TextVectorization"]
