@@ -18,7 +18,7 @@ import engine
 from engine import dtypes, hooks, nest, registry
 from engine.backend import cupy_backend
 from engine.errors import DTypeError, InvalidArgumentError
-from engine.ops import random_ops
+from engine.ops import random_ops, rnn_ops
 
 gpu = pytest.mark.gpu
 
@@ -335,6 +335,16 @@ OP_CASES = [
     _case("sort_int_descending", lambda x: E.sort(x, direction="DESCENDING"), INTS),
     _case("argsort", lambda x: E.argsort(x, direction="DESCENDING"), np.round(A * 2)),
     _case("in_top_k", lambda t, p: M.in_top_k(t, p, 2), LABELS, A),
+    # --- recurrent sequences (the gradients reach LSTMSequenceGrad and GRUSequenceGrad) ---
+    _case("lstm_sequence", rnn_ops.lstm_sequence, _f32(2, 3, 4), _f32(2, 5), _f32(2, 5),
+          _f32(4, 20), _f32(5, 20), _f32(20), grad="grad"),
+    _case("lstm_sequence_masked", lambda *a: rnn_ops.lstm_sequence(*a[:6], mask=a[6],
+                                                                   time_major=True),
+          _f32(3, 2, 4), _f32(2, 5), _f32(2, 5), _f32(4, 20), _f32(5, 20), _f32(20),
+          np.array([[True, True], [False, True], [True, False]]), grad="grad"),
+    _case("gru_sequence", lambda *a: rnn_ops.gru_sequence(*a[:5], mask=a[5]), _f32(2, 3, 4),
+          _f32(2, 5), _f32(4, 15), _f32(5, 15), _f32(2, 15),
+          np.array([[True, False, True], [True, True, True]]), grad="grad"),
     # --- random numbers (drawn on the host: the same numbers on CPU and GPU) ---
     _case("random_normal", _seeded(lambda: RND.normal([3, 4], seed=1))),
     _case("random_uniform", _seeded(lambda: RND.uniform([3, 4], seed=2))),

@@ -315,3 +315,11 @@ def test_sequential_with_a_string_input_builds():
     assert model.output_shape.as_list() == [None, 4]
     out = model(engine.constant(["a c", "b b z"]))
     np.testing.assert_array_equal(out.numpy(), [[0, 1, 0, 1], [1, 0, 1, 0]])
+
+
+def test_dense_on_rank_3_inputs_matches_numpy():
+    layer = layers.Dense(3)
+    x = np.random.default_rng(0).normal(size=(2, 5, 4)).astype(np.float32)
+    out = layer(x)
+    kernel, bias = layer.get_weights()
+    np.testing.assert_allclose(out.numpy(), x @ kernel + bias, rtol=1e-5)

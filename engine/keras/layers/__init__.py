@@ -8,11 +8,16 @@ from engine.keras.layers.convolutional_depthwise import *  # noqa: F401,F403
 from engine.keras.layers.core import Activation, Dense, Dropout, Flatten, Lambda  # noqa: F401
 from engine.keras.layers.embedding import *  # noqa: F401,F403
 from engine.keras.layers.functional import Input, InputLayer  # noqa: F401
+from engine.keras.layers.gru import *  # noqa: F401,F403
+from engine.keras.layers.lstm import *  # noqa: F401,F403
 from engine.keras.layers.merging import *  # noqa: F401,F403
 from engine.keras.layers.normalization import *  # noqa: F401,F403
 from engine.keras.layers.pooling import *  # noqa: F401,F403
 from engine.keras.layers.preprocessing import *  # noqa: F401,F403
+from engine.keras.layers.recurrent import *  # noqa: F401,F403
 from engine.keras.layers.reshaping import *  # noqa: F401,F403
+from engine.keras.layers.simple_rnn import *  # noqa: F401,F403
+from engine.keras.layers.wrappers import *  # noqa: F401,F403
 
 
 def _table() -> dict:

@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.keras import activations, constraints, initializers, regularizers
 from engine.keras.layers.base import InputSpec, Layer
-from engine.ops import array_ops, matmul_ops
+from engine.ops import array_ops, einsum_ops, matmul_ops
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Lambda"]
 
@@ -72,7 +72,7 @@ class Dense(Layer):
         if inputs.shape.rank == 2:
             out = matmul_ops.matmul(inputs, self.kernel)
         else:
-            out = matmul_ops.tensordot(inputs, self.kernel, [[inputs.shape.rank - 1], [0]])
+            out = einsum_ops.tensordot(inputs, self.kernel, [[inputs.shape.rank - 1], [0]])
         if self.use_bias:
             out = out + self.bias
         return self.activation(out) if self.activation is not None else out

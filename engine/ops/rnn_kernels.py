@@ -1,0 +1,333 @@
+"""Array-level LSTM and GRU sequence kernels, forward and backprop through time, over `xp`.
+
+`rnn_ops` registers them as the ops `LSTMSequence` / `LSTMSequenceGrad` and `GRUSequence` /
+`GRUSequenceGrad`. One function serves NumPy and CuPy.
+
+Design (what makes them fast on a CPU, where a step is a few dozen small array calls):
+- The inputs' share of the gates (and the biases, through a ones column appended to the
+  inputs) is one batched GEMM over all time steps; each step adds only `h @ U` (one
+  batched GEMM) and does the gate math with `out=` buffers.
+- In the time loop the gates are *gate-major*, `(gates, batch, units)`: each gate is a
+  contiguous block, because NumPy's ufuncs run 3-4x slower on strided column slices of
+  `(batch, 4 * units)` rows (a batched GEMM per gate costs what one wide GEMM does). The
+  states `(time + 1, batch, units)` are the outputs themselves: no transposed copies.
+- Sigmoids are tanhs: `sigmoid(a) = (1 + tanh(a / 2)) / 2`, with the `1/2` folded into the
+  weights, so one `tanh` call activates every gate of a step.
+- The backward pass copies each step's pre-activation gradients into one GEMM row per
+  example (`(time, batch, gates * units)`), so that the step's `dh` and, after the loop,
+  the weight and input gradients are one plain GEMM each.
+- The forward pass returns a `reserve` buffer (activations, cell states) that only the
+  backward kernel reads, as cuDNN's `reserve_space`.
+
+Masks: `mask[b, t]` False keeps the state of example `b` unchanged at step `t`; the output
+at that step is the kept state (Keras' conventions are applied by the layer). Keras gate
+orders: LSTM `[i, f, c, o]`; GRU `[z, r, h]` with bias `(2, 3 * units)` (input and
+recurrent biases, the `reset_after=True` formulation).
+"""
+
+from __future__ import annotations
+
+# Internal gate orders, as indices into Keras' order: the LSTM keeps [g, i, f, o] so the
+# three sigmoid gates are adjacent; the GRU projects the inputs as [h, z, r] so that a
+# step's gradients [dh~, dz, dr, drec_h] hold the inputs' gates in columns :3U and the
+# recurrent ones (Keras' [z, r, h]) in columns U:.
+_LSTM_ORDER = (2, 0, 1, 3)
+_GRU_X_ORDER = (2, 0, 1)
+
+
+def _gates(xp, w, order):
+    """`(rows, n * units)` Keras weights to gate-major `(n, rows, units)` in `order`."""
+    rows = w.shape[0]
+    return xp.ascontiguousarray(w.reshape(rows, len(order), -1)[:, list(order)]
+                                .transpose(1, 0, 2))
+
+
+def _columns(w, order):
+    """`w` `(rows, n * units)` with its gate blocks of columns in `order`."""
+    rows = w.shape[0]
+    return w.reshape(rows, len(order), -1)[:, list(order)].reshape(rows, -1)
+
+
+def _uncolumns(w, order):
+    """Undoes `_columns(w, order)`."""
+    return _columns(w, tuple(order.index(k) for k in range(len(order))))
+
+
+def _scaled(xp, n, sigmoids, dtype):
+    """`(n, 1, 1)` factors: 1/2 for the gates in `sigmoids` (tanh-based sigmoids), else 1."""
+    scale = xp.ones((n, 1, 1), dtype)
+    scale[list(sigmoids)] = 0.5
+    return scale
+
+
+def _time_major(x, time_major):
+    return x if time_major else x.swapaxes(0, 1)
+
+
+def _step_mask(xp, mask, time_major):
+    """`(T, B, 1)` keep-flags (True where the step is skipped), or None if none is.
+
+    `mask` is `(B, T)` (`(T, B)` if `time_major`), or None for no mask."""
+    if mask is None:
+        return None
+    m = _time_major(mask, time_major)
+    if bool(m.all()):
+        return None
+    return xp.logical_not(m)[:, :, None]
+
+
+def _inputs_with_ones(xp, x_tm):
+    """`(T * B, F + 1)`: the inputs in time-major rows and a column of ones (for biases)."""
+    t, b, f = x_tm.shape
+    out = xp.empty((t, b, f + 1), x_tm.dtype)
+    out[:, :, :f] = x_tm
+    out[:, :, f] = 1.0
+    return out.reshape(t * b, f + 1)
+
+
+def _with_bias(xp, kernel, bias):
+    """`(F + 1, G)`: the kernel with the bias as its last row."""
+    return xp.concatenate([kernel, bias[None, :]], axis=0)
+
+
+def _outputs(states, time_major):
+    """The outputs `(T, B, U)` as a view of the states `(T + 1, B, U)`, in the caller's
+    layout (a transposed view when batch-major)."""
+    y = states[1:]
+    return y if time_major else y.swapaxes(0, 1)
+
+
+def _split_masked(xp, grad, skipped, keep):
+    """Moves the rows of `grad` where `keep` (a skipped step) into `skipped`."""
+    skipped.fill(0)
+    xp.copyto(skipped, grad, where=keep)
+    xp.copyto(grad, 0.0, where=keep)
+
+
+# --- LSTM ----------------------------------------------------------------------------------
+def lstm_reserve_size(t, b, u):
+    """Elements of the LSTM reserve buffer: activations, cell states, tanh of the cells."""
+    return 4 * t * b * u + (t + 1) * b * u + t * b * u
+
+
+def _lstm_views(reserve, t, b, u):
+    n_a, n_c = 4 * t * b * u, (t + 1) * b * u
+    acts = reserve[:n_a].reshape(4, t, b, u)
+    cells = reserve[n_a:n_a + n_c].reshape(t + 1, b, u)
+    tanh_cells = reserve[n_a + n_c:].reshape(t, b, u)
+    return acts, cells, tanh_cells
+
+
+def lstm_forward(xp, x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major=False):
+    """LSTM over a sequence: `(y, h_n, c_n, reserve)`; see the module docstring."""
+    x_tm = _time_major(x, time_major)
+    t, b, _ = x_tm.shape
+    u = h0.shape[-1]
+    dt = x.dtype
+    scale = _scaled(xp, 4, (1, 2, 3), dt)                           # g is a plain tanh
+    w = _gates(xp, _with_bias(xp, kernel, bias), _LSTM_ORDER) * scale
+    rk = _gates(xp, recurrent_kernel, _LSTM_ORDER) * scale            # (4, U, U)
+    reserve = xp.empty((lstm_reserve_size(t, b, u),), dt)
+    acts, cells, tanh_cells = _lstm_views(reserve, t, b, u)
+    xp.matmul(_inputs_with_ones(xp, x_tm), w, out=acts.reshape(4, t * b, u))
+    h = xp.empty((t + 1, b, u), dt)
+    h[0] = h0
+    cells[0] = c0
+    keep = _step_mask(xp, mask, time_major)
+    rec = xp.empty((4, b, u), dt)
+    ig = xp.empty((b, u), dt)
+    for s in range(t):
+        a = acts[:, s]                                               # (4, B, U)
+        xp.matmul(h[s], rk, out=rec)
+        a += rec
+        xp.tanh(a, out=a)
+        sig = a[1:]
+        sig *= 0.5
+        sig += 0.5
+        g, i, f, o = a[0], a[1], a[2], a[3]
+        c = cells[s + 1]
+        xp.multiply(f, cells[s], out=c)
+        xp.multiply(i, g, out=ig)
+        c += ig
+        xp.tanh(c, out=tanh_cells[s])
+        xp.multiply(o, tanh_cells[s], out=h[s + 1])
+        if keep is not None:
+            xp.copyto(h[s + 1], h[s], where=keep[s])
+            xp.copyto(c, cells[s], where=keep[s])
+    return _outputs(h, time_major), h[t].copy(), cells[t].copy(), reserve
+
+
+def lstm_backward(xp, x, h0, c0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n, dc_n,
+                  time_major=False):
+    """Gradients `(dx, dh0, dc0, dkernel, drecurrent_kernel, dbias)` of `lstm_forward`."""
+    x_tm = _time_major(x, time_major)
+    t, b, _ = x_tm.shape
+    u = h0.shape[-1]
+    dt = x.dtype
+    acts, cells, tanh_cells = _lstm_views(reserve, t, b, u)
+    rk_t = _columns(recurrent_kernel, _LSTM_ORDER).T                 # (4U, U)
+    dys = xp.ascontiguousarray(_time_major(dy, time_major))          # (T, B, U)
+    keep = _step_mask(xp, mask, time_major)
+    rows = xp.empty((t, b, 4 * u), dt)       # every step's gate gradients, one GEMM row each
+    ds = xp.empty((4, b, u), dt)             # this step's, gate-major for the gate math
+    dh = xp.array(dh_n, dtype=dt)
+    dc = xp.array(dc_n, dtype=dt)
+    tmp = xp.empty((b, u), dt)
+    sig_grad = xp.empty((3, b, u), dt)
+    dh_skip = xp.empty((b, u), dt) if keep is not None else None
+    dc_skip = xp.empty((b, u), dt) if keep is not None else None
+    dg, di, df, do = ds[0], ds[1], ds[2], ds[3]
+    ds_rows, step_rows = ds.transpose(1, 0, 2), rows.reshape(t, b, 4, u)
+    for s in range(t - 1, -1, -1):
+        a = acts[:, s]
+        g, i, f, o = a[0], a[1], a[2], a[3]
+        dh += dys[s]
+        if keep is not None:  # a skipped step passes the gradients on to the step before
+            _split_masked(xp, dh, dh_skip, keep[s])
+            _split_masked(xp, dc, dc_skip, keep[s])
+        xp.multiply(a[1:], a[1:], out=sig_grad)                      # s (1 - s): i, f, o
+        xp.subtract(a[1:], sig_grad, out=sig_grad)
+        tc = tanh_cells[s]
+        xp.multiply(dh, tc, out=do)                                  # do = dh tc o (1 - o)
+        do *= sig_grad[2]
+        xp.multiply(tc, tc, out=tmp)                                 # dc += dh o (1 - tc^2)
+        xp.subtract(1.0, tmp, out=tmp)
+        tmp *= o
+        tmp *= dh
+        dc += tmp
+        xp.multiply(g, g, out=dg)                                    # dg = dc i (1 - g^2)
+        xp.subtract(1.0, dg, out=dg)
+        dg *= i
+        xp.multiply(sig_grad[0], g, out=di)                          # di = dc g i (1 - i)
+        xp.multiply(sig_grad[1], cells[s], out=df)                   # df = dc c' f (1 - f)
+        gates = ds[:3]
+        gates *= dc
+        dc *= f
+        xp.copyto(step_rows[s], ds_rows)
+        xp.matmul(rows[s], rk_t, out=dh)
+        if keep is not None:
+            dh += dh_skip
+            dc += dc_skip
+    d2 = rows.reshape(t * b, 4 * u)
+    dw = _uncolumns(xp.matmul(_inputs_with_ones(xp, x_tm).T, d2), _LSTM_ORDER)
+    y2 = xp.ascontiguousarray(_time_major(y, time_major)).reshape(t * b, u)
+    drec = xp.matmul(y2[:(t - 1) * b].T, d2[b:])
+    drec += xp.matmul(h0.T, d2[:b])
+    dx = xp.matmul(d2, _columns(kernel, _LSTM_ORDER).T).reshape(t, b, -1)
+    dx = dx if time_major else dx.swapaxes(0, 1)
+    return dx, dh, dc, dw[:-1], _uncolumns(drec, _LSTM_ORDER), dw[-1]
+
+
+# --- GRU -----------------------------------------------------------------------------------
+def gru_reserve_size(t, b, u):
+    """Elements of the GRU reserve: activations and the recurrent products of the candidate."""
+    return 3 * t * b * u + t * b * u
+
+
+def _gru_views(reserve, t, b, u):
+    n = 3 * t * b * u
+    return reserve[:n].reshape(3, t, b, u), reserve[n:].reshape(t, b, u)
+
+
+def gru_forward(xp, x, h0, kernel, recurrent_kernel, bias, mask, time_major=False):
+    """GRU (`reset_after=True`) over a sequence: `(y, h_n, reserve)`."""
+    x_tm = _time_major(x, time_major)
+    t, b, _ = x_tm.shape
+    u = h0.shape[-1]
+    dt = x.dtype
+    # The recurrent biases of z and r add to the inputs' ones; the candidate's recurrent
+    # bias stays with its recurrent product (the reset gate multiplies both).
+    x_bias = bias[0] + xp.concatenate([bias[1][:2 * u], xp.zeros((u,), dt)])
+    w = _gates(xp, _with_bias(xp, kernel, x_bias), _GRU_X_ORDER) * _scaled(xp, 3, (1, 2), dt)
+    rk = _gates(xp, recurrent_kernel, (0, 1, 2)) * _scaled(xp, 3, (0, 1), dt)
+    rec_bias_h = bias[1][2 * u:]
+    reserve = xp.empty((gru_reserve_size(t, b, u),), dt)
+    acts, recs = _gru_views(reserve, t, b, u)                        # [hh, z, r]; rec_h
+    xp.matmul(_inputs_with_ones(xp, x_tm), w, out=acts.reshape(3, t * b, u))
+    h = xp.empty((t + 1, b, u), dt)
+    h[0] = h0
+    keep = _step_mask(xp, mask, time_major)
+    rec_zr = xp.empty((2, b, u), dt)
+    tmp = xp.empty((b, u), dt)
+    for s in range(t):
+        a, rec_h = acts[:, s], recs[s]
+        xp.matmul(h[s], rk[:2], out=rec_zr)
+        xp.matmul(h[s], rk[2], out=rec_h)
+        rec_h += rec_bias_h
+        zr = a[1:]
+        zr += rec_zr
+        xp.tanh(zr, out=zr)
+        zr *= 0.5
+        zr += 0.5
+        hh, z, r = a[0], a[1], a[2]
+        xp.multiply(r, rec_h, out=tmp)
+        hh += tmp
+        xp.tanh(hh, out=hh)
+        xp.subtract(h[s], hh, out=tmp)                               # h = hh + z (h' - hh)
+        tmp *= z
+        xp.add(hh, tmp, out=h[s + 1])
+        if keep is not None:
+            xp.copyto(h[s + 1], h[s], where=keep[s])
+    return _outputs(h, time_major), h[t].copy(), reserve
+
+
+def gru_backward(xp, x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n,
+                 time_major=False):
+    """Gradients `(dx, dh0, dkernel, drecurrent_kernel, dbias)` of `gru_forward`."""
+    x_tm = _time_major(x, time_major)
+    t, b, _ = x_tm.shape
+    u = h0.shape[-1]
+    dt = x.dtype
+    acts, recs = _gru_views(reserve, t, b, u)
+    y_tm = _time_major(y, time_major)
+    dys = xp.ascontiguousarray(_time_major(dy, time_major))
+    keep = _step_mask(xp, mask, time_major)
+    # Every step's gradients as one GEMM row: [dh~, dz, dr, drec_h]. Columns :3U are the
+    # inputs' gates ([h, z, r] order), columns U: the recurrent ones (Keras' [z, r, h]).
+    rows = xp.empty((t, b, 4 * u), dt)
+    ds = xp.empty((4, b, u), dt)
+    dxh, dz, dr, drh = ds[0], ds[1], ds[2], ds[3]
+    dh = xp.array(dh_n, dtype=dt)
+    tmp = xp.empty((b, u), dt)
+    rec = xp.empty((b, u), dt)
+    dh_skip = xp.empty((b, u), dt) if keep is not None else None
+    ds_rows, step_rows = ds.transpose(1, 0, 2), rows.reshape(t, b, 4, u)
+    for s in range(t - 1, -1, -1):
+        a = acts[:, s]
+        hh, z, r = a[0], a[1], a[2]
+        h_prev = y_tm[s - 1] if s else h0
+        dh += dys[s]
+        if keep is not None:
+            _split_masked(xp, dh, dh_skip, keep[s])
+        xp.subtract(h_prev, hh, out=dz)                              # dz = dh (h' - hh) z (1-z)
+        dz *= dh
+        xp.multiply(z, z, out=tmp)
+        xp.subtract(z, tmp, out=tmp)
+        dz *= tmp
+        xp.subtract(1.0, z, out=dxh)                                 # dh~ = dh (1-z) (1-hh^2)
+        dxh *= dh
+        xp.multiply(hh, hh, out=tmp)
+        xp.subtract(1.0, tmp, out=tmp)
+        dxh *= tmp
+        xp.multiply(dxh, r, out=drh)                                 # drec_h = dh~ r
+        xp.multiply(dxh, recs[s], out=dr)                            # dr = dh~ rec_h r (1-r)
+        xp.multiply(r, r, out=tmp)
+        xp.subtract(r, tmp, out=tmp)
+        dr *= tmp
+        dh *= z
+        xp.copyto(step_rows[s], ds_rows)
+        xp.matmul(rows[s, :, u:], recurrent_kernel.T, out=rec)
+        dh += rec
+        if keep is not None:
+            dh += dh_skip
+    d2 = rows.reshape(t * b, 4 * u)
+    x_rows, rec_rows = d2[:, :3 * u], d2[:, u:]
+    dw = _uncolumns(xp.matmul(_inputs_with_ones(xp, x_tm).T, x_rows), _GRU_X_ORDER)
+    y2 = xp.ascontiguousarray(y_tm).reshape(t * b, u)
+    drec = xp.matmul(y2[:(t - 1) * b].T, rec_rows[b:])
+    drec += xp.matmul(h0.T, rec_rows[:b])
+    dx = xp.matmul(x_rows, _columns(kernel, _GRU_X_ORDER).T).reshape(t, b, -1)
+    dx = dx if time_major else dx.swapaxes(0, 1)
+    # The recurrent biases of z and r get what the inputs' do (they add to them).
+    drec_bias = xp.concatenate([dw[-1, :2 * u], d2[:, 3 * u:].sum(axis=0)])
+    return dx, dh, dw[:-1], drec, xp.stack([dw[-1], drec_bias])
