@@ -1,5 +1,6 @@
 """Models learn: end-to-end training to accuracy thresholds on real (offline) data."""
 
+import numpy as np
 import pytest
 
 import engine
@@ -65,3 +66,22 @@ def test_small_cnn_on_digits_reaches_97_percent(digits):
     model.fit(x[..., None], y, batch_size=32, epochs=10, verbose=0)
     _, accuracy = model.evaluate(xt[..., None], yt, verbose=0)
     assert accuracy >= 0.97
+
+
+def test_char_lstm_learns_a_repeated_text():
+    text = "the quick brown fox jumps over the lazy dog. " * 20
+    chars = sorted(set(text))
+    ids = np.array([chars.index(c) for c in text], np.int32)
+    steps = 20
+    starts = np.arange(0, len(ids) - steps - 1, 3)
+    x = np.stack([ids[s:s + steps] for s in starts])
+    y = np.stack([ids[s + 1:s + steps + 1] for s in starts])
+    engine.random.set_seed(0)
+    model = keras.Sequential([keras.Input(shape=(steps,), dtype="int32"),
+                              layers.Embedding(len(chars), 16),
+                              layers.LSTM(64, return_sequences=True),
+                              layers.Dense(len(chars))])
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(x, y, batch_size=32, epochs=10, verbose=0)
+    assert history.history["loss"][-1] < 0.15
