@@ -323,3 +323,30 @@ def test_dense_on_rank_3_inputs_matches_numpy():
     out = layer(x)
     kernel, bias = layer.get_weights()
     np.testing.assert_allclose(out.numpy(), x @ kernel + bias, rtol=1e-5)
+
+
+def test_nested_models_and_dict_inputs_and_outputs():
+    import json
+
+    inner = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, activation="relu")],
+                             name="inner")
+    x = keras.Input(shape=(4,))
+    outer = keras.Model(x, layers.Dense(1)(inner(x)))
+    assert [layer.name for layer in outer.layers][1] == "inner" and len(outer.weights) == 4
+    clone = keras.Model.from_config(json.loads(json.dumps(outer.get_config())))
+    clone.set_weights(outer.get_weights())
+    ones = np.ones((2, 4), np.float32)
+    np.testing.assert_allclose(clone(ones).numpy(), outer(ones).numpy(), rtol=1e-6)
+
+    inputs = {"a": keras.Input(shape=(2,), name="a"), "b": keras.Input(shape=(3,), name="b")}
+    both = layers.Concatenate()([inputs["a"], inputs["b"]])
+    model = keras.Model(inputs, {"sum": layers.Dense(1)(both), "id": layers.Dense(2)(inputs["a"])})
+    model.compile(optimizer="adam", loss={"sum": "mse", "id": "mse"},
+                  metrics={"sum": ["mae"]})
+    data = {"a": np.ones((8, 2), np.float32), "b": np.ones((8, 3), np.float32)}
+    targets = {"sum": np.ones((8, 1), np.float32), "id": np.zeros((8, 2), np.float32)}
+    history = model.fit(data, targets, epochs=2, verbose=0)
+    assert set(history.history) == {"loss", "sum_loss", "id_loss",
+                                    "sum_mean_absolute_error"}
+    with pytest.raises(ValueError, match="missing inputs"):
+        model({"a": data["a"]})
