@@ -2,10 +2,10 @@
 
 They follow `conv_kernels`' conventions (NHWC inputs; ``ksize`` and ``strides`` are
 ``(h, w)`` pairs; ``padding`` is ``'SAME'``, ``'VALID'`` or explicit ``((top, bottom),
-(left, right))``) and reuse its window geometry: a pool combines the ``kh*kw`` strided
-slices of the padded input, one per window offset, with ``maximum`` or ``add``, and the
-gradients fold back onto the input with the same col2im as the convolutions. 1-D pooling
-is 2-D pooling at height 1.
+(left, right))``) and reuse its window geometry: a pool combines strided slices of the
+padded input with ``maximum`` or ``add``, the ``kh`` window rows first and then the ``kw``
+columns, and the gradients visit the ``kh*kw`` window offsets one strided slice at a time,
+as the convolutions' col2im does. 1-D pooling is 2-D pooling at height 1.
 """
 
 from types import ModuleType
@@ -28,19 +28,30 @@ def _pool_padded(xp, x, ksize, strides, padding, fill):
     return _pad(xp, x, pads, fill), pads, out_hw
 
 
+def _strided(start, count, stride):
+    """Slice of ``count`` indices from ``start`` in steps of ``stride``."""
+    return slice(start, start + (count - 1) * stride + 1, stride)
+
+
 def _reduce_taps(xp, ufunc, x_padded, ksize, strides, out_hw):
     """Combine the ``kh*kw`` window taps with a binary ufunc, ``(batch, out_h, out_w, c)``.
 
-    ``kh*kw`` elementwise passes over strided slices measured ~5x faster in NumPy than
-    ``windows.max(axis=(3, 4))``, whose inner loops run over the tiny kernel axes, and than
-    reshaping tiling windows to ``(batch, out_h, kh, out_w, kw, c)`` and reducing axes
-    (2, 4). For tiling windows these slices are exactly that reshape's, so it needs no path.
+    Max and sum are separable: the ``kh`` window rows are combined first over whole input
+    rows, whose ``width*c`` elements are contiguous (long inner loops), then the ``kw``
+    columns of that ``1/kh``-sized result, whose runs are only ``c`` long. Strided
+    elementwise passes measured ~5x faster in NumPy than ``windows.max(axis=(3, 4))``, whose
+    inner loops run over the tiny kernel axes; doing the rows first saves another 10-40 %.
     """
-    out = x_padded[_tap(0, 0, out_hw, strides, (1, 1))].copy()
-    for i in range(ksize[0]):
-        for j in range(ksize[1]):
-            if i or j:
-                ufunc(out, x_padded[_tap(i, j, out_hw, strides, (1, 1))], out=out)
+    (out_h, out_w), (kh, kw), (sh, sw) = out_hw, ksize, strides
+    span_w = (out_w - 1) * sw + kw  # the columns that some window reads
+    rows = x_padded[:, _strided(0, out_h, sh), :span_w].copy()  # (batch, out_h, span_w, c)
+    for i in range(1, kh):
+        ufunc(rows, x_padded[:, _strided(i, out_h, sh), :span_w], out=rows)
+    if (kw, sw) == (1, 1):
+        return rows
+    out = rows[:, :, _strided(0, out_w, sw)].copy()
+    for j in range(1, kw):
+        ufunc(out, rows[:, :, _strided(j, out_w, sw)], out=out)
     return out
 
 
@@ -86,20 +97,24 @@ def max_pool2d_grad(xp: ModuleType, x: Array, y: Array, dy: Array, ksize: Pair, 
         ``dx`` shaped like ``x``.
     """
     x_padded, pads, out_hw = _pool_padded(xp, x, ksize, strides, padding, _lowest(x.dtype))
-    dx_padded = xp.zeros(x_padded.shape, dtype=dy.dtype)
-    taken = xp.zeros(y.shape, dtype=bool)  # windows whose maximum has been found
     # Windows that do not overlap (the usual 2x2/2 pool) own their taps: write, don't add.
     disjoint = strides[0] >= ksize[0] and strides[1] >= ksize[1]
-    for i in range(ksize[0]):  # row-major, so the first maximum wins ties
-        for j in range(ksize[1]):
-            tap = _tap(i, j, out_hw, strides, (1, 1))
-            hit = x_padded[tap] == y
-            hit &= ~taken
-            taken |= hit
-            if disjoint:
-                xp.multiply(hit, dy, out=dx_padded[tap])
-            else:
-                dx_padded[tap] += hit * dy
+    dx_padded = xp.zeros(x_padded.shape, dtype=dy.dtype)
+    taken = None  # windows whose maximum has been found
+    taps = [(i, j) for i in range(ksize[0]) for j in range(ksize[1])]  # row-major: first wins
+    for i, j in taps:
+        tap = _tap(i, j, out_hw, strides, (1, 1))
+        hit = x_padded[tap] == y
+        if taken is None:
+            taken = hit  # the first tap's hits are all first maxima
+        else:
+            xp.greater(hit, taken, out=hit)  # hit and not taken
+            if (i, j) != taps[-1]:
+                taken |= hit
+        if disjoint:
+            xp.multiply(hit, dy, out=dx_padded[tap])
+        else:
+            dx_padded[tap] += hit * dy
     return _crop(xp, dx_padded, pads, x.shape[1:3])
 
 

@@ -181,3 +181,78 @@ def test_blocked_im2col_matches_reference(monkeypatch, block_bytes):
     v = rng.standard_normal(w.shape)
     jvp = directional_derivative(lambda t: ck.conv2d(np, x, t, *args), w, v)
     assert_vjp(dw, dy, jvp, v)
+
+
+# ------------------------------------------------- fast paths against the general ones
+
+# (input hw, kernel, strides, dilations, padding): pointwise, stride 1 and strided, dilated.
+FAST_PATH_CASES = [
+    ((13, 13), (3, 3), (1, 1), (1, 1), "VALID"),  # W3's second conv
+    ((7, 6), (3, 2), (2, 1), (1, 2), "SAME"),
+    ((8, 9), (3, 3), (2, 2), (1, 1), EXPLICIT),
+    ((5, 6), (1, 1), (1, 1), (1, 1), "VALID"),  # pointwise
+    ((5, 6), (1, 1), (2, 2), (1, 1), "SAME"),
+]
+
+
+def _backprops(x, w, dy, args):
+    return (ck.conv2d_backprop_input(np, dy, w, x.shape, *args),
+            ck.conv2d_backprop_filter(np, x, dy, w.shape, *args))
+
+
+@pytest.mark.parametrize("hw, k, s, d, padding", FAST_PATH_CASES)
+@pytest.mark.parametrize("c", [1, 5])  # one GEMM and a fold; one GEMM per kernel offset
+@pytest.mark.parametrize("zero_rows, zero_cols", [(0, 0), (1, 0), (0, 2), (2, 1)])
+def test_backprops_skip_a_zero_gradient_border(monkeypatch, hw, k, s, d, padding, c, zero_rows,
+                                               zero_cols):
+    monkeypatch.setattr(ck, "_TRIM_DEPTH", 0)  # trim whatever the patch depth
+    rng = rng_for(hw, k, s, d, padding, c, zero_rows, zero_cols)
+    x = rng.standard_normal((3, *hw, c))
+    w = rng.standard_normal((*k, c, 4))
+    args = (s, d, padding)
+    dy = rng.standard_normal(ck.conv2d(np, x, w, *args).shape)
+    dy[:, dy.shape[1] - zero_rows:] = 0
+    dy[:, :, dy.shape[2] - zero_cols:] = 0
+    dx, dw = _backprops(x, w, dy, args)
+    # The same backprops over the whole output grid: the reference the trimming must match.
+    monkeypatch.setattr(ck, "_live_grid", lambda xp, g, depth: g.shape[1:3])
+    full_dx, full_dw = _backprops(x, w, dy, args)
+    np.testing.assert_allclose(dx, full_dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, full_dw, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(vdot(ck.conv2d(np, x, w, *args), dy), vdot(x, dx), rtol=1e-10)
+
+
+def test_live_grid_trims_only_all_zero_trailing_rows_and_columns():
+    deep = ck._TRIM_DEPTH
+    dy = np.zeros((2, 5, 6, 3))
+    dy[1, 2, 3, 0] = 1.0
+    assert ck._live_grid(np, dy, deep) == (3, 4)
+    assert ck._live_grid(np, dy, deep - 1) == (5, 6)  # shallow patches: not worth a copy
+    dy[0, 4, 0, 2] = np.nan  # NaN is not zero: the last row stays
+    assert ck._live_grid(np, dy, deep) == (5, 4)
+    assert ck._live_grid(np, np.zeros((2, 5, 6, 3)), deep) == (1, 1)
+    c = -(-deep // 9)  # deep enough 3x3 patches
+    dx, dw = _backprops(np.ones((2, 7, 8, c)), np.ones((3, 3, c, 4)), np.zeros((2, 5, 6, 4)),
+                        ((1, 1), (1, 1), "VALID"))
+    assert dx.shape == (2, 7, 8, c) and not dx.any()
+    assert dw.shape == (3, 3, c, 4) and not dw.any()
+
+
+@pytest.mark.parametrize("hw, k, s, d, padding", FAST_PATH_CASES)
+def test_per_offset_backprop_input_matches_one_gemm_and_fold(monkeypatch, hw, k, s, d, padding):
+    rng = rng_for(hw, k, s, d, padding, "per-offset")
+    dy_shape = ck.conv2d(np, np.zeros((2, *hw, 6)), np.zeros((*k, 6, 3)), s, d, padding).shape
+    dy, w = rng.standard_normal(dy_shape), rng.standard_normal((*k, 6, 3))
+    per_offset = ck.conv2d_backprop_input(np, dy, w, (2, *hw, 6), s, d, padding)
+    monkeypatch.setattr(ck, "_FEW_CHANNELS", 7)  # 6 channels now count as few
+    one_gemm = ck.conv2d_backprop_input(np, dy, w, (2, *hw, 6), s, d, padding)
+    np.testing.assert_allclose(per_offset, one_gemm, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_backprop_input_keeps_the_dtype(dtype):
+    dy = np.ones((1, 4, 4, 3), dtype)
+    for c in (2, 5):
+        w = np.ones((3, 3, c, 3), dtype)
+        dx = ck.conv2d_backprop_input(np, dy, w, (1, 6, 6, c), (1, 1), (1, 1), "VALID")
+        assert dx.dtype == dtype and float(dx[0, 2, 2, 0]) == 27.0

@@ -436,3 +436,30 @@ def test_vjps_skip_inputs_the_tape_does_not_need():
                           needs_input_grad=(False, True))
     dx, dw = op.vjp(ctx, engine.ones_like(y))
     assert dx is None and dw.shape == (3, 3, 2, 2)
+
+
+def test_conv_then_valid_pool_gradients_with_a_zero_border():
+    """W3's second layer in small: the 2x2 VALID pool of a 7x7 map never reads its last row
+    and column, so the convolutions' backprops see a zero gradient border and skip it (the
+    patches, 3*3*8 deep, are deep enough); gradients still match finite differences, eager
+    and traced."""
+    x = RNG.standard_normal((2, 9, 9, 8))
+    w = RNG.standard_normal((3, 3, 8, 5))
+
+    def layer(x, w):
+        return nn.max_pool2d(nn.relu(nn.conv2d(x, w, 1, "VALID")), 2, 2, "VALID")  # (2, 3, 3, 5)
+
+    check_grad(layer, [x, w])
+    xt, wt = engine.constant(x), engine.Variable(w)
+
+    def grads(x):
+        with engine.GradientTape() as tape:
+            tape.watch(x)
+            loss = engine.reduce_sum(layer(x, wt) ** 2)
+        return tape.gradient(loss, [x, wt])
+
+    eager = grads(xt)
+    traced = engine.function(grads)(xt)
+    for a, b in zip(eager, traced):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
+    assert not eager[0].numpy()[:, -1].any()  # the input's last row reached no output

@@ -144,3 +144,56 @@ def test_max_pool_grad_grad_is_the_adjoint_of_max_pool_grad(ksize, strides, padd
     gg = pk.max_pool2d_grad_grad(np, x, y, ddx, ksize, strides, padding)
     assert gg.shape == y.shape
     np.testing.assert_allclose(vdot(dx, ddx), vdot(dy, gg))
+
+
+def ref_max_pool_grad(x, dy, ksize, strides, padding):
+    """Loop reference: each window's gradient goes to its first maximum in row-major order."""
+    padded, _, (out_h, out_w) = ref_pad_2d(x, ksize, strides, (1, 1), padding, -np.inf)
+    dx = np.zeros(padded.shape)
+    for oh in range(out_h):
+        for ow in range(out_w):
+            for b in range(x.shape[0]):
+                for ch in range(x.shape[3]):
+                    taps = ref_window(padded[b:b + 1, ..., ch:ch + 1], oh, ow, ksize, strides,
+                                      (1, 1))
+                    values = [v[0, 0] for _, v in taps]
+                    r, c = taps[int(np.argmax(values))][0]  # argmax: the first maximum
+                    dx[b, r, c, ch] += dy[b, oh, ow, ch]
+    pads = [(padded.shape[1 + a] - x.shape[1 + a]) for a in range(2)]
+    top = 0 if padding == "VALID" else (pads[0] // 2 if padding == "SAME" else padding[0][0])
+    left = 0 if padding == "VALID" else (pads[1] // 2 if padding == "SAME" else padding[1][0])
+    return dx[:, top:top + x.shape[1], left:left + x.shape[2]]
+
+
+@pytest.mark.parametrize("hw, k, s, padding", [
+    ((6, 6), (2, 2), (2, 2), "VALID"),   # windows tile the input
+    ((7, 9), (2, 2), (2, 2), "VALID"),   # tiles, with a margin no window reads
+    ((8, 7), (3, 3), (3, 3), "VALID"),
+    ((7, 7), (3, 3), (3, 3), "SAME"),
+    ((7, 6), (2, 3), (3, 4), "VALID"),   # gaps between windows
+    ((6, 7), (3, 2), (2, 1), "SAME"),    # overlapping windows
+    ((5, 6), (2, 2), (2, 2), ((1, 0), (0, 1))),
+])
+def test_max_pool_with_ties_matches_loop_reference(hw, k, s, padding):
+    rng = rng_for(hw, k, s, padding, "ties")
+    x = rng.integers(0, 3, (2, *hw, 3)).astype(np.float64)  # three values: many ties
+    y = pk.max_pool2d(np, x, k, s, padding)
+    np.testing.assert_array_equal(y, ref_pool(x, k, s, padding, "max"))
+    dy = rng.standard_normal(y.shape)
+    dx = pk.max_pool2d_grad(np, x, y, dy, k, s, padding)
+    np.testing.assert_allclose(dx, ref_max_pool_grad(x, dy, k, s, padding), rtol=1e-12)
+    ddx = rng.standard_normal(x.shape)
+    gg = pk.max_pool2d_grad_grad(np, x, y, ddx, k, s, padding)
+    np.testing.assert_allclose(vdot(dx, ddx), vdot(dy, gg))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int32])
+def test_max_pool_keeps_the_dtype(dtype):
+    x = np.arange(2 * 5 * 5 * 3).reshape(2, 5, 5, 3).astype(dtype)
+    y = pk.max_pool2d(np, x, (2, 2), (2, 2), "VALID")
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y, ref_pool(x.astype(np.float64), (2, 2), (2, 2), "VALID",
+                                              "max"))
+    if dtype != np.int32:
+        dx = pk.max_pool2d_grad(np, x, y, np.ones_like(y), (2, 2), (2, 2), "VALID")
+        assert dx.dtype == dtype and dx.sum() == y.size and not dx[:, 4].any()
