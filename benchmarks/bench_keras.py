@@ -1,24 +1,31 @@
-"""eagerlab's Keras benchmarks: `model.fit` on W2 and W6, `model.predict` on W7.
+"""eagerlab's Keras benchmarks: `model.fit` on W2, W3, W4 and W6, `model.predict` on W7.
 
 `bench_engine.py --workloads Keras` runs these beside the other workloads; this file
 also runs alone:
 
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_keras.py
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_keras.py --breakdown
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_keras.py \
+        --workloads W3,W4 --profile
 
 - W2 fit: `Sequential` MLP 784 -> 512 relu -> 512 relu -> 10, sparse softmax CE from
   logits, Adam 1e-3, `model.fit` on 20,480 NumPy samples in batches of 128 (shuffled,
   Keras' default), with the default traced train step and with `run_eagerly=True`;
+- W3 fit, W4 fit: the CNN (Conv2D, MaxPooling2D, NHWC) and the char LSTM LM (Embedding,
+  LSTM, Dense) of W3 and W4, Adam, sparse softmax CE from logits, `fit` on the workload's 8
+  batches of 64 (`workloads.w3_batches`, `w4_batches`): 8 steps an epoch;
 - W6 fit: the tiny MLP 16 -> 32 relu -> 1, MSE, SGD 0.01, `fit` on 64,000 samples in
   batches of 32 (2,000 steps an epoch): what the fit loop costs per batch;
 - W7 predict: W2's MLP, `model.predict` on 10,000 samples with `batch_size=1000`.
 
-Each figure is samples per second of one-epoch `fit` calls (or `predict` calls), set
-against the hand-written NumPy step (steps/s x batch) or the NumPy GEMMs alone, measured
-block by block in turn with it, so both sides of a ratio see the same machine. Data and
-initial weights are the peers' (`shared/bench/peers/workloads.py`): the same seeds,
-shapes and hyperparameters. `--breakdown` prints where a fit step's time goes (CPU time
-per step of each layer of the loop), for W6 and W2.
+Each figure is samples per second of one-epoch `fit` calls (or `predict` calls; W3, W4:
+steps per second), set against the hand-written NumPy step or the NumPy GEMMs alone,
+measured block by block in turn with it, so both sides of a ratio see the same machine.
+Data, initial weights, seeds, shapes and hyperparameters are the peers'
+(`shared/bench/peers/workloads.py`), whose weight layouts are Keras' (HWIO kernels, LSTM
+gates `[i, f, c, o]`). `--breakdown` prints where a fit step's time goes (CPU time per step
+of each layer of the loop) for W6 and W2; `--profile` the time of each op type in W3's and
+W4's traced fit step.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import argparse
 import math
 import time
 import traceback
+from functools import partial
 
 import harness as H
 import numpy as np
@@ -37,7 +45,7 @@ import workloads as W
 W2_FIT_SAMPLES = 20_480
 W6_FIT_SAMPLES = 64_000
 LOSS_STEPS = 3  # train_on_batch losses compared with the hand NumPy step's
-KERAS_ROWS = ("W2 fit", "W2 fit run_eagerly", "W6 fit", "W7 predict")
+KERAS_ROWS = ("W2 fit", "W2 fit run_eagerly", "W3 fit", "W4 fit", "W6 fit", "W7 predict")
 
 
 # ---------------------------------------------------------------- data and models
@@ -72,15 +80,49 @@ def keras_mlp(eng, layers: tuple):
     return model
 
 
-def w2_model(eng, run_eagerly: bool = False):
-    """W2's MLP compiled with Adam and sparse softmax CE from logits."""
+def compile_adam(eng, model, lr: float, run_eagerly: bool = False):
+    """`model` compiled with the suite's Adam and sparse softmax CE from logits."""
     keras = eng.keras
-    model = keras_mlp(eng, W.W2_LAYERS)
-    model.compile(optimizer=keras.optimizers.Adam(W.W2_LR, beta_1=W.ADAM_BETA1,
+    model.compile(optimizer=keras.optimizers.Adam(lr, beta_1=W.ADAM_BETA1,
                                                   beta_2=W.ADAM_BETA2, epsilon=W.ADAM_EPS),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   run_eagerly=run_eagerly)
     return model
+
+
+def w2_model(eng, run_eagerly: bool = False):
+    """W2's MLP compiled with Adam and sparse softmax CE from logits."""
+    return compile_adam(eng, keras_mlp(eng, W.W2_LAYERS), W.W2_LR, run_eagerly)
+
+
+def w3_model(eng):
+    """W3's CNN (NHWC, VALID convolutions) with `workloads.cnn_params`, compiled with Adam."""
+    keras, layers, k = eng.keras, eng.keras.layers, W.W3_KERNEL
+    model = keras.Sequential([
+        keras.Input(shape=(W.W3_HW, W.W3_HW, W.W3_IN_CH)),
+        layers.Conv2D(W.W3_CONV1, k, activation="relu"), layers.MaxPooling2D(W.W3_POOL),
+        layers.Conv2D(W.W3_CONV2, k, activation="relu"), layers.MaxPooling2D(W.W3_POOL),
+        layers.Flatten(), layers.Dense(W.W3_CLASSES)])
+    model.set_weights(W.cnn_params())  # [K1 HWIO, b1, K2 HWIO, b2, Wd (1600, 10), bd]
+    return compile_adam(eng, model, W.W3_LR)
+
+
+def w4_model(eng):
+    """W4's char LSTM LM with `workloads.lstm_params`, compiled with Adam. Their `Wx`, `Wh`
+    and bias pack the gates `[i, f, g, o]` along the last axis, as Keras' LSTM does."""
+    keras, layers = eng.keras, eng.keras.layers
+    model = keras.Sequential([
+        keras.Input(shape=(W.W4_SEQ,), dtype="int32"),
+        layers.Embedding(W.W4_VOCAB, W.W4_EMBED),
+        layers.LSTM(W.W4_HIDDEN, return_sequences=True),
+        layers.Dense(W.W4_VOCAB)])
+    model.set_weights(W.lstm_params())  # [E, Wx, Wh, b, Wd, bd]
+    return compile_adam(eng, model, W.W4_LR)
+
+
+def pooled(batches: list) -> tuple:
+    """The `(x, y)` batches of a workload joined into one `(x, y)` for `fit`."""
+    return (np.concatenate([x for x, _ in batches]), np.concatenate([y for _, y in batches]))
 
 
 def w6_model(eng):
@@ -191,20 +233,46 @@ def measure_w7(eng, samples: dict, losses: dict) -> None:
     }))
 
 
-MEASURES = {"W2": measure_w2, "W6": measure_w6, "W7": measure_w7}
+def measure_train(eng, samples: dict, losses: dict, name: str) -> None:
+    """W3 or W4 (`name`) fit, the hand NumPy step and the GEMMs, in turn, in steps/s.
+
+    An epoch is one `fit` call over the workload's 8 batches (shuffled, Keras' default).
+    """
+    model_fn, hand_step, make_batches = TRAIN_WORKLOADS[name]
+    batches = make_batches()
+    losses["numpy:Keras " + name] = [float(s) for s in _first_losses(hand_step())]
+    model = model_fn(eng)
+    losses[f"engine:{name} fit"] = [float(model.train_on_batch(bx, by))
+                                    for bx, by in batches[:LOSS_STEPS]]
+    x, y = pooled(batches)
+    samples.update(interleaved_rates({
+        f"numpy:Keras {name} hand step": (hand_step(), 1),
+        f"numpy:Keras {name} GEMM-only": (R.gemm_only_step(name), 1),
+        f"engine:{name} fit": (fit_epoch(model_fn(eng), x, y, len(batches[0][0])),
+                               len(batches)),
+    }))
 
 
-def measure(eng, samples: dict, losses: dict, errors: dict) -> None:
+TRAIN_WORKLOADS = {"W3": (w3_model, R.w3_step, W.w3_batches),
+                   "W4": (w4_model, R.w4_step, W.w4_batches)}
+MEASURES = {"W2": measure_w2, "W3": partial(measure_train, name="W3"),
+            "W4": partial(measure_train, name="W4"), "W6": measure_w6, "W7": measure_w7}
+
+
+def measure(eng, samples: dict, losses: dict, errors: dict, names: list | None = None) -> None:
     """Every Keras figure into `samples`; a failing workload goes to `errors` ('W2 fit'...).
 
     Args:
         eng: the engine module.
         samples: receives `{key: [samples]}` ('engine:W2 fit', 'numpy:Keras W2 hand
-            step', ...), all in samples/s.
+            step', ...), in samples/s (W3 and W4: steps/s).
         losses: receives the first train_on_batch losses (and W7's output difference).
         errors: receives `{row name: last line of the traceback}`.
+        names: the workloads to run ('W2', 'W3', ...; default all of `MEASURES`).
     """
     for name, run in MEASURES.items():
+        if names is not None and name not in names:
+            continue
         try:
             run(eng, samples, losses)
         except Exception:  # noqa: BLE001 - report the failure, go on with the next workload
@@ -220,12 +288,19 @@ def _first_losses(step) -> list:
 
 
 # ---------------------------------------------------------------- the table
-# (name, engine key, reference key, reference label, target ratio)
+# (name, engine key, reference key, reference label, target ratio); samples/s, except
+# steps/s where the name is in STEP_ROWS
+STEP_ROWS = ("W3 fit", "W4 fit")
 ROWS = [
     ("W2 fit", "engine:W2 fit", "numpy:Keras W2 hand step", "hand NumPy step x 128", 0.85),
     ("W2 fit", "engine:W2 fit", "numpy:Keras W2 GEMM-only", "NumPy GEMM-only x 128", None),
     ("W2 fit run_eagerly", "engine:W2 fit run_eagerly", "numpy:Keras W2 hand step",
      "hand NumPy step x 128", 0.6),
+    # TF graph mode ran W3 at 0.95x the GEMM floor; PyTorch's fused LSTM W4 at 0.83x
+    ("W3 fit", "engine:W3 fit", "numpy:Keras W3 GEMM-only", "NumPy GEMM-only", 0.95),
+    ("W3 fit", "engine:W3 fit", "numpy:Keras W3 hand step", "hand NumPy step", None),
+    ("W4 fit", "engine:W4 fit", "numpy:Keras W4 GEMM-only", "NumPy GEMM-only", 0.85),
+    ("W4 fit", "engine:W4 fit", "numpy:Keras W4 hand step", "hand NumPy step", None),
     ("W6 fit", "engine:W6 fit", "numpy:Keras W6 hand step", "hand NumPy step x 32", 0.25),
     ("W7 predict", "engine:W7 predict", "numpy:Keras W7 GEMM-only", "NumPy GEMM-only", 0.9),
     ("W7 predict", "engine:W7 predict", "numpy:Keras W7 hand forward", "hand NumPy forward",
@@ -234,11 +309,12 @@ ROWS = [
 
 
 def rows(samples: dict, errors: dict) -> list:
-    """The Keras rows of the results table (`harness.Row`s, samples/s)."""
+    """The Keras rows of the results table (`harness.Row`s)."""
     out, seen = [], set()
     for name, key, ref_key, label, target in ROWS:
         why = errors.get(name)
-        out.append(H.Row(name, "samples/s", H.median(samples.get(key)),
+        unit = "steps/s" if name in STEP_ROWS else "samples/s"
+        out.append(H.Row(name, unit, H.median(samples.get(key)),
                          H.median(samples.get(ref_key)), label, True, target,
                          note=f"engine failed: {why}" if why and name not in seen else ""))
         seen.add(name)
@@ -249,6 +325,7 @@ def report_lines(losses: dict) -> list:
     """Whether Keras computes what the hand NumPy steps compute (same weights, batches)."""
     lines = []
     for name, keys in (("W2", ("engine:W2 fit", "engine:W2 fit run_eagerly")),
+                       ("W3", ("engine:W3 fit",)), ("W4", ("engine:W4 fit",)),
                        ("W6", ("engine:W6 fit",))):
         ref = losses.get("numpy:Keras " + name)
         if ref is None:
@@ -355,14 +432,76 @@ def breakdown_lines(eng) -> list:
     return lines
 
 
+def op_profile(eng, name: str, epochs: int = 3) -> tuple:
+    """Where W3's or W4's traced fit step spends its time, op by op.
+
+    Runs `epochs` one-epoch `fit` calls with an op listener (`engine.hooks`): the traced
+    step then runs as the executor's instrumented program, which times each node's kernel.
+    An op's time is the median of its runs (robust on a shared machine) times its runs per
+    step. A diagnostic, not part of the table.
+
+    Returns:
+        `(fit ms per step with the listener (median epoch), GEMM-only ms per step,
+        [(op type, its first two inputs' shapes, calls per step, ms per step)])`, the
+        slowest first.
+    """
+    model_fn, _, make_batches = TRAIN_WORKLOADS[name]
+    batches = make_batches()
+    run = fit_epoch(model_fn(eng), *pooled(batches), len(batches[0][0]))
+    events: list = []
+    epoch_s = []
+    with eng.hooks.subscribe("op", events.append):
+        run()  # traces, then compiles the instrumented program
+        events.clear()
+        for _ in range(epochs):
+            start = time.perf_counter()
+            run()
+            epoch_s.append(time.perf_counter() - start)
+    runs: dict = {}
+    for event in events:
+        key = (event.op, event.input_shapes[:2])
+        runs.setdefault(key, []).append((event.end_ns - event.start_ns) / 1e6)
+    steps = epochs * len(batches)
+    table = [(op, shape, len(ms) / steps, float(np.median(ms)) * len(ms) / steps)
+             for (op, shape), ms in runs.items()]
+    gemm = interleaved_rates({"gemm": (R.gemm_only_step(name), 1)}, repeats=3)["gemm"]
+    return (H.median(epoch_s) / len(batches) * 1e3, 1e3 / H.median(gemm),
+            sorted(table, key=lambda row: -row[3]))
+
+
+def profile_lines(eng, names: list) -> list:
+    """`op_profile` of each of `names` (W3, W4) as printable lines."""
+    lines = []
+    for name in names:
+        fit_ms, gemm_ms, table = op_profile(eng, name)
+        shown = [row for row in table if row[3] >= 0.005 * fit_ms]
+        rest = sum(row[3] for row in table) - sum(row[3] for row in shown)
+        lines += ["", f"{name} fit step with the op listener {fit_ms:.2f} ms, in op kernels "
+                      f"{sum(row[3] for row in table):.2f} ms; NumPy GEMM-only step "
+                      f"{gemm_ms:.2f} ms",
+                  f"{name}  {'op, shapes of its first two inputs':62s} calls  ms/step  share"]
+        lines += [f"{name}  {op + ' ' + ' '.join(map(str, shapes)):62s} {calls:5.1f} {ms:8.3f} "
+                  f"{ms / fit_ms:6.1%}" for op, shapes, calls, ms in shown]
+        lines.append(f"{name}  {'other ops':62s} {'':5s} {rest:8.3f} {rest / fit_ms:6.1%}")
+    return lines
+
+
 def main(argv: list | None = None) -> None:
     """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description="eagerlab Keras benchmarks: fit and predict")
     parser.add_argument("--repeats", type=int, default=W.REPEATS, help="timed blocks a figure")
     parser.add_argument("--breakdown", action="store_true",
                         help="also print where a fit step's time goes (CPU time)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print the time of each op type in W3's and W4's fit step")
+    parser.add_argument("--workloads", default=",".join(MEASURES),
+                        help="comma-separated subset of " + ",".join(MEASURES))
     args = parser.parse_args(argv)
     W.REPEATS = args.repeats
+    names = [n.strip() for n in args.workloads.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MEASURES]
+    if unknown:
+        parser.error(f"--workloads: unknown {unknown}; expected some of {list(MEASURES)}")
     import bench_engine  # noqa: PLC0415 - only to import engine the suite's way
 
     print("\n".join(H.header_lines(H.machine_info())), flush=True)
@@ -370,12 +509,14 @@ def main(argv: list | None = None) -> None:
     if eng is None:
         raise SystemExit("engine not importable: " + why)
     samples, losses, errors = {}, {}, {}
-    measure(eng, samples, losses, errors)
+    measure(eng, samples, losses, errors, names)
     print()
     print("\n".join(H.table_lines(rows(samples, errors), peers=())))
     print("\n".join(report_lines(losses)))
     if args.breakdown:
         print("\n".join(breakdown_lines(eng)))
+    if args.profile:
+        print("\n".join(profile_lines(eng, [n for n in names if n in TRAIN_WORKLOADS])))
 
 
 if __name__ == "__main__":

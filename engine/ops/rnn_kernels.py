@@ -91,10 +91,13 @@ def _with_bias(xp, kernel, bias):
 
 
 def _outputs(states, time_major):
-    """The outputs `(T, B, U)` as a view of the states `(T + 1, B, U)`, in the caller's
-    layout (a transposed view when batch-major)."""
+    """The outputs `(T, B, U)`: a view of the states `(T + 1, B, U)` when time-major, a
+    contiguous batch-major copy otherwise (the next layer's GEMMs on a transposed view
+    ran 2-3x slower: W4's Dense took 3.5 ms instead of 1.5 ms)."""
     y = states[1:]
-    return y if time_major else y.swapaxes(0, 1)
+    if time_major:
+        return y
+    return y.swapaxes(0, 1).copy()  # C order
 
 
 def _split_masked(xp, grad, skipped, keep):
