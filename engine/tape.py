@@ -21,6 +21,7 @@ from engine import context, nest
 from engine.dispatch import dispatch
 from engine.dtypes import INEXACT_NUMPY as _INEXACT
 from engine.registry import OpContext, get
+from engine.scopes import name_scope
 from engine.tensor import Tensor, wrap
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
@@ -205,7 +206,8 @@ class GradientTape:
         for out in outputs:
             if out._value.dtype in _INEXACT:
                 watched[id(out)] = out
-        self._records.append((op, tuple(keys), tuple(tensors), outputs, attrs))
+        self._records.append((op, tuple(keys), tuple(tensors), outputs, attrs,
+                              context.current_name_scope()))
 
     # --- differentiation ----------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None,
@@ -279,7 +281,7 @@ class GradientTape:
             if any(k in relevant for k in record[1] if k is not None):
                 relevant.update(id(o) for o in record[3])
                 useful.append(record)
-        for op, keys, inputs, outputs, attrs in reversed(useful):
+        for op, keys, inputs, outputs, attrs, scope in reversed(useful):
             out_grads = []
             any_grad = False
             for o in outputs:
@@ -293,7 +295,12 @@ class GradientTape:
                 out_grads = [g if g is not None else _zeros_like(o)
                              for g, o in zip(out_grads, outputs)]
             needs = tuple(k is not None and k in relevant for k in keys)
-            in_grads = op.vjp(OpContext(op, inputs, outputs, attrs, needs), *out_grads)
+            if scope:  # gradient ops carry the forward op's layer path, as in TF
+                with name_scope(f"gradient_tape/{scope}/"):
+                    in_grads = op.vjp(OpContext(op, inputs, outputs, attrs, needs),
+                                      *out_grads)
+            else:
+                in_grads = op.vjp(OpContext(op, inputs, outputs, attrs, needs), *out_grads)
             if len(in_grads) != len(inputs):
                 raise RuntimeError(f"{op.name}: gradient rule returned {len(in_grads)} "
                                    f"gradients for {len(inputs)} inputs")

@@ -496,3 +496,18 @@ def test_a_single_tuple_of_tensors_takes_the_cached_path():
     f((engine.ones([3]), engine.ones([3])))
     f([a, b])  # a list is another structure than a tuple
     assert len(calls) == 3
+
+
+def test_gradient_ops_carry_the_forward_layer_path():
+    w = engine.Variable([[1.0, 2.0]])
+
+    @engine.function
+    def f(x):
+        with engine.GradientTape() as tape:
+            with engine.name_scope("net/dense"):
+                y = engine.reduce_sum(x @ w)
+        return y, tape.gradient(y, w)
+
+    graph = f.get_concrete_function(engine.ones([3, 1])).graph
+    scopes = {n.scope for n in graph.nodes}
+    assert "net/dense" in scopes and "gradient_tape/net/dense" in scopes
