@@ -1,8 +1,24 @@
 """eagerlab's notebook workbench: live training dashboard, step debugger, graph views.
 
-The widgets are built on `engine` (its hooks, Keras callbacks and plain data objects) and
-arrive with the workbench issue; this package has no public names yet. `engine` never
-imports it.
+The widgets are built on `engine` (its hooks, Keras callbacks and plain data objects);
+`engine` never imports this package. Importing it needs no widget library: ipywidgets,
+plotly and anywidget (the `widgets` extra) load only when a widget is drawn, and every
+widget falls back to text outside a notebook.
+
+| name                | what it is                                                     |
+|---------------------|----------------------------------------------------------------|
+| `TrainingDashboard` | a Keras callback: live progress, charts and controls for `fit` |
+| `TrainingController`| the dashboard's logic (state machine, timing, chart history)   |
+| `MinMaxSeries`      | a bounded, downsampled series for charts of long runs          |
+
+Inside: `history` (bounded series), `controller` (state machine, timing), `progress` and
+`throttle` (its snapshot and rate limit), `formatting` (shared text), `static` (the text
+view), `charts`, `controls` and `view` (the ipywidgets + plotly view), `environment`
+(which view, and how clicks reach a busy cell), `dashboard` (the callback tying them).
 """
 
-__all__: list[str] = []
+from widgets.controller import TrainingController
+from widgets.dashboard import TrainingDashboard
+from widgets.history import MinMaxSeries
+
+__all__ = ["TrainingDashboard", "TrainingController", "MinMaxSeries"]

@@ -233,7 +233,7 @@ class TrainingMixin:
         steps = data.steps_per_epoch
         cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                             model=self, verbose=verbose, epochs=epochs,
-                                            steps=steps)
+                                            steps=steps, batch_size=batch_size)
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
