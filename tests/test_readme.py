@@ -20,3 +20,4 @@ def test_readme_tour_runs(capsys):
     assert "12.0" in out           # the second derivative of t**3 at 2
     assert "(8, 14, 14, 16)" in out
     assert out.count("loss ") == 3    # engine.print ran on every call of the graph
+    assert "['accuracy', 'loss']" in out and "Total params: 131" in out
