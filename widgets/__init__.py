@@ -10,6 +10,10 @@ widget falls back to text outside a notebook.
 | `TrainingDashboard` | a Keras callback: live progress, charts and controls for `fit` |
 | `TrainingController`| the dashboard's logic (state machine, timing, chart history)   |
 | `MinMaxSeries`      | a bounded, downsampled series for charts of long runs          |
+| `LayerGraph`        | a model's layers as a graph (Sequential, functional, subclassed)|
+| `OpGraph`           | a traced function's ops, fused nodes marked, before/after passes|
+| `ProfileView`       | a `profiler.Profile` as a zoomable timeline and top tables     |
+| `StepDebugger`      | `train_step` one batch at a time: every layer, weight, NaN     |
 
 Inside: `history` (bounded series), `controller` (state machine, timing), `progress` and
 `throttle` (its snapshot and rate limit), `formatting` (shared text), `static` (the text
@@ -19,6 +23,10 @@ view), `charts`, `controls` and `view` (the ipywidgets + plotly view), `environm
 
 from widgets.controller import TrainingController
 from widgets.dashboard import TrainingDashboard
+from widgets.debugger import StepDebugger
+from widgets.graphs import LayerGraph, OpGraph
 from widgets.history import MinMaxSeries
+from widgets.profile_view import ProfileView
 
-__all__ = ["TrainingDashboard", "TrainingController", "MinMaxSeries"]
+__all__ = ["TrainingDashboard", "TrainingController", "MinMaxSeries", "LayerGraph", "OpGraph",
+           "ProfileView", "StepDebugger"]
