@@ -20,7 +20,20 @@ Example:
     ['MatMul', 'Relu']
 """
 
+from engine import hooks as _hooks
 from profiler.callback import ProfileCallback
 from profiler.profile import Profile
 
 __all__ = ["Profile", "ProfileCallback"]
+
+
+def _answer_profile_request(request: dict) -> None:
+    """Gives `engine.keras.callbacks.TensorBoard(profile_batch=...)` its profiler."""
+    try:
+        request["callback"] = ProfileCallback(batches=request["batches"],
+                                              log_dir=request["log_dir"])
+    except ValueError as exc:
+        request["error"] = exc
+
+
+_hooks.subscribe("keras_profile_request", _answer_profile_request)

@@ -19,6 +19,7 @@ resumes from a `BackupAndRestore` backup.
 | `CSVLogger`            | writes one CSV row per epoch                                |
 | `TerminateOnNaN`       | stops on a NaN or infinite loss                             |
 | `LambdaCallback`       | a callback made of plain functions                          |
+| `TensorBoard`          | writes TensorBoard event files (`tensorboard` extra)        |
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from engine.keras.callbacks.history import History
 from engine.keras.callbacks.lambda_callback import LambdaCallback
 from engine.keras.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from engine.keras.callbacks.progbar import Progbar, ProgbarLogger
+from engine.keras.callbacks.tensorboard import TensorBoard
 from engine.keras.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "Progbar", "EarlyStopping",
            "ModelCheckpoint", "BackupAndRestore", "LearningRateScheduler",
-           "ReduceLROnPlateau", "CSVLogger", "TerminateOnNaN", "LambdaCallback"]
+           "ReduceLROnPlateau", "CSVLogger", "TerminateOnNaN", "LambdaCallback", "TensorBoard"]
