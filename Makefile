@@ -6,7 +6,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: test lab lint bench clean
+.PHONY: test lab lint bench clean browser
+
+# The browser tests (tests/browser) drive Debian's Chromium through pip's playwright
+# (a dev extra); `playwright install` is never run. Installing Chromium needs root and
+# apt-get; without them the browser tests skip and say why.
+CHROMIUM := /usr/bin/chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +24,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 lint: $(STAMP)
 	$(BIN)/ruff check engine widgets profiler tests benchmarks
 
-test: $(STAMP) lint
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium with apt-get (for tests/browser)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium >/dev/null) || echo "chromium: apt-get failed; tests/browser will skip"; \
+	  else \
+	    echo "no $(CHROMIUM) and no root apt-get to install it; tests/browser will skip"; \
+	  fi; \
+	fi
+
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
 
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
