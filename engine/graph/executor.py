@@ -28,7 +28,10 @@ ufunc op, another fused node, ...; never a placeholder, constant, variable read,
 that may return a view such as Reshape or Identity), and (3) its shape is static with rank
 >= 1 and it reaches the node without a device copy. Arrays the user can see (inputs,
 variable values, constants, outputs) are thus never overwritten; the fused kernel then
-writes there only where the shape and dtype match a member's result.
+writes there only where the shape and dtype match a member's result. A fused node made by
+the in-place pass (`engine.graph.passes.inplace`) writes variables' new values into their
+own buffers, checking at run time, by the same reference count, that nothing else holds
+them.
 
 Errors: when a kernel fails, the traceback's line in the generated function names the
 instruction; the error then names the node, its inputs' shapes, and the user's source
@@ -56,6 +59,7 @@ from engine.graph.ir import Graph, Node, SymbolicTensor
 __all__ = ["Program", "Instruction", "NODE_BUILDERS"]
 
 _getrefcount = sys.getrefcount
+_EXCLUSIVE = fused.EXCLUSIVE_REFERENCES  # getrefcount of an array only its variable holds
 _CPU0 = _devices.CPU0
 _G = context.GLOBAL
 
@@ -306,13 +310,17 @@ class Program:
         if _G.strict:
             _check_outputs(node, outs)
         if _G.check_numerics:
-            for j, o in enumerate(outs):
+            written = _written(node, self.graph.variables)
+            values = list(outs) + [v._value for v in written]
+            labels = [f"output {j}" for j in range(len(outs))] + [
+                f"the new value of variable {v.name!r}" for v in written]
+            for o, label in zip(values, labels):
                 o = np.asarray(o) if not hasattr(o, "dtype") else o
                 if o.dtype in _dt.INEXACT_NUMPY and not bool(
                         node.device.xp.isfinite(o).all()):
                     raise InvalidArgumentError(
                         f"check_numerics: graph node {node.name!r} ({node.type}) produced NaN "
-                        f"or Inf in output {j}{_created_at(node)}", op=node.type)
+                        f"or Inf in {label}{_created_at(node)}", op=node.type)
         if listeners:
             event = hooks.OpEvent(
                 op=node.type, scope=node.scope, device=node.device.name,
@@ -376,6 +384,12 @@ def _check_outputs(node: Node, outs) -> None:
                 f"strict checks: graph node {node.name!r} ({node.type}) output {k} is "
                 f"{shape} {dtype}; tracing promised {t.shape} {t.dtype.name}"
                 f"{_created_at(node)}", op=node.type)
+
+
+def _written(node: Node, variables: list) -> list:
+    """The variables a fused node updates (see `engine.graph.passes.inplace`)."""
+    writes = node.attrs.get("writes") if node.type == "Fused" else None
+    return [variables[k] for _, k in writes] if writes else []
 
 
 def _created_at(node: Node) -> str:
@@ -455,8 +469,8 @@ def _assign(var, value) -> None:
 def _assign_add(var, delta) -> None:
     var._tensor = None
     current = var._value
-    # References: the attribute, `current`, getrefcount's argument.
-    if _getrefcount(current) <= 3 and _owner(current):
+    # References: the attribute, `current`, getrefcount's argument (on CPython 3.11).
+    if _getrefcount(current) <= _EXCLUSIVE and _owner(current):
         var._device.xp.add(current, delta, out=current)
     else:
         var._value = var._device.xp.add(current, delta)
@@ -465,7 +479,7 @@ def _assign_add(var, delta) -> None:
 def _assign_sub(var, delta) -> None:
     var._tensor = None
     current = var._value
-    if _getrefcount(current) <= 3 and _owner(current):
+    if _getrefcount(current) <= _EXCLUSIVE and _owner(current):
         var._device.xp.subtract(current, delta, out=current)
     else:
         var._value = var._device.xp.subtract(current, delta)

@@ -9,18 +9,23 @@ one `Fused` node whose attrs describe the members as plain data:
      "outputs": [2, 5]}
 
 A member input is `["input", k]` (the fused node's k-th input), `["member", j]` (an
-earlier member's result) or `["const", x]` (a scalar constant of the member's dtype).
+earlier member's result), `["const", x]` (a scalar constant of the member's dtype) or
+`["variable", k]` (see "variable updates" below).
 `outputs` lists the members whose results leave the node, in the order of its outputs.
 
 `build(node, program)` (registered as `NODE_BUILDERS["Fused"]`) turns that into Python
 source, one NumPy ufunc call per step, each writing with `out=` into a buffer that is
 already there where it can: the result of a member whose value nothing reads any more,
-or an input buffer the executor donated (see `Program.donations`). So Adam's update of
-one weight is one call with two or three allocations (the new slots must stay) instead of
-a dozen calls and allocations. Relu compares with a cached array of zeros of its shape,
-which NumPy's SIMD loops run about 3x faster than a comparison with the scalar 0. The same recipes
-serve any array module with NumPy's ufuncs; on a CuPy device the node instead becomes
-one `cupy.ElementwiseKernel` (`cuda_source` shows its code), compiled on first use.
+or an input buffer the executor donated (see `Program.donations`). Relu compares with a
+cached array of zeros of its shape, which NumPy's SIMD loops run about 3x faster than a
+comparison with the scalar 0. The same recipes serve any array module with NumPy's
+ufuncs; on a CuPy device the node instead becomes one `cupy.ElementwiseKernel`
+(`cuda_source` shows its code), compiled on first use.
+
+A node may also update variables (`writes`, below): it writes into the variables' own
+buffers, and runs in cache-sized chunks when all its members have one large shape, so an
+Adam update of one weight (m, v and the weight) is one call that allocates two small
+scratch buffers.
 
 Every member computes exactly what its registry kernel computes, in the same order and
 dtype, so a fused graph gives the same bits as the unfused one.
@@ -28,12 +33,15 @@ dtype, so a fused graph gives the same bits as the unfused one.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from engine.backend import numpy_backend
+from engine.errors import InvalidArgumentError
 
 __all__ = ["ELEMENTWISE", "UFUNCS", "build", "numpy_source", "cuda_source", "run_members",
-           "explain"]
+           "explain", "variables_of", "EXCLUSIVE_REFERENCES"]
 
 # type -> steps. A step is (ufunc name, operand, ...) where an operand is an int (the
 # member's input of that index; only the first step reads inputs, so a member may write
@@ -107,9 +115,16 @@ def _static(shape) -> bool:
     return shape is not None and all(d is not None for d in shape)
 
 
-def _plan(members: list, outputs: list, input_specs: list, donate: frozenset) -> list:
+def _plan(members: list, outputs: list, input_specs: list, donate: frozenset,
+          writes: dict | None = None) -> list:
     """The buffer each member writes: a variable name already holding a dead buffer of the
-    right shape and dtype, or None to allocate. Returns one entry per member."""
+    right shape and dtype, or None to allocate. Returns one entry per member.
+
+    A member in `writes` (member -> variable index k) writes `w<k>`, which is the variable's
+    own buffer when that may be overwritten, so nothing may read what it held afterwards
+    (the variable's old value, or an earlier member written there); raises ValueError if
+    something does."""
+    writes = writes or {}
     last_read: dict = {}
     for j, m in enumerate(members):
         for ref in m["inputs"]:
@@ -119,8 +134,17 @@ def _plan(members: list, outputs: list, input_specs: list, donate: frozenset) ->
     # variable name -> (shape, dtype, the value it holds now)
     buffers = {f"i{k}": (tuple(input_specs[k][0]), np.dtype(input_specs[k][1]), ("input", k))
                for k in sorted(donate)}
+    held = {k: ("variable", k) for k in writes.values()}  # what each w<k> holds
     plan = []
     for j, m in enumerate(members):
+        if j in writes:
+            k = writes[j]
+            if ("member", j) in exported or last_read.get(held[k], -1) > j:
+                raise ValueError(f"fused: member {j} cannot write variable {k} in place: "
+                                 f"{held[k]} is read after it, or the member is an output.")
+            held[k] = ("member", j)
+            plan.append(f"w{k}")
+            continue
         shape = None if m["shape"] is None else tuple(m["shape"])
         dtype = np.dtype(m["dtype"])
         operands = {tuple(ref) for ref in m["inputs"] if ref[0] != "const"}
@@ -150,6 +174,8 @@ def _keeps_shape(member: dict, value: tuple, members: list, input_specs: list) -
     for ref in others:
         if ref[0] == "const":
             continue
+        if ref[0] == "variable":
+            return False
         spec = members[ref[1]]["shape"] if ref[0] == "member" else input_specs[ref[1]][0]
         if spec is None or len(spec) != 0:
             return False
@@ -158,17 +184,19 @@ def _keeps_shape(member: dict, value: tuple, members: list, input_specs: list) -
 
 # --- NumPy (and any array module with NumPy's ufuncs) --------------------------------------
 def numpy_source(attrs: dict, input_specs: list, donate=frozenset(), module=np,
-                 name: str = "fused") -> tuple[str, dict]:
+                 name: str = "fused", variables=None) -> tuple[str, dict]:
     """The Python source of a fused node's kernel and the globals it needs.
 
     Args:
-        attrs: the `Fused` node's attrs (`members`, `outputs`).
+        attrs: the `Fused` node's attrs (`members`, `outputs`, and `writes` for an update).
         input_specs: `(shape, dtype name)` of each input.
         donate: indices of inputs whose buffers the kernel may overwrite.
         module: the array module whose ufuncs it calls: NumPy, or one that works like it
             (a test's fake GPU); CuPy devices get `cuda_source` instead. The names it
             uses are `UFUNCS`.
         name: the function's name.
+        variables: the graph's variables (indexed by the `["variable", k]` references and
+            `writes`); needed only by a node that updates variables.
 
     Returns:
         `(source, globals)`.
@@ -186,11 +214,21 @@ def numpy_source(attrs: dict, input_specs: list, donate=frozenset(), module=np,
         <BLANKLINE>
     """
     members, outputs = attrs["members"], attrs["outputs"]
-    plan = _plan(members, outputs, input_specs, frozenset(donate))
-    env: dict = {"_numpy": module is np}
+    writes = {j: k for j, k in attrs.get("writes", ())}
+    written = set(writes.values())
+    chunk = _chunk_length(attrs, input_specs) if module is np else None
+    if chunk is not None:
+        donate = ()  # chunk-sized scratch stays in the cache; a donated input would not
+    plan = _plan(members, outputs, input_specs, frozenset(donate), writes)
+    env: dict = {"_numpy": module is np and chunk is None}
     consts: dict = {}
     names: dict = {}
-    lines = [f"def {name}({', '.join(f'i{k}' for k in range(len(input_specs)))}):"]
+    head = [f"def {name}({', '.join(f'i{k}' for k in range(len(input_specs)))}):"]
+    head += _variable_lines(attrs, writes, members, variables, env)
+    rename = {}  # in a chunked kernel: the whole arrays' names -> their chunks' names
+    if chunk is not None:
+        rename = _chunk_names(attrs, writes, input_specs)
+    lines: list = []
 
     def ufunc(fname: str) -> str:
         env.setdefault(fname, getattr(module, fname))
@@ -206,13 +244,19 @@ def numpy_source(attrs: dict, input_specs: list, donate=frozenset(), module=np,
     def operand(ref, dtype) -> str:
         if ref[0] == "const":
             return constant(ref[1], dtype)
-        return f"i{ref[1]}" if ref[0] == "input" else names[ref[1]]
+        if ref[0] == "member":
+            return names[ref[1]]
+        if ref[0] == "input":
+            whole = f"i{ref[1]}"
+        else:  # a variable's value when the kernel starts (see `_variable_lines`)
+            whole = f"w{ref[1]}" if ref[1] in written else f"x{ref[1]}"
+        return rename.get(whole, whole)
 
     for j, m in enumerate(members):
         dtype = np.dtype(m["dtype"])
         args = [operand(ref, dtype) for ref in m["inputs"]]
-        shape = None if m["shape"] is None else tuple(m["shape"])
-        target = plan[j]
+        shape = None if m["shape"] is None or chunk else tuple(m["shape"])
+        target = rename.get(plan[j], plan[j])
         current = None  # the running result
         for step in ELEMENTWISE[m["type"]]:
             parts = [_step_operand(op, args, current, shape, dtype, env, constant, ufunc)
@@ -221,7 +265,7 @@ def numpy_source(attrs: dict, input_specs: list, donate=frozenset(), module=np,
             if target is None:  # a scalar: no buffer to write into
                 lines.append(f"    m{j} = {call})")
                 current = f"m{j}"
-            elif current is None and target == f"b{j}":  # a new buffer
+            elif current is None and target == f"b{j}" and chunk is None:  # a new buffer
                 lines.append(f"    {target} = {call})")
                 current = target
             else:  # NumPy deprecates a positional `out` for maximum and minimum only
@@ -229,14 +273,141 @@ def numpy_source(attrs: dict, input_specs: list, donate=frozenset(), module=np,
                 lines.append(f"    {call}, {out})")
                 current = target
         names[j] = current
+    if chunk is not None:
+        lines = _chunk_loop(chunk, rename, members, plan, lines, env, module)
     outs = []
     for j in outputs:
         shape = members[j]["shape"]
         outs.append(names[j] if shape else f"_asarray({names[j]})")
     if any(o.startswith("_asarray") for o in outs):
         env["_asarray"] = module.asarray
-    lines.append(f"    return {', '.join(outs)}")
-    return "\n".join(lines) + "\n", env
+    tail = [f"    _v{k}._value = w{k}" for k in sorted(written)]
+    tail.append(f"    return {', '.join(outs) if outs else '()'}")
+    return "\n".join(head + lines + tail) + "\n", env
+
+
+# --- variable updates -----------------------------------------------------------------------
+# The in-place pass (`engine.graph.passes.inplace`) gives a fused node `writes`: pairs
+# [member j, variable k] meaning "member j's result is variable k's new value", and member
+# inputs ["variable", k]: variable k's value when the node starts. The kernel then reads the
+# variable itself and writes the new value into the variable's own buffer when nothing else
+# can see that buffer (`_fits`), else into a copy that replaces it (`Variable.assign_add`'s
+# rule). An update whose members all have one large shape runs in chunks of `_CHUNK_BYTES`
+# per operand, so that its dozen passes stay in the L2 cache.
+
+_CHUNK_BYTES = 1 << 18  # per operand; on W2 (1 MiB L2) 128-256 KiB were best, 64 and 512 slower
+
+
+def _exclusive_references() -> int:
+    """What `sys.getrefcount` says, in a kernel, of an array held only by its variable."""
+    holder = type("Holder", (), {})()
+    holder._value = np.empty(1)
+    namespace = {"_h": holder, "_getrefcount": sys.getrefcount}
+    exec("def probe():\n    x = _h._value\n    return _getrefcount(x)\n", namespace)  # noqa: S102
+    return namespace["probe"]()
+
+
+EXCLUSIVE_REFERENCES = _exclusive_references()  # 3 on CPython 3.11: attribute, local, argument
+
+
+def _fits(array, shape: tuple, dtype) -> bool:
+    """Whether `array` (held by nothing but its variable) may take its new value in place."""
+    if type(array) is not np.ndarray or array.shape != shape or array.dtype != dtype:
+        return False
+    flags = array.flags
+    return flags.c_contiguous and flags.owndata and flags.writeable
+
+
+def variables_of(attrs: dict) -> set:
+    """The indices of the variables a fused node reads or writes.
+
+    Args:
+        attrs: a `Fused` node's attrs.
+
+    Returns:
+        A set of indices into the graph's `variables`.
+
+    Example:
+        >>> sorted(engine.graph.fused.variables_of({"members": [], "writes": [[0, 2]]}))
+        [2]
+    """
+    found = {k for _, k in attrs.get("writes", ())}
+    for m in attrs["members"]:
+        found.update(ref[1] for ref in m["inputs"] if ref[0] == "variable")
+    return found
+
+
+def _variable_lines(attrs, writes, members, variables, env) -> list:
+    """The kernel's first lines: each variable's value, and for a variable it writes, the
+    buffer to write: its own if nothing else holds it, else a private copy (so reading the
+    old value from `w<k>` is right either way; `_plan` sees that no read comes too late)."""
+    lines = []
+    for k in sorted(variables_of(attrs)):
+        env[f"_v{k}"] = variables[k]
+        if k not in writes.values():
+            lines.append(f"    x{k} = _v{k}._value")
+            continue
+        member = members[max(j for j, w in writes.items() if w == k)]
+        env[f"_s{k}"] = tuple(member["shape"])
+        env[f"_d{k}"] = np.dtype(member["dtype"])
+        env.update(_getrefcount=sys.getrefcount, _fits=_fits, _copy=_copy)
+        lines += [f"    _v{k}._tensor = None",  # a cached snapshot nobody else holds
+                  f"    w{k} = _v{k}._value",
+                  f"    if _getrefcount(w{k}) > {EXCLUSIVE_REFERENCES} or not "
+                  f"_fits(w{k}, _s{k}, _d{k}):",
+                  f"        w{k} = _copy(w{k}, _s{k}, _d{k})"]
+    return lines
+
+
+def _copy(array, shape: tuple, dtype) -> np.ndarray:
+    copy = np.empty(shape, dtype)
+    np.copyto(copy, array)
+    return copy
+
+
+def _chunk_length(attrs: dict, input_specs: list):
+    """Elements per chunk for an update whose members and inputs all have one large static
+    shape (inputs may also be scalars) and that returns nothing; else None."""
+    members = attrs["members"]
+    written = {k for _, k in attrs.get("writes", ())}
+    if not written or attrs["outputs"] or variables_of(attrs) - written:
+        return None  # a variable it only reads could have any shape
+    shapes = {tuple(m["shape"]) if _static(m["shape"]) else None for m in members}
+    if len(shapes) != 1 or None in shapes or () in shapes:
+        return None
+    (shape,) = shapes
+    chunk = _CHUNK_BYTES // max(np.dtype(m["dtype"]).itemsize for m in members)
+    size = int(np.prod(shape))
+    specs_ok = all(_static(s) and tuple(s) in (shape, ()) for s, _ in input_specs)
+    return chunk if size > chunk and specs_ok else None
+
+
+def _chunk_names(attrs: dict, writes: dict, input_specs: list) -> dict:
+    """Whole array -> chunk names: inputs `i<k>` -> `ci<k>` (not scalars), variables
+    `w<k>`/`x<k>` -> `cw<k>`/`cx<k>`; scratch `b<j>` keeps its name (a chunk-sized array)."""
+    rename = {f"i{k}": f"ci{k}" for k, (shape, _) in enumerate(input_specs) if len(shape)}
+    written = set(writes.values())
+    rename.update({f"w{k}": f"cw{k}" for k in sorted(written)})
+    rename.update({f"x{k}": f"cx{k}" for k in sorted(variables_of(attrs) - written)})
+    return rename
+
+
+def _chunk_loop(chunk: int, rename: dict, members: list, plan: list, body: list, env: dict,
+                module) -> list:
+    """`body` (the members' calls on chunk names) wrapped in a loop over the chunks."""
+    size = int(np.prod(members[0]["shape"]))
+    scratch = sorted({p for p in plan if p and p.startswith("b")}, key=lambda b: int(b[1:]))
+    env["_empty"] = module.empty
+    lines = [f"    f{whole} = {whole}.reshape(-1)" for whole in rename]
+    for b in scratch:
+        env[f"_d{b}"] = np.dtype(members[int(b[1:])]["dtype"])
+        lines.append(f"    {b} = _empty({chunk}, _d{b})")
+    lines.append(f"    for s in range(0, {size}, {chunk}):")
+    lines += [f"        {part} = f{whole}[s:s + {chunk}]" for whole, part in rename.items()]
+    if scratch and size % chunk:
+        lines.append(f"        if s + {chunk} > {size}:  # the last chunk is shorter")
+        lines += [f"            {b} = {b}[:{size % chunk}]" for b in scratch]
+    return lines + ["    " + line for line in body]
 
 
 def _step_operand(op, args: list, current, shape, dtype, env: dict, constant, ufunc) -> str:
@@ -302,9 +473,13 @@ def build(node, program):
     device = program._run_device(node)
     specs = [(t._value.shape, t._value.dtype.name) for t in node.inputs]
     safe = "".join(c if c.isalnum() else "_" for c in node.name)
+    variables = program.graph.variables
     if device.backend is numpy_backend:
         donate = program.donations(node)
-        source, env = numpy_source(node.attrs, specs, donate, np, f"fused_{safe}")
+        source, env = numpy_source(node.attrs, specs, donate, np, f"fused_{safe}", variables)
+    elif variables_of(node.attrs):  # the in-place pass rewrites CPU nodes only
+        raise InvalidArgumentError(f"Fused node {node.name!r} updates variables in place, "
+                                   f"which runs on the CPU only; it is on {device.name}.")
     elif getattr(device.backend, "name", None) == "cupy":
         kernel_args = cuda_source(node.attrs, len(specs), f"eagerlab_fused_{safe}")
         return device.xp.ElementwiseKernel(**kernel_args)  # compiled on its first call
@@ -317,19 +492,21 @@ def build(node, program):
     return fn
 
 
-def run_members(attrs: dict, arrays: list, xp=np):
+def run_members(attrs: dict, arrays: list, xp=np, variables=()):
     """Runs a fused node's members one by one with their registry kernels.
 
     Used to explain a failure: returns `(index, exception, member_inputs)` for the first
-    member that fails on `arrays`, or None when all succeed.
+    member that fails on `arrays` (and the current values of `variables`, the graph's), or
+    None when all succeed.
     """
     from engine import registry  # noqa: PLC0415 - graph modules sit above the registry
 
     values: list = []
     for j, m in enumerate(attrs["members"]):
         dtype = np.dtype(m["dtype"])
-        args = [dtype.type(ref[1]) if ref[0] == "const" else
-                arrays[ref[1]] if ref[0] == "input" else values[ref[1]] for ref in m["inputs"]]
+        args = [dtype.type(ref[1]) if ref[0] == "const" else arrays[ref[1]] if ref[0] == "input"
+                else variables[ref[1]]._value if ref[0] == "variable" else values[ref[1]]
+                for ref in m["inputs"]]
         try:
             values.append(registry.get(m["type"]).kernel_for(xp)(*args))
         except Exception as exc:  # noqa: BLE001 - handed back to explain the node's error
@@ -353,7 +530,7 @@ def explain(node, arrays: list, text: str) -> str:
     from engine.errors import OpError  # noqa: PLC0415
 
     members = node.info.get("members") or []
-    found = run_members(node.attrs, arrays, node.device.xp)
+    found = run_members(node.attrs, arrays, node.device.xp, node.graph.variables)
     if found is None or found[0] >= len(members):
         return f"{text} (fused: {', '.join(members)})"
     index, exc, args = found

@@ -103,3 +103,17 @@ def test_many_inputs_do_not_shadow_attribute_literals():
     outs = f(*[engine.constant(float(i)) for i in range(12)])
     assert [float(o) for o in outs] == [i + 1.0 for i in range(12)]
     assert all(o.dtype == engine.float64 for o in outs)
+
+
+def test_traced_assign_add_is_in_place_only_when_nobody_holds_the_value():
+    v = engine.Variable(np.zeros((2, 2), np.float32))
+    f = engine.function(lambda a: v.assign_add(engine.matmul(a, a)))
+    a = engine.constant(np.eye(2, dtype=np.float32))
+    f(a)
+    buffer = id(v._value)
+    f(a)
+    assert id(v._value) == buffer  # nothing else held it: written in place
+    held = v.read_value()
+    f(a)
+    np.testing.assert_array_equal(held.numpy(), 2 * np.eye(2, dtype=np.float32))
+    np.testing.assert_array_equal(v.numpy(), 3 * np.eye(2, dtype=np.float32))

@@ -28,7 +28,8 @@ def options():
     other passes leave; `test_fusion_runs_last_by_default` checks the default pipeline.
     """
     saved = engine.config.optimizer.get_experimental_options()
-    engine.config.optimizer.set_experimental_options({"elementwise_fusion": False})
+    engine.config.optimizer.set_experimental_options({"elementwise_fusion": False,
+                                                      "inplace_variable_updates": False})
     yield engine.config.optimizer.set_experimental_options
     engine.config.optimizer.set_experimental_options(saved)
 

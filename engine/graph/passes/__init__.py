@@ -16,14 +16,15 @@ holds the graph edits the passes share.
 Switches (`engine.config.optimizer.set_experimental_options`): TensorFlow's names where
 TensorFlow has the pass (`constant_folding`, `arithmetic_optimization`, `remapping` for
 fusion, `dependency_optimization`), plus eagerlab's own names for the others
-(`common_subexpression_elimination`, `dead_code_elimination`).
+(`common_subexpression_elimination`, `dead_code_elimination`, `inplace_variable_updates`:
+fused optimizer updates write the variables' buffers in place, see `inplace.py`).
 """
 
 from __future__ import annotations
 
 import time
 
-from engine.graph.passes import cse, dce, folding, fusion, rewrite, simplify
+from engine.graph.passes import cse, dce, folding, fusion, inplace, rewrite, simplify
 
 __all__ = ["optimize", "set_experimental_options", "get_experimental_options", "PASSES"]
 
@@ -33,7 +34,8 @@ PASSES: list = [
     ("arithmetic_optimization", simplify.run),
     ("common_subexpression_elimination", cse.run),
     ("dead_code_elimination", dce.run),
-    ("elementwise_fusion", fusion.run),  # last: it sees the final elementwise ops
+    ("elementwise_fusion", fusion.run),  # it sees the final elementwise ops
+    ("inplace_variable_updates", inplace.run),  # fused updates write variables in place
 ]
 
 # TensorFlow option names that map onto ours.

@@ -27,7 +27,7 @@ from engine.graph.fused import ELEMENTWISE
 from engine.graph.ir import Node, SymbolicTensor
 from engine.tensor_shape import TensorSpec
 
-__all__ = ["run"]
+__all__ = ["run", "fusable", "fused_node"]
 
 _FLOATS = frozenset(np.dtype(d) for d in ("float16", "float32", "float64"))
 
@@ -57,7 +57,7 @@ def run(graph) -> list[str]:
     groups: list[_Group] = []
     for node in graph.nodes:
         group = None
-        if id(node) not in ordering_targets and _fusable(node):
+        if id(node) not in ordering_targets and fusable(node):
             group = _join(node, group_of, groups)
         for t in node.inputs:
             source = _find(group_of.get(id(t._node)))
@@ -73,7 +73,7 @@ def run(graph) -> list[str]:
         if group.merged_into is not None or len(group.members) < 2:
             continue
         members = sorted(group.members, key=lambda n: ordered_by[id(n)])
-        fused = _fused_node(graph, members, consumers, replaced, inlined)
+        fused = fused_node(graph, members, consumers, replaced, inlined)
         fused_at[id(members[-1])] = fused
         dropped.update(id(n) for n in members)
         changes.append(f"{fused.name}: {len(members)} nodes "
@@ -94,7 +94,8 @@ def run(graph) -> list[str]:
     return changes
 
 
-def _fusable(node: Node) -> bool:
+def fusable(node: Node) -> bool:
+    """Whether `node` may be a member of a fused kernel (see the module doc)."""
     if node.type not in ELEMENTWISE or node.op is None or node.stateful or node.control_inputs:
         return False
     if len(node.outputs) != 1 or node.outputs[0]._value.shape is None:
@@ -157,8 +158,19 @@ def _scalar_constant(graph, t: SymbolicTensor, dtype: np.dtype):
     return value if np.isfinite(value) else None
 
 
-def _fused_node(graph, members: list, consumers: dict, replaced: dict, inlined: set) -> Node:
-    """The `Fused` node computing `members`; records the tensors it replaces."""
+def fused_node(graph, members: list, consumers: dict, replaced: dict, inlined: set) -> Node:
+    """The `Fused` node computing `members` (in order); records the tensors it replaces.
+
+    Args:
+        graph: the graph the members are in.
+        members: the elementwise nodes, in graph order.
+        consumers: tensor id -> the nodes reading it (None for a graph output).
+        replaced: filled with id(member output) -> the fused node's output that replaces it.
+        inlined: filled with the ids of scalar `Const` nodes folded into the kernel.
+
+    Returns:
+        The new node (not yet in `graph.nodes`).
+    """
     index = {id(n): j for j, n in enumerate(members)}
     inputs: list[SymbolicTensor] = []
     input_index: dict[int, int] = {}
