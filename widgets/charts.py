@@ -173,9 +173,14 @@ def build_figure(controller: TrainingController, live: bool = False):
     cols = 2 if len(panels) > 1 else 1
     figure = make_subplots(rows=rows, cols=cols, subplot_titles=[p.title for p in panels],
                            horizontal_spacing=0.08, vertical_spacing=0.3 / rows)
-    for i in range(len(panels)):
+    for i, panel in enumerate(panels):
         figure.update_xaxes(title_text="batch" if i >= len(panels) - cols else None,
                             row=i // cols + 1, col=i % cols + 1)
+        if panel.title in ("learning rate", "step time (ms)"):
+            # From zero up: a constant learning rate would otherwise sit in the middle of
+            # a -1..1 axis and read as 0.
+            figure.update_yaxes(rangemode="tozero", exponentformat="e",
+                                row=i // cols + 1, col=i % cols + 1)
     figure.update_layout(height=PANEL_HEIGHT * rows, margin={"l": 50, "r": 20, "t": 40, "b": 80},
                          template="plotly_white",
                          legend={"orientation": "h", "yanchor": "top", "y": -0.25 / rows},

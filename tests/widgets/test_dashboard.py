@@ -414,3 +414,18 @@ def test_samples_per_second_comes_from_the_loss_tracker():
     small_model().fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[Tick(), board])
     assert board.controller.samples_per_batch == pytest.approx(16.0)
     assert "1,600 samples/s" in board.view.status.value
+
+
+def test_learning_rate_and_step_time_axes_start_at_zero():
+    from widgets.charts import build_figure
+    from widgets.controller import TrainingController
+
+    controller = TrainingController(clock=lambda: 0.0)
+    controller.train_begin(epochs=1, steps=2)
+    controller.batch_end(0, {"loss": 0.5}, learning_rate=0.001)
+    controller.batch_end(1, {"loss": 0.4}, learning_rate=0.001)
+    figure, panels, _ = build_figure(controller)
+    titles = [p.title for p in panels]
+    index = titles.index("learning rate") + 1
+    axis = figure.layout[f"yaxis{index if index > 1 else ''}"]
+    assert axis.rangemode == "tozero"
