@@ -40,7 +40,8 @@ class Node:
         return self._spec()
 
     def _spec(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} (a Dataset node) must implement "
+                                  "_spec(): the nested specs of its elements.")
 
     def cardinality(self) -> int:
         """The number of elements, `INFINITE` or `UNKNOWN`."""
@@ -48,7 +49,8 @@ class Node:
 
     def iterate(self, options: Options):
         """A new iterator over the elements."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} (a Dataset node) must implement "
+                                  "iterate(options).")
 
     def plan(self):
         """An `IndexPlan` if this node's elements are rows of an in-memory source."""

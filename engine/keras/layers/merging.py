@@ -105,7 +105,8 @@ class _Merge(Layer):
 
     def _merge(self, inputs):
         """Combines inputs of equal rank; each merge layer defines it."""
-        raise NotImplementedError(type(self).__name__)
+        raise NotImplementedError(f"{type(self).__name__}: a merge layer must implement "
+                                  "_merge(inputs), combining inputs of equal rank.")
 
     def compute_mask(self, inputs, mask=None):
         if mask is None:
