@@ -5,16 +5,17 @@
 #   benchmarks/gpu_check.sh --bundle-test-deps   # beforehand, on the development machine
 #
 # On the GPU machine it prints the GPU and the Python, NumPy and CuPy versions, runs
-# tests/test_cupy.py and tests/test_cupy_api.py, then the benchmarks W1-W4 on /GPU:0
-# (3 timed blocks per figure). It installs nothing: the engine needs only NumPy and CuPy
+# tests/test_cupy.py, tests/test_cupy_api.py and every other test marked `gpu`, then CUDA
+# graph capture on vs off (bench_cuda_graphs.py) and the benchmarks W1-W4 on /GPU:0 (3 timed
+# blocks per figure). It installs nothing: the engine needs only NumPy and CuPy
 # there. The tests also need pytest and hypothesis; where the machine lacks them and
 # benchmarks/results/gpu-test-deps exists (made by --bundle-test-deps here, and carried
 # along: it is git-ignored), that folder goes on PYTHONPATH. Without either, the tests
 # are skipped with a message and the benchmark still runs.
 #
 # Outputs go to $OUT when it is set (else benchmarks/results): gpu_tests.txt,
-# gpu_bench.txt and gpu_bench.json. Environment: PYTHON (default: python3 or python, the
-# first that imports CuPy), GPU_TEST_TIMEOUT (default 180 s) and GPU_BENCH_TIMEOUT (default
+# cuda_graphs.txt/.json, gpu_bench.txt and gpu_bench.json. Environment: PYTHON (default:
+# python3 or python, the first that imports CuPy), GPU_TEST_TIMEOUT (default 180 s) and GPU_BENCH_TIMEOUT (default
 # 240 s). The exit status is 0 when every step that ran succeeded.
 
 set -u
@@ -88,11 +89,21 @@ if "$PY" -c "import pytest, hypothesis" 2>/dev/null; then
     limit "${GPU_TEST_TIMEOUT:-180}" "$PY" -m pytest tests/test_cupy.py tests/test_cupy_api.py \
         -q -p no:cacheprovider 2>&1 | tee "$OUT_DIR/gpu_tests.txt"
     [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+    echo "== every other test marked gpu (CUDA graphs, fused kernels, layers)"
+    limit "${GPU_TEST_TIMEOUT:-180}" "$PY" -m pytest tests -m gpu -q -p no:cacheprovider \
+        --ignore=tests/browser --ignore=tests/test_cupy.py --ignore=tests/test_cupy_api.py \
+        --continue-on-collection-errors 2>&1 | tee -a "$OUT_DIR/gpu_tests.txt"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 else
     echo "skipped: pytest or hypothesis is missing and $DEPS does not exist" \
          "(run benchmarks/gpu_check.sh --bundle-test-deps on the development machine)" \
         | tee "$OUT_DIR/gpu_tests.txt"
 fi
+
+echo "== CUDA graph capture on vs off (benchmarks/bench_cuda_graphs.py)"
+limit "${GPU_BENCH_TIMEOUT:-240}" "$PY" benchmarks/bench_cuda_graphs.py --workloads W2,W3,W4 \
+    --json "$OUT_DIR/cuda_graphs.json" 2>&1 | tee "$OUT_DIR/cuda_graphs.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 echo "== benchmarks W1-W4 on /GPU:0"
 # One BLAS thread, as for the CPU figures, so the NumPy (CPU) columns compare across runs.

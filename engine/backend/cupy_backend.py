@@ -18,6 +18,7 @@ from engine.errors import DTypeError
 name = "cupy"
 _cupy = None
 _available = None
+_capturing = False  # set by engine.graph.cuda_graphs while a CUDA graph is captured
 
 
 def _module():
@@ -39,6 +40,15 @@ def is_available() -> bool:
         except Exception:  # ImportError, CUDARuntimeError, driver errors
             _available = False
     return _available
+
+
+def capturing() -> bool:
+    """Whether a CUDA graph capture is recording kernels now (`engine.graph.cuda_graphs`).
+
+    Kernels skip checks that read device memory on the host (a capture cannot wait for
+    the device), as TensorFlow's GPU kernels do not check them at all.
+    """
+    return _capturing
 
 
 def device_count() -> int:

@@ -23,6 +23,7 @@ from engine import context, nest
 from engine.backend import devices as _devices
 from engine.convert import convert_to_tensor
 from engine.errors import OpError
+from engine.graph import cuda_graphs
 from engine.graph import signature as _sig
 from engine.graph.executor import Program
 from engine.graph.ir import SymbolicTensor
@@ -63,6 +64,10 @@ class ConcreteFunction:
         self._python_function = python_function
         self.pass_report = pass_report
         self._program = Program(graph)
+        from engine.graph import passes  # noqa: PLC0415 - passes import the executor's types
+
+        self._runner, self._no_capture = cuda_graphs.runner_for(
+            self._program, passes.get_experimental_options()["cuda_graphs"])
         self._out_devices = [t._device for t in graph.outputs]
         self._simple_output = (len(output_map) == 1 and output_map[0][0] == "t"
                                and not nest.is_nested(structured_outputs))
@@ -92,6 +97,14 @@ class ConcreteFunction:
         """The graph's name."""
         return self.graph.name
 
+    @property
+    def cuda_graph_status(self) -> str:
+        """Whether calls replay a captured CUDA graph (`engine.graph.cuda_graphs`), and if not,
+        why: "captured", "warming up", or "not captured: <the reason>"."""
+        if self._no_capture is not None:
+            return f"not captured: {self._no_capture}"
+        return self._runner.status
+
     def pretty_printed_signature(self) -> str:
         """The input signature and outputs as text."""
         ins = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in self._leaves)
@@ -109,7 +122,7 @@ class ConcreteFunction:
 
     def _call_flat(self, tensors: list):
         arrays = [t._value for t in tensors]
-        results = self._program(arrays)
+        results = self._runner(arrays)
         if self._simple_output:
             return wrap(results[0], self._out_devices[0])
         flat = []

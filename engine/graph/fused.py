@@ -482,7 +482,8 @@ def build(node, program):
                                    f"which runs on the CPU only; it is on {device.name}.")
     elif getattr(device.backend, "name", None) == "cupy":
         kernel_args = cuda_source(node.attrs, len(specs), f"eagerlab_fused_{safe}")
-        return device.xp.ElementwiseKernel(**kernel_args)  # compiled on its first call
+        kernel = device.xp.ElementwiseKernel(**kernel_args)  # compiled on its first call
+        return _full_shape_outputs(kernel, node, [shape for shape, _ in specs], device.xp)
     else:  # another array module with NumPy's ufuncs (a test's fake GPU)
         source, env = numpy_source(node.attrs, specs, frozenset(), device.xp, f"fused_{safe}")
     code = compile(source, f"<fused kernel {node.name}>", "exec")
@@ -490,6 +491,40 @@ def build(node, program):
     fn = env[f"fused_{safe}"]
     fn.source = source
     return fn
+
+
+def _full_shape_outputs(kernel, node, input_shapes: list, xp):
+    """`kernel`, or a wrapper that cuts outputs smaller than the loop back to their shape.
+
+    A `cupy.ElementwiseKernel` writes every output at the broadcast shape of all its
+    arguments, while a fused group may also output a smaller member (Adam's scalar step
+    size next to a weight-sized update). That member's value is the same along the
+    broadcast axes, so its output is cut to one element along them.
+    """
+    shapes = [tuple(t._value.shape) for t in node.outputs]
+    if any(d is None for shape in shapes + input_shapes for d in shape):
+        return kernel
+    full = np.broadcast_shapes(*input_shapes, *shapes)
+    if all(shape == full for shape in shapes):
+        return kernel
+    lead = len(full)
+    cuts = [None if shape == full else
+            (0,) * (lead - len(shape)) + tuple(
+                slice(0, 1) if d == 1 and f != 1 else slice(None)
+                for d, f in zip(shape, full[lead - len(shape):]))
+            for shape in shapes]
+    contiguous = xp.ascontiguousarray
+
+    def run(*arrays):
+        outs = kernel(*arrays)
+        if len(shapes) == 1:
+            outs = (outs,)
+        cut = tuple(out if c is None else contiguous(out[c]).reshape(shape)
+                    for out, c, shape in zip(outs, cuts, shapes))
+        return cut if len(shapes) > 1 else cut[0]
+
+    run.kernel = kernel
+    return run
 
 
 def run_members(attrs: dict, arrays: list, xp=np, variables=()):

@@ -6,6 +6,7 @@ along the same axis.
 
 from __future__ import annotations
 
+from engine.backend import cupy_backend
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import infer as _inf
@@ -36,7 +37,33 @@ def _stack_infer(*values, axis=0):
 
 
 def _stack_kernel(xp, *values, axis=0):
+    if cupy_backend._capturing:
+        return _join_by_copies(xp, values, axis, new_axis=True)
     return xp.stack(values, axis=axis)
+
+
+def _join_by_copies(xp, values, axis: int, new_axis: bool):
+    """stack / concatenate as one copy kernel per input, for a CUDA graph capture.
+
+    CuPy's own join of many arrays copies a table of their addresses from the host, which
+    a capture cannot record.
+    """
+    first = values[0]
+    rank = first.ndim + (1 if new_axis else 0)
+    axis = axis + rank if axis < 0 else axis
+    sizes = [1 if new_axis else v.shape[axis] for v in values]
+    shape = list(first.shape)
+    if new_axis:
+        shape.insert(axis, len(values))
+    else:
+        shape[axis] = sum(sizes)
+    out = xp.empty(tuple(shape), xp.result_type(*values))
+    start = 0
+    lead = (slice(None),) * axis
+    for v, size in zip(values, sizes):
+        out[lead + (start if new_axis else slice(start, start + size),)] = v
+        start += size
+    return out
 
 
 def _stack_vjp(ctx, g):
@@ -158,6 +185,8 @@ def _concat_infer(*values, axis=0):
 
 
 def _concat_kernel(xp, *values, axis=0):
+    if cupy_backend._capturing:
+        return _join_by_copies(xp, values, axis, new_axis=False)
     return xp.concatenate(values, axis=axis)
 
 

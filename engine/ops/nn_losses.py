@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import dtypes as _dt
+from engine.backend import cupy_backend
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
 from engine.errors import DTypeError, InvalidArgumentError, ShapeError
@@ -94,7 +95,7 @@ def _sparse_infer(features, labels):
 
 
 def _check_label_range(xp, labels, classes: int) -> None:
-    if not labels.size:
+    if not labels.size or cupy_backend._capturing:  # a capture cannot read labels back
         return
     low, high = int(labels.min()), int(labels.max())
     if low >= 0 and high < classes:

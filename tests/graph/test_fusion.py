@@ -332,3 +332,24 @@ def test_cupy_fused_kernel_matches_the_cpu():
                if i.node.type == "Fused"]
     assert kernels == ["ElementwiseKernel"]
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-7)
+
+
+def test_cupy_outputs_smaller_than_the_loop_are_cut_back():
+    # cupy.ElementwiseKernel writes every output at the broadcast shape; a fused group that
+    # also outputs a scalar (Adam's step size next to an update) gets it back as a scalar.
+    full = (3, 4)
+
+    def kernel(a, b):  # what ElementwiseKernel returns: both outputs at the full shape
+        return np.broadcast_to(a * 2.0, full).copy(), a + b
+
+    class Out:
+        def __init__(self, shape):
+            self._value = type("V", (), {"shape": shape})()
+
+    node = type("N", (), {"outputs": [Out(()), Out(full)]})()
+    run = fused._full_shape_outputs(kernel, node, [(), full], np)
+    small, big = run(np.float32(3.0), np.ones(full, np.float32))
+    assert small.shape == () and float(small) == 6.0
+    assert big.shape == full and (big == 4.0).all()
+    same = type("N", (), {"outputs": [Out(full)]})()
+    assert fused._full_shape_outputs(kernel, same, [full, full], np) is kernel

@@ -17,7 +17,9 @@ Switches (`engine.config.optimizer.set_experimental_options`): TensorFlow's name
 TensorFlow has the pass (`constant_folding`, `arithmetic_optimization`, `remapping` for
 fusion, `dependency_optimization`), plus eagerlab's own names for the others
 (`common_subexpression_elimination`, `dead_code_elimination`, `inplace_variable_updates`:
-fused optimizer updates write the variables' buffers in place, see `inplace.py`).
+fused optimizer updates write the variables' buffers in place, see `inplace.py`;
+`cuda_graphs`: on a CuPy GPU, capture the compiled program into a CUDA graph, see
+`engine/graph/cuda_graphs.py`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ ALIASES = {"dependency_optimization": "dead_code_elimination",
 
 _OPTIONS: dict = {name: True for name, _ in PASSES}
 _OPTIONS["disable_meta_optimizer"] = False
+_OPTIONS["cuda_graphs"] = True  # not a pass: the executor's capture (engine.graph.cuda_graphs)
 
 
 def set_experimental_options(options: dict) -> None:
