@@ -106,6 +106,7 @@ def jupyter_lab(tmp_path_factory):
         folder.mkdir()
     for notebook in (HERE / "notebooks").glob("*.ipynb"):
         shutil.copy(notebook, root / notebook.name)
+    shutil.copy(ROOT / "notebooks" / "01_quickstart.ipynb", root)  # the real tutorial
     (settings / "overrides.json").write_text(json.dumps(LAB_SETTINGS))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(

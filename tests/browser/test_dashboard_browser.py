@@ -9,6 +9,9 @@ for the kernel, runs all cells, and checks the page itself: what a user sees and
   ends it after a few epochs; the next cell shows the trained weights were kept.
 - `test_debugger_step_updates_tables`: Step in the `StepDebugger` view runs one batch and
   redraws the layer table.
+- `test_quickstart_tutorial_runs`: `notebooks/01_quickstart.ipynb` itself, top to bottom:
+  every cell ran without an error, its dashboard finished with a chart, and the layer graph
+  drew.
 
 Screenshots land in pytest's temporary folder (`browser_artifacts*`, printed with -s);
 with `EAGERLAB_DOCS_SCREENSHOT=1` the dashboard's is also copied to docs/dashboard.png.
@@ -152,3 +155,27 @@ def test_debugger_step_updates_tables(page, jupyter_lab, artifacts):
     assert "loss" in status.inner_text()
     view.screenshot(path=str(artifacts / "debugger.png"))
     print(f"\ndebugger test: {time.monotonic() - start:.1f} s")
+
+
+ALL_CELLS_RAN = """() => {
+  const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+  return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.innerText));
+}"""
+
+
+def test_quickstart_tutorial_runs(page, jupyter_lab, artifacts):
+    start = time.monotonic()
+    open_and_run_all(page, jupyter_lab, "01_quickstart.ipynb")
+    page.wait_for_function(ALL_CELLS_RAN, timeout=120_000)
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+    assert not [text for text in outputs if "Traceback" in text or "Error" in text[:200]]
+    dashboard = page.locator(".eagerlab-dashboard")
+    assert dashboard.count() == 1
+    assert status_text(page).startswith("finished"), status_text(page)
+    dashboard.locator(".eagerlab-charts svg.main-svg").first.wait_for(timeout=30_000)
+    assert sum(page.evaluate(POINT_COUNTS)) > 0
+    # the LayerGraph's figure: a second plotly plot, outside the dashboard
+    assert page.locator(".js-plotly-plot").count() >= 2
+    page.screenshot(path=str(artifacts / "quickstart.png"), full_page=True)
+    print(f"\nquickstart test: {time.monotonic() - start:.1f} s")
