@@ -34,7 +34,7 @@ from engine.registry import OpDef
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
 
-__all__ = ["dispatch", "make_binary", "make_unary", "describe_inputs"]
+__all__ = ["dispatch", "make_binary", "make_unary", "describe_inputs", "cast_target"]
 
 _G = context.GLOBAL
 _THREAD = context.THREAD
@@ -186,11 +186,46 @@ def _input_name(op: OpDef, index: int) -> str:
     return f"`{op.inputs[index]}`" if index < len(op.inputs) else f"input {index}"
 
 
+def _argument(op: OpDef, index: int) -> str:
+    """The input's name as code (`a`, `values[1]`), for a suggested `engine.cast`."""
+    return _input_name(op, index).strip("`").replace("input ", "input_")
+
+
+def cast_target(a: _dt.DType, b: _dt.DType) -> _dt.DType:
+    """The dtype two mismatched operands should both have: the one that loses less.
+
+    Complex beats float beats integer beats bool; within a kind the wider wins; on a tie
+    (int8 and uint8, float16 and bfloat16) `a` wins.
+
+    Args:
+        a: the first operand's dtype.
+        b: the second operand's dtype.
+
+    Returns:
+        `a` or `b`.
+
+    Example:
+        >>> from engine.dispatch import cast_target
+        >>> cast_target(engine.uint8, engine.float32).name
+        'float32'
+    """
+    def rank(d: _dt.DType) -> tuple:
+        kind = 3 if d.is_complex else 2 if d.is_floating else 1 if d.is_integer else 0
+        return kind, d.size
+
+    return b if rank(b) > rank(a) else a
+
+
 def _mixed_dtype_message(op, i, di, j, dj) -> str:
-    a, b = _dt.from_numpy(di).name, _dt.from_numpy(dj).name
-    return (f"{op.name}: got {_input_name(op, i)} of dtype {a} and {_input_name(op, j)} of "
-            f"dtype {b}; expected the same dtype (eagerlab never upcasts silently). "
-            f"Cast one of them, e.g. engine.cast(y, engine.{a}).")
+    a, b = _dt.from_numpy(di), _dt.from_numpy(dj)
+    target = cast_target(a, b)
+    # Cast the operand that loses less when it changes: an integer input to the float
+    # weights, not the weights to the integer type.
+    cast = j if target is a else i
+    return (f"{op.name}: got {_input_name(op, i)} of dtype {a.name} and {_input_name(op, j)} "
+            f"of dtype {b.name}; expected the same dtype (eagerlab never upcasts silently). "
+            f"Cast one of them, e.g. engine.cast({_argument(op, cast)}, "
+            f"engine.{target.name}).")
 
 
 def _pick_device(op: OpDef, tensors: list, thread) -> _devices.Device:

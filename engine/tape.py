@@ -8,7 +8,9 @@ derivatives.
 
 Tensors are keyed by identity: a record keeps its inputs and outputs alive, so ids stay
 unique for the tape's lifetime. A variable is keyed by the variable object, so gradients
-from every read of it add up.
+from every read of it add up. So is the tensor an op read from it: gradient rules compute
+with that tensor, and an outer tape must see those ops as ops on the variable for
+second-order gradients of variables (`outer.gradient(inner.gradient(y, v), v)`).
 """
 
 from __future__ import annotations
@@ -103,6 +105,9 @@ class GradientTape:
         self._watch_accessed = watch_accessed_variables
         self._watched: dict[int, object] = {}
         self._variables: dict[int, object] = {}
+        # id(tensor read from a variable) -> the variable's key; the records keep the
+        # tensors alive, so the ids stay unique.
+        self._reads: dict[int, int] = {}
         self._records: list[tuple] = []
         self._active = False
         self._used = False
@@ -160,6 +165,7 @@ class GradientTape:
         """Forgets everything recorded so far (the tape keeps recording if active)."""
         self._watched.clear()
         self._variables.clear()
+        self._reads.clear()
         self._records.clear()
         self._used = False
 
@@ -187,13 +193,14 @@ class GradientTape:
 
     def _record(self, op, sources, tensors, outputs, attrs) -> None:
         watched = self._watched
+        reads = self._reads
         hit = False
         keys = []
         for s in sources:
             if s is None:
                 keys.append(None)
                 continue
-            k = id(s)
+            k = reads.get(id(s), id(s))
             keys.append(k)
             if k in watched:
                 hit = True
@@ -203,6 +210,12 @@ class GradientTape:
                 hit = True
         if not hit:
             return
+        for s, t, k in zip(sources, tensors, keys):
+            if t is not s and k is not None and k in self._variables:
+                # `t` is the value this op read from variable `s`. Gradient rules compute
+                # with `t` (the value at read time), so an op on `t` (while an inner tape
+                # differentiates) is an op on `s`: higher-order gradients reach the variable.
+                reads[id(t)] = k
         for out in outputs:
             if out._value.dtype in _INEXACT:
                 watched[id(out)] = out
@@ -258,6 +271,7 @@ class GradientTape:
             self._used = True
             self._records = []
             self._watched = {}
+            self._reads = {}
 
     def _backprop(self, targets, sources, output_gradients, unconnected):
         # Only watched sources (and tensors computed from them) receive gradients, as in TF:

@@ -120,7 +120,7 @@ class Variable:
         if value._device is not self._device:
             array = _devices.transfer(array, value._device, self._device)
         # Always a private copy; `.copy()` keeps the backend's array type (NumPy, CuPy).
-        self._value = array.copy()
+        self._value = _as_ndarray(array.copy(), self._device.xp)
         self._tensor = None
         if synchronization == VariableSynchronization.ON_READ and trainable:
             raise ValueError("Variable: synchronization=ON_READ variables cannot be trainable.")
@@ -229,7 +229,7 @@ class Variable:
         if isinstance(value, np.ndarray) or array is value:
             array = array.copy()
         self._tensor = None
-        self._value = array
+        self._value = _as_ndarray(array, self._device.xp)
         return self
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True) -> Variable:
@@ -255,7 +255,8 @@ class Variable:
         if _getrefcount(current) <= 3 and _writable_owner(current):
             getattr(xp, ufunc)(current, array, out=current)
         else:
-            self._value = getattr(xp, ufunc)(current, array)
+            # A ufunc on 0-d arrays returns a NumPy scalar: keep the value an array.
+            self._value = _as_ndarray(getattr(xp, ufunc)(current, array), xp)
 
     # --- description --------------------------------------------------------------------
     @property
@@ -386,6 +387,13 @@ def _unpickle_variable(state: dict) -> Variable:
     variable.synchronization = state["synchronization"]
     variable.aggregation = state["aggregation"]
     return variable
+
+
+def _as_ndarray(value, xp):
+    """`value` as an array of backend `xp`: NumPy returns scalars (`np.float32`) from
+    ufuncs and reductions on 0-d arrays, and a variable's value must stay an array (for
+    `np.asarray(v)`, in-place updates and `repr`)."""
+    return value if isinstance(value, xp.ndarray) else xp.asarray(value)
 
 
 def _writable_owner(array) -> bool:

@@ -53,6 +53,7 @@ class _GraphView:
         self._expanded = set(expanded)
         self._widget = None
         self._panel = None
+        self._box = None
         self._relayout()
 
     # --- state --------------------------------------------------------------------------
@@ -154,18 +155,25 @@ class _GraphView:
     def view(self):
         """The interactive widget: a `FigureWidget` and a details panel (needs ipywidgets).
 
+        Made once; later calls return the same box. Its plain-text repr is this graph's
+        (stable, for saved notebooks), not the figure's data.
+
         Returns:
-            An `ipywidgets.VBox`.
+            A `widgets.view.DashboardBox` (an `ipywidgets.VBox`).
         """
         import ipywidgets  # noqa: PLC0415 - optional
         import plotly.graph_objects as go  # noqa: PLC0415
 
-        if self._widget is None:
+        from widgets.view import DashboardBox  # noqa: PLC0415 - imports ipywidgets
+
+        if self._box is None:
             self._widget = go.FigureWidget(self.figure())
             self._panel = ipywidgets.HTML("<i>click a node for its details</i>")
             for trace in self._widget.data[2:]:
                 trace.on_click(self._clicked)
-        return ipywidgets.VBox(self._controls() + [self._widget, self._panel])
+            self._box = DashboardBox(self, children=self._controls() + [self._widget,
+                                                                         self._panel])
+        return self._box
 
     def _controls(self) -> list:
         return []
@@ -259,6 +267,7 @@ class OpGraph(_GraphView):
     def __init__(self, concrete_function, mode: str | None = None):
         self.concrete = concrete_function
         self.stage = "optimized"
+        self._toggle = None
         self.title = f"function {concrete_function.graph.name!r}"
         self._graphs = {"optimized": from_graph(concrete_function.graph)}
         scoped = self._graphs["optimized"]
@@ -301,7 +310,11 @@ class OpGraph(_GraphView):
         self.stage = stage
         self._scoped = self._graphs[stage]
         self._expanded = self._default_expanded(self._scoped)
-        return self._changed()
+        self._changed()
+        if self._toggle is not None:
+            # After `self.stage` is set, so `_stage_picked` sees no change: no second redraw.
+            self._toggle.value = stage
+        return self
 
     def _retrace(self, stage: str):
         import engine  # noqa: PLC0415
@@ -317,10 +330,15 @@ class OpGraph(_GraphView):
     def _controls(self) -> list:
         import ipywidgets  # noqa: PLC0415
 
-        toggle = ipywidgets.ToggleButtons(options=self.stages(), value=self.stage,
-                                          description="graph:")
-        toggle.observe(lambda change: self.show(change["new"]), names="value")
-        return [toggle]
+        self._toggle = ipywidgets.ToggleButtons(options=self.stages(), value=self.stage,
+                                                description="graph:")
+        self._toggle.observe(self._stage_picked, names="value")
+        return [self._toggle]
+
+    def _stage_picked(self, change: dict) -> None:
+        # A click shows the stage; `show` setting the toggle itself changes nothing here.
+        if change["new"] != self.stage:
+            self.show(change["new"])
 
     def __repr__(self) -> str:
         ops = len(self._scoped.nodes)

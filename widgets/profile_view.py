@@ -161,13 +161,16 @@ class ProfileView:
         """The widget: the timeline as a `FigureWidget` and the tables (needs ipywidgets).
 
         Returns:
-            An `ipywidgets.VBox`.
+            A `widgets.view.DashboardBox` (an `ipywidgets.VBox`) whose plain-text repr is
+            this view's, without timings (what a notebook saves as `text/plain`).
         """
         import ipywidgets  # noqa: PLC0415 - optional
         import plotly.graph_objects as go  # noqa: PLC0415
 
-        return ipywidgets.VBox([go.FigureWidget(self.figure()),
-                                ipywidgets.HTML(self.tables_html())])
+        from widgets.view import DashboardBox  # noqa: PLC0415 - imports ipywidgets
+
+        return DashboardBox(self, children=[go.FigureWidget(self.figure()),
+                                            ipywidgets.HTML(self.tables_html())])
 
     def __repr__(self) -> str:
         return (f"ProfileView(ops={len(self._events)}, rows={self.rows!r}, "

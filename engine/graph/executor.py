@@ -287,7 +287,10 @@ class Program:
         try:
             return self._fn(*arrays)
         except Exception as exc:  # noqa: BLE001 - explained with the failing node below
-            raise self._explain(exc) from exc
+            error = self._explain(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     def _run_instrumented(self, arrays: list) -> tuple:
         if self._instrumented is None:
@@ -296,7 +299,10 @@ class Program:
         try:
             return self._instrumented(*arrays)
         except Exception as exc:  # noqa: BLE001
-            raise self._explain(exc) from exc
+            error = self._explain(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     def _step(self, k: int, fn, /, *args, **keywords):
         ins = self.instructions[k]
@@ -318,9 +324,9 @@ class Program:
                 o = np.asarray(o) if not hasattr(o, "dtype") else o
                 if o.dtype in _dt.INEXACT_NUMPY and not bool(
                         node.device.xp.isfinite(o).all()):
-                    raise InvalidArgumentError(
-                        f"check_numerics: graph node {node.name!r} ({node.type}) produced NaN "
-                        f"or Inf in {label}{_created_at(node)}", op=node.type)
+                    raise _node_error(node, f"check_numerics: graph node {node.name!r} "
+                                            f"({node.type}) produced NaN or Inf in {label}"
+                                            f"{_fused_members(node)}")
         if listeners:
             event = hooks.OpEvent(
                 op=node.type, scope=node.scope, device=node.device.name,
@@ -335,7 +341,13 @@ class Program:
         return result
 
     def _explain(self, exc: Exception) -> Exception:
-        """The failing instruction's node, its inputs and the user's line, as an error."""
+        """The failing instruction's node, its inputs and the user's line, as an error.
+
+        An error that already names its node (`error.node`: raised by `_step`'s checks or
+        by a nested program) is returned as it is, so the node and its line appear once.
+        """
+        if getattr(exc, "node", None) is not None:
+            return exc
         tb = exc.__traceback__
         frame_line = None
         frame = None
@@ -347,8 +359,6 @@ class Program:
         if ins is None:
             return exc
         node = ins.node
-        if getattr(exc, "node", None) is not None:  # already explained (a nested program)
-            return exc
         arrays = [frame.f_locals.get(n, self._globals.get(n)) for n in ins.inputs]
         reason = exc if isinstance(exc, OpError) else None
         if reason is None and node.op is not None and all(a is not None for a in arrays):
@@ -380,16 +390,27 @@ def _check_outputs(node: Node, outs) -> None:
         ok_shape = want is None or (len(want) == len(shape) and all(
             w is None or w == s for w, s in zip(want, shape)))
         if not ok_shape or dtype != t._value.dtype:
-            raise InvalidArgumentError(
-                f"strict checks: graph node {node.name!r} ({node.type}) output {k} is "
-                f"{shape} {dtype}; tracing promised {t.shape} {t.dtype.name}"
-                f"{_created_at(node)}", op=node.type)
+            raise _node_error(node, f"strict checks: graph node {node.name!r} ({node.type}) "
+                                    f"output {k} is {shape} {dtype}; tracing promised "
+                                    f"{t.shape} {t.dtype.name}")
 
 
 def _written(node: Node, variables: list) -> list:
     """The variables a fused node updates (see `engine.graph.passes.inplace`)."""
     writes = node.attrs.get("writes") if node.type == "Fused" else None
     return [variables[k] for _, k in writes] if writes else []
+
+
+def _node_error(node: Node, text: str) -> InvalidArgumentError:
+    """An error about `node` that says where it was created, marked as explained."""
+    error = InvalidArgumentError(f"{text}{_created_at(node)}", op=node.type)
+    error.node = node  # `_explain` passes it on as it is
+    return error
+
+
+def _fused_members(node: Node) -> str:
+    members = node.info.get("members") if node.type == "Fused" else None
+    return f" (fused: {', '.join(members)})" if members else ""
 
 
 def _created_at(node: Node) -> str:
@@ -463,26 +484,30 @@ def _aliases_user_memory(t: SymbolicTensor) -> bool:
 # --- variable updates (the executor's counterparts of Variable.assign*) ---------------------
 def _assign(var, value) -> None:
     var._tensor = None
-    var._value = value
+    xp = var._device.xp
+    # A kernel may return a NumPy scalar for a 0-d result; a variable keeps an array.
+    var._value = value if isinstance(value, xp.ndarray) else xp.asarray(value)
 
 
 def _assign_add(var, delta) -> None:
     var._tensor = None
     current = var._value
+    xp = var._device.xp
     # References: the attribute, `current`, getrefcount's argument (on CPython 3.11).
     if _getrefcount(current) <= _EXCLUSIVE and _owner(current):
-        var._device.xp.add(current, delta, out=current)
+        xp.add(current, delta, out=current)
     else:
-        var._value = var._device.xp.add(current, delta)
+        var._value = xp.asarray(xp.add(current, delta))  # 0-d inputs give a NumPy scalar
 
 
 def _assign_sub(var, delta) -> None:
     var._tensor = None
     current = var._value
+    xp = var._device.xp
     if _getrefcount(current) <= _EXCLUSIVE and _owner(current):
-        var._device.xp.subtract(current, delta, out=current)
+        xp.subtract(current, delta, out=current)
     else:
-        var._value = var._device.xp.subtract(current, delta)
+        var._value = xp.asarray(xp.subtract(current, delta))
 
 
 def _owner(array) -> bool:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import sys
 import types
 import warnings
 import weakref
@@ -411,7 +413,7 @@ class Function:
             lines.append(f"  - argument `{c['argument']}` changed {c['kind']}: {c['old']} -> "
                          f"{c['new']}. Fix: {c['fix']}.")
         lines.append(f"{self._name}.explain_retracing() returns every reason as data.")
-        warnings.warn("\n".join(lines), stacklevel=4)
+        warnings.warn("\n".join(lines), stacklevel=_stacklevel_outside_engine())
 
     def __repr__(self) -> str:
         return f"<engine.function {self._name!r}, {len(self._traces)} traces>"
@@ -463,6 +465,22 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
 
 
 # --- helpers ----------------------------------------------------------------------------
+_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _stacklevel_outside_engine() -> int:
+    """The `stacklevel` for a warning raised by our caller that points at the first frame
+    outside the engine package: the user's line, whichever entry point (`__call__`,
+    `get_concrete_function`, a Keras `fit`) led here."""
+    frame = sys._getframe(1)  # the caller of `warnings.warn`: stacklevel 1
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            _ENGINE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def _autograph_convert(python_function):
     try:
         from engine.autograph import convert  # noqa: PLC0415 - optional until it exists

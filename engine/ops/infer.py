@@ -30,8 +30,13 @@ def same_dtype(op: str, *specs: TensorSpec) -> _dt.DType:
     first = specs[0].dtype
     for s in specs[1:]:
         if s.dtype is not first:
+            from engine.dispatch import cast_target  # noqa: PLC0415 - one rule for hints
+
+            target = cast_target(first, s.dtype)
+            other = s.dtype if target is first else first
             raise DTypeError(f"{op}: got dtypes {first.name} and {s.dtype.name}; expected the "
-                             f"same dtype. Cast one with engine.cast(x, engine.{first.name}).")
+                             f"same dtype. Cast the {other.name} input with "
+                             f"engine.cast(x, engine.{target.name}).")
     return first
 
 
