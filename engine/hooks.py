@@ -4,8 +4,11 @@
 The events the engine emits:
 - `"op"`: after every eagerly executed op, with an `OpEvent`. While nobody listens, dispatch
   does not even build the event.
-- `"step_end"`, `"epoch_end"`: reserved for the Keras training loop (not written yet), with a
-  dict of logs.
+- `"train_batch"`: Keras `fit`, before each train step that runs with per-batch callbacks,
+  with an `engine.keras.models.training.TrainBatch` (model, step, the batch itself);
+  `widgets.NanLocator` uses it to replay the exact batch that produced a NaN.
+- `"keras_profile_request"`: the TensorBoard callback asking for a profile of some batches
+  (the `profiler` answers it).
 
 Example:
     >>> events = []
@@ -104,7 +107,7 @@ def subscribe(event: str, callback: Callable) -> Subscription:
     """Calls `callback(payload)` each time `event` is emitted.
 
     Args:
-        event: `"op"`, `"step_end"`, `"epoch_end"` or any name a component emits.
+        event: `"op"`, `"train_batch"` or any name a component emits.
         callback: a function of one argument. It runs in the thread that emitted.
 
     Returns:

@@ -14,6 +14,7 @@ widget falls back to text outside a notebook.
 | `OpGraph`           | a traced function's ops, fused nodes marked, before/after passes|
 | `ProfileView`       | a `profiler.Profile` as a zoomable timeline and top tables     |
 | `StepDebugger`      | `train_step` one batch at a time: every layer, weight, NaN     |
+| `NanLocator`        | a Keras callback: the layer and op behind a NaN in graph-mode `fit`|
 
 Inside: `history` (bounded series), `controller` (state machine, timing), `progress` and
 `throttle` (its snapshot and rate limit), `formatting` (shared text), `static` (the text
@@ -26,7 +27,8 @@ from widgets.dashboard import TrainingDashboard
 from widgets.debugger import StepDebugger
 from widgets.graphs import LayerGraph, OpGraph
 from widgets.history import MinMaxSeries
+from widgets.nan_locator import NanLocator
 from widgets.profile_view import ProfileView
 
 __all__ = ["TrainingDashboard", "TrainingController", "MinMaxSeries", "LayerGraph", "OpGraph",
-           "ProfileView", "StepDebugger"]
+           "ProfileView", "StepDebugger", "NanLocator"]

@@ -36,6 +36,13 @@ anywhere else:
 
     from google.colab import output; output.enable_custom_widget_manager()
 
+VS Code: its Jupyter extension renders ipywidgets and plotly's FigureWidget, and button
+clicks travel the same comm channel to the kernel, so the same code path runs. Where a
+front end cannot draw third-party widgets (no widget manager), the output shows the text
+repr instead of the widget, and `EAGERLAB_WIDGETS=static` switches to the text view with
+charts at the end. Neither Colab nor VS Code was tried from this project's CI: only
+JupyterLab 4 is tested in a real browser (tests/browser).
+
 Outside a notebook, or with `EAGERLAB_WIDGETS=static`, it prints text instead
 (`widgets.static`): progress lines (unless `fit`'s own progress bar is on) and, at the
 end, text charts; `figure()` draws the charts with plotly.

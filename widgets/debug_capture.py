@@ -66,7 +66,8 @@ class NanReport:
     """Where a replayed batch first went non-finite (see `StepDebugger.locate_nan`).
 
     Attributes:
-        stage: "forward" (a layer's output), "loss", "gradients", or None (all finite).
+        stage: "data" (the batch's inputs), "forward" (a layer's output, or an op of the
+            model's own call between layers), "loss", "gradients", or None (all finite).
         layer: the first layer whose output holds NaN/Inf (forward stage).
         op: that op's TensorFlow name (`"Log"`), when found.
         op_scope: the name scope the op ran in.
@@ -274,11 +275,24 @@ def replay(model, batch) -> NanReport:
     with capture, GradientCapture(model.optimizer, grads, apply=False), EagerFunctions():
         logs = _floats(model.train_step(_pack(batch)))
     model.reset_metrics()
+    x = batch[0]
+    data = tensor_stats(x) if _is_numeric(x) else {"nan_count": 0, "inf_count": 0}
+    if data["nan_count"] or data["inf_count"]:
+        return NanReport("data", layer_inputs=[data],
+                         message=f"the batch's inputs already hold {data['nan_count']} NaN "
+                         f"and {data['inf_count']} Inf values: look at the data.")
     for name in record._finished:
         entry = record.layers[name]
         if entry["nan_count"] or entry["inf_count"]:
+            stats = entry["input_stats"]
+            if stats.get("nan_count") or stats.get("inf_count"):
+                # The layer got NaN/Inf: ops between layers (the model's own call) made it.
+                report = _locate_op(model.name, model.call, (x,), {}, data)
+                report.message += (f" (in {model.name}'s own call, before layer {name}, "
+                                   "whose input it reached)")
+                return report
             layer, original, args, kwargs = capture.args[name]
-            return _locate_op(name, original, args, kwargs, entry["input_stats"])
+            return _locate_op(name, original, args, kwargs, stats)
     loss = logs.get("loss")
     if isinstance(loss, float) and not np.isfinite(loss):
         return NanReport("loss", message=f"every layer's output is finite but the loss is "

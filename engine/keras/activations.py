@@ -27,6 +27,11 @@ __all__ = ["relu", "sigmoid", "softmax", "softplus", "softsign", "tanh", "selu",
            "log_softmax", "leaky_relu", "get", "serialize", "deserialize"]
 
 
+def __dir__():
+    # The public API and the dunders, not the modules imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
+
 def _is_zero(value) -> bool:
     return isinstance(value, numbers.Number) and value == 0
 

@@ -32,6 +32,12 @@ __all__ = ["epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format"
            "set_image_data_format", "cast_to_floatx", "get_uid", "unique_object_name",
            "reset_uids", "clear_session", "learning_phase", "set_learning_phase"]
 
+
+def __dir__():
+    # The public API and the dunders, not the modules imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
+
 _FLOATX_CHOICES = ("float16", "bfloat16", "float32", "float64")
 _DATA_FORMATS = ("channels_last", "channels_first")
 

@@ -21,6 +21,11 @@ __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_nor
            "unit_norm", "min_max_norm", "get", "serialize", "deserialize"]
 
 
+def __dir__():
+    # The public API and the dunders, not the modules imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
+
 def _axis_config(axis):
     return list(axis) if isinstance(axis, tuple) else axis
 

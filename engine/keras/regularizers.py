@@ -21,6 +21,11 @@ __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2
            "orthogonal_regularizer", "get", "serialize", "deserialize"]
 
 
+def __dir__():
+    # The public API and the dunders, not the modules imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
+
 def _factor(value, who: str, arg: str) -> float:
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
         raise ValueError(f"{who}: got {arg}={value!r}; expected a non-negative number such "

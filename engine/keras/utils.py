@@ -1,6 +1,8 @@
-"""`engine.keras.utils`: serialization registry and small data helpers."""
+"""`engine.keras.utils`: serialization registry, seeding and small data helpers."""
 
 from __future__ import annotations
+
+import random as _random
 
 import numpy as np
 
@@ -14,7 +16,42 @@ from engine.keras.serialization import (  # noqa: F401 - re-exported
 )
 
 __all__ = ["register_keras_serializable", "get_registered_object", "to_categorical",
-           "unpack_x_y_sample_weight", "pack_x_y_sample_weight"]
+           "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "set_random_seed"]
+
+
+def __dir__():
+    # The public API and the dunders, not the modules imported here (np, random).
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
+
+def set_random_seed(seed: int) -> None:
+    """Seeds Python's `random`, NumPy's global RNG and the engine (`engine.random.set_seed`).
+
+    As Keras 2's `tf.keras.utils.set_random_seed`: after it, a program that builds and
+    trains a model the same way gets the same initial weights, shuffles and dropout masks.
+
+    Args:
+        seed: a non-negative integer.
+
+    Raises:
+        ValueError: if `seed` is not an integer.
+
+    Example:
+        >>> engine.keras.utils.set_random_seed(7)
+        >>> a = engine.keras.layers.Dense(2).add_weight("w", shape=[3]).numpy()
+        >>> engine.keras.utils.set_random_seed(7)
+        >>> bool((a == engine.keras.layers.Dense(2).add_weight("w", shape=[3]).numpy()).all())
+        True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"set_random_seed: expected an integer seed; received seed={seed!r}. "
+                         "Pass e.g. set_random_seed(42).")
+    from engine.ops import random_ops  # noqa: PLC0415
+
+    seed = int(seed)
+    _random.seed(seed)
+    np.random.seed(seed)
+    random_ops.set_seed(seed)
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

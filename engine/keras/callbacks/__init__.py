@@ -39,3 +39,8 @@ from engine.keras.callbacks.terminate_on_nan import TerminateOnNaN
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "Progbar", "EarlyStopping",
            "ModelCheckpoint", "BackupAndRestore", "LearningRateScheduler",
            "ReduceLROnPlateau", "CSVLogger", "TerminateOnNaN", "LambdaCallback", "TensorBoard"]
+
+
+def __dir__():
+    # The public API and the dunders, not the modules imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})

@@ -44,6 +44,12 @@ __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUn
            "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "Identity", "get",
            "serialize", "deserialize"]
 
+
+def __dir__():
+    # The public API and the dunders, not the modules imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
+
 _CLASSES = (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
             VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
             LecunNormal, Orthogonal, Identity)

@@ -12,7 +12,8 @@ shape, or explicitly), computes in `call(inputs, ...)`, and describes itself wit
 - runs `call` inside the layer's name scope (graphs and the profiler show layer paths);
 - attaches the output mask (`compute_mask`) and records activity regularization losses;
 - on functional-API inputs (`engine.keras.Input`), records a node of the layer graph
-  instead (see `functional.py`).
+  instead (see `functional.py`); `layer.input`/`layer.output` then give its Keras
+  tensors (see `connections.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from engine import context, nest
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
+from engine.keras.layers.connections import LayerConnections
 from engine.keras.layers.input_spec import InputSpec, check_input_spec
 from engine.module import Module
 from engine.scopes import name_scope
@@ -61,7 +63,7 @@ class _TrainingScope:
         _STATE.training.pop()
 
 
-class Layer(Module):
+class Layer(LayerConnections, Module):
     """Base class of every Keras layer (and of `Model`).
 
     Subclasses create weights in `build` with `add_weight` and compute in `call`.

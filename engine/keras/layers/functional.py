@@ -23,7 +23,7 @@ from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
 
 __all__ = ["Input", "InputLayer", "is_keras_tensor", "keras_graph", "reset_keras_graph",
-           "call_symbolic", "LayerCall"]
+           "call_symbolic", "LayerCall", "node_inputs", "node_outputs", "cast_to_input_dtype"]
 
 register_node_type("KerasLayer")
 _GRAPH: list = []
@@ -172,6 +172,41 @@ def call_symbolic(layer, inputs, rest: tuple, kwargs: dict):
     return nest.pack_sequence_as(outputs, list(out_tensors))
 
 
+def node_inputs(node):
+    """The Keras tensors a layer call (a `KerasLayer` node) received, structured as its
+    first argument."""
+    call = node.graph.calls[id(node)]
+    return nest.map_structure(lambda x: node.inputs[x.index] if isinstance(x, _Slot) else x,
+                              call.args[0])
+
+
+def node_outputs(node):
+    """The Keras tensors a layer call (a `KerasLayer` node) produced, structured as the
+    layer returned them."""
+    call = node.graph.calls[id(node)]
+    return nest.map_structure(lambda x: node.outputs[x.index], call.outputs)
+
+
+def cast_to_input_dtype(value, dtype: _dt.DType):
+    """`value` cast to `dtype`, the dtype of the model's `Input`, as Keras 2 does.
+
+    Only tensors whose dtype differs are cast, and only between numeric dtypes (e.g. uint8
+    images to float32); strings, booleans and non-tensors pass unchanged. A Keras mask
+    stays attached.
+    """
+    if not isinstance(value, Tensor) or value.dtype is dtype:
+        return value
+    if not (value.dtype.is_numeric and dtype.is_numeric):
+        return value
+    from engine.ops import math_ops  # noqa: PLC0415
+
+    mask = getattr(value, "_keras_mask", None)
+    value = math_ops.cast(value, dtype)
+    if mask is not None:
+        value._keras_mask = mask
+    return value
+
+
 def _index_of(items: list, obj) -> int:
     return next(i for i, x in enumerate(items) if x is obj)
 
@@ -241,8 +276,8 @@ class InputLayer(Layer):
 
     Example:
         >>> layer = engine.keras.layers.InputLayer(input_shape=(3,))
-        >>> layer.output.shape
-        TensorShape([None, 3])
+        >>> layer.output.shape, layer.output is layer.input
+        (TensorShape([None, 3]), True)
     """
 
     def __init__(self, input_shape=None, batch_size=None, dtype=None, name=None,
@@ -261,8 +296,29 @@ class InputLayer(Layer):
         self.built = True
         graph = keras_graph()
         spec = TensorSpec(self._batch_input_shape, _dt.as_dtype(dtype or self.dtype))
-        self.output = graph.placeholder(spec, self.name)
-        graph.input_layers[id(self.output._node)] = self
+        self._placeholder = graph.placeholder(spec, self.name)
+        graph.input_layers[id(self._placeholder._node)] = self
+
+    # An input layer's input and output are both its placeholder (as in Keras 2).
+    @property
+    def input(self):
+        """The input placeholder (a Keras tensor), same as `output`."""
+        return self._placeholder
+
+    @property
+    def output(self):
+        """The input placeholder (a Keras tensor) that layers are called on."""
+        return self._placeholder
+
+    @property
+    def input_shape(self):
+        """The placeholder's shape, batch dimension included."""
+        return self._placeholder.shape
+
+    @property
+    def output_shape(self):
+        """The placeholder's shape, batch dimension included."""
+        return self._placeholder.shape
 
     def get_config(self) -> dict:
         """The input layer's shape, dtype and name."""

@@ -90,6 +90,11 @@ __all__ = [cls.__name__ for cls in _CLASSES] + list(_FUNCTIONS) + [
     "Reduction", "get", "serialize", "deserialize"]
 
 
+def __dir__():
+    # The public API and the dunders, not the modules imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
+
 def get(identifier):
     """The loss named or described by `identifier`, as `Model.compile(loss=...)` takes it.
 

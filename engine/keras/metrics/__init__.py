@@ -104,6 +104,11 @@ __all__ = [cls.__name__ for cls in _CLASSES] + list(_FUNCTIONS) + [
     "get", "serialize", "deserialize", "resolve_accuracy", "resolve_crossentropy"]
 
 
+def __dir__():
+    # The public API and the dunders, not the modules imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
+
 def get(identifier):
     """The metric named or described by `identifier`, as `Model.compile(metrics=...)` takes it.
 

@@ -14,10 +14,11 @@ import numpy as np
 
 from engine import nest
 from engine.convert import convert_to_tensor
+from engine.errors import ShapeError
 from engine.tensor import Tensor, wrap
 
 __all__ = ["DataHandler", "unpack_x_y_sample_weight", "pack_x_y_sample_weight",
-           "train_validation_split"]
+           "train_validation_split", "check_dataset_is_batched"]
 
 
 def unpack_x_y_sample_weight(data):
@@ -111,6 +112,46 @@ def train_validation_split(arrays, validation_split: float):
     return first, second
 
 
+def check_dataset_is_batched(dataset, input_shapes, what: str) -> None:
+    """Raises if `dataset` yields single examples where the model wants batches.
+
+    Checked once per call of `fit`/`evaluate`/`predict`, from `element_spec` alone (no
+    element is read): a dataset whose `x` has no unknown leading dimension looks unbatched,
+    and if each of its shapes is the model's input shape without the batch axis, the
+    user forgot `.batch(...)`.
+
+    Args:
+        dataset: an `engine.data.Dataset`.
+        input_shapes: the model's input shapes (batch axis included), flat; None if unknown.
+        what: the caller's name for the message ("fit", "evaluate", "predict").
+
+    Raises:
+        ShapeError: for elements that are the model's inputs minus the batch axis.
+    """
+    if not input_shapes:
+        return
+    x, _, _ = unpack_x_y_sample_weight(dataset.element_spec)
+    specs = nest.flatten(x)
+    if len(specs) != len(input_shapes) or not all(_is_example(spec.shape, want) for spec, want
+                                                  in zip(specs, input_shapes)):
+        return
+    got = ", ".join(str(tuple(spec.shape.as_list())) for spec in specs)
+    wanted = ", ".join(str((None, *s.as_list()[1:])) for s in input_shapes)
+    raise ShapeError(f"{what}: the model expects inputs of shape {wanted} (batch axis first), "
+                     f"but the Dataset yields unbatched elements of shape {got}: call "
+                     f".batch(batch_size) on it before {what} (e.g. ds.batch(32)).")
+
+
+def _is_example(shape, want) -> bool:
+    """True if `shape` (from an element_spec) is one example of inputs of shape `want`."""
+    if shape.rank is None or want.rank is None or shape.rank != want.rank - 1:
+        return False
+    dims = shape.as_list()
+    if dims and dims[0] is None:  # an unknown leading dimension: a batch axis
+        return False
+    return all(d is None or w is None or d == w for d, w in zip(dims, want.as_list()[1:]))
+
+
 class DataHandler:
     """Batches for one `fit`/`evaluate`/`predict` call, epoch by epoch.
 
@@ -166,6 +207,11 @@ class DataHandler:
                     if sw is not None and np.shape(sw)[0] != self._n:
                         raise ValueError(f"sample_weight has {np.shape(sw)[0]} entries for "
                                          f"{self._n} samples; give one weight per sample.")
+
+    @property
+    def dataset(self):
+        """The `engine.data.Dataset` given as `x`, or None."""
+        return self._dataset
 
     @property
     def steps_per_epoch(self) -> int | None:

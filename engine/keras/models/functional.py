@@ -2,7 +2,8 @@
 
 It keeps the part of the Keras graph between its inputs and outputs as a plan: for each
 node in order, what to run (a layer call, an engine op, a constant, a variable read) and
-which earlier values it reads. `call` walks that plan on real tensors. Shared layers and
+which earlier values it reads. `call` casts each input to its `Input`'s dtype (as Keras 2:
+uint8 images become float32), then walks that plan on real tensors. Shared layers and
 nested models are layer nodes like any other.
 """
 
@@ -37,6 +38,7 @@ class Functional(Model):
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
+        self._autocast = False  # inputs are cast to their Input's dtype in `call` instead
         for t in nest.flatten(inputs):
             if not keras_functional.is_keras_tensor(t) or t._node.type != "Placeholder":
                 raise ValueError(f"Model(inputs=...): got {t!r}; inputs must be the tensors "
@@ -49,6 +51,7 @@ class Functional(Model):
         self._nested_outputs = outputs
         self.inputs = nest.flatten(inputs)
         self.outputs = nest.flatten(outputs)
+        self._input_dtypes = [t.dtype for t in self.inputs]
         self._graph = self.inputs[0]._node.graph if self.inputs else keras_functional.keras_graph()
         self._plan = self._make_plan()
         self.built = True
@@ -100,6 +103,26 @@ class Functional(Model):
         return list(self._layers_in_order)
 
     @property
+    def input(self):
+        """The model's input Keras tensor(s), structured as given to `Model(inputs=...)`."""
+        return self._nested_inputs
+
+    @property
+    def output(self):
+        """The model's output Keras tensor(s), structured as given to `Model(outputs=...)`."""
+        return self._nested_outputs
+
+    @property
+    def input_shape(self):
+        """The shape(s) of `input`, batch dimension included."""
+        return nest.map_structure(lambda t: t.shape, self._nested_inputs)
+
+    @property
+    def output_shape(self):
+        """The shape(s) of `output`, batch dimension included."""
+        return nest.map_structure(lambda t: t.shape, self._nested_outputs)
+
+    @property
     def input_names(self) -> list:
         """The names of the input layers."""
         return [t._node.name for t in self.inputs]
@@ -112,8 +135,9 @@ class Functional(Model):
     def call(self, inputs, training=None, mask=None):
         values: dict[int, object] = {}
         flat = self._flatten_call_inputs(inputs)
-        for placeholder, value in zip(self.inputs, flat):
-            values[id(placeholder)] = value
+        for placeholder, dtype, value in zip(self.inputs, self._input_dtypes, flat):
+            # As Keras 2, inputs take their Input's dtype (uint8 images -> float32).
+            values[id(placeholder)] = keras_functional.cast_to_input_dtype(value, dtype)
         for kind, node, what in self._plan:
             if kind == "layer":
                 args = [values[id(t)] for t in node.inputs]

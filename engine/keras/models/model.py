@@ -44,6 +44,10 @@ class Model(TrainingMixin, Layer):
         name = kwargs.pop("name", None)
         trainable = kwargs.pop("trainable", True)
         dtype = kwargs.pop("dtype", None)
+        # As Keras 2: a subclassed model casts floating inputs to its dtype (float64 data
+        # into a float32 model); integers pass unchanged. Functional and Sequential models
+        # cast to their Input's dtype instead (see `functional.py`, `sequential.py`).
+        autocast = kwargs.pop("autocast", True)
         super().__init__(trainable=trainable, name=name, dtype=dtype, **kwargs)
         self.optimizer = None
         self.compiled_loss = None
@@ -53,7 +57,7 @@ class Model(TrainingMixin, Layer):
         self._is_compiled = False
         self._run_eagerly = None
         self._graph_functions = {}
-        self._autocast = False  # a model passes inputs to its layers as given
+        self._autocast = autocast
 
     def _maybe_build(self, inputs) -> None:
         # A subclassed model builds its layers as `call` first uses them.

@@ -232,7 +232,8 @@ def clone_model(model, input_tensors=None, clone_function=None):
         if model.input_shape is not None:
             from engine.keras.layers.functional import Input  # noqa: PLC0415
 
-            clone.add(Input(batch_shape=model.input_shape.as_list()))
+            clone.add(Input(batch_shape=model.input_shape.as_list(),
+                            dtype=model.inputs[0].dtype if model.inputs else None))
         for layer in model.layers:
             clone.add(clone_function(layer))
         return clone

@@ -46,8 +46,9 @@ def summary_rows(model) -> list[dict]:
             name = what.layer.name if kind == "layer" else node.name
             for t in node.outputs:
                 producers[id(t)] = name
-            inbound = sorted({producers[id(t)] for t in node.inputs
-                              if id(t) in producers and t._node.type != "Const"})
+            # In call order (as Keras shows them), each layer once.
+            inbound = list(dict.fromkeys(producers[id(t)] for t in node.inputs
+                                         if id(t) in producers and t._node.type != "Const"))
             shapes = [t.shape for t in node.outputs[:len(nest.flatten(what.outputs))]] \
                 if kind == "layer" else [t.shape for t in node.outputs]
             shape = shapes[0] if len(shapes) == 1 else shapes
@@ -59,7 +60,7 @@ def summary_rows(model) -> list[dict]:
                 continue
             if name in seen:  # a shared layer: one row, all its inbound layers
                 row = rows[seen[name]]
-                row["inbound"] = sorted(set(row["inbound"]) | set(inbound))
+                row["inbound"] = list(dict.fromkeys(row["inbound"] + inbound))
                 continue
             seen[name] = len(rows)
             rows.append(_row(what.layer, shape, inbound))
@@ -98,6 +99,8 @@ def summary_text(model, line_length: int = 90) -> str:
     functional = any(r["inbound"] for r in rows) and type(model).__name__ == "Functional"
     widths = [0.36, 0.26, 0.14] if not functional else [0.3, 0.22, 0.12]
     cols = [int(line_length * w) for w in widths]
+    if functional:  # "Connected to" takes the rest of the line
+        cols.append(max(line_length - sum(cols) - len(cols), 12))
     title = f'Model: "{model.name}"'
     rule = "_" * line_length
     header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if functional
@@ -117,12 +120,45 @@ def summary_text(model, line_length: int = 90) -> str:
 
 
 def _format(cells, cols) -> str:
-    text = ""
-    for cell, width in zip(cells, cols):
-        text += str(cell).ljust(width) + " "
-    if len(cells) > len(cols):
-        text += str(cells[-1])
-    return text.rstrip()
+    """One table row; a cell longer than its column wraps onto the following lines (as
+    Keras does), so the columns stay aligned."""
+    wrapped = [_wrap(str(cell), width) for cell, width in zip(cells, cols)]
+    lines = []
+    for k in range(max(len(w) for w in wrapped)):
+        parts = [(w[k] if k < len(w) else "").ljust(width) for w, width in zip(wrapped, cols)]
+        lines.append(" ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken after ", " or " " outside
+    parentheses where it can (between shapes, between names), else anywhere."""
+    if len(text) <= width:
+        return [text]
+    lines, line = [], ""
+    for piece in _pieces(text):
+        if line and len(line + piece.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        while len(piece.rstrip()) > width:  # one piece longer than the column: cut it
+            lines.append(piece[:width])
+            piece = piece[width:]
+        line += piece
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _pieces(text: str) -> list[str]:
+    """`text` split after each space outside parentheses (the space stays with the piece)."""
+    pieces, start, depth = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in "([") - (char in ")]")
+        if char == " " and depth == 0:
+            pieces.append(text[start:i + 1])
+            start = i + 1
+    pieces.append(text[start:])
+    return [p for p in pieces if p]
 
 
 def layer_graph(model) -> dict:

@@ -6,24 +6,33 @@ work inside `call` and `train_step`). The switch is read at every batch, so chan
 `model.run_eagerly` takes effect from the next batch on. Logs passed to callbacks are
 Python floats. Ctrl-C (KeyboardInterrupt) stops `fit` between batches, keeping the
 weights and the history so far.
+
+Two checks help with common mistakes, each once per call and not per batch: a Dataset
+that yields single examples (no `.batch()`) is named before the first step, and a
+`TracingError` from asking a symbolic tensor for its value inside a traced step gets the
+Keras way to run eagerly (`run_eagerly=True`) added.
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
-from engine import nest
+from engine import hooks, nest
+from engine.errors import TracingError
 from engine.graph.function import function
 from engine.keras.models import compile_utils
 from engine.keras.models.data_adapter import (
     DataHandler,
+    check_dataset_is_batched,
     train_validation_split,
     unpack_x_y_sample_weight,
 )
 from engine.tape import GradientTape
 from engine.tensor import Tensor
+from engine.tensor_shape import TensorShape
 
 __all__ = ["TrainingMixin"]
 
@@ -224,12 +233,14 @@ class TrainingMixin:
             validation_data = validation
         data = DataHandler(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
                            class_weight)
+        self._check_batched(data, "fit")
         val_handler = None
         if validation_data is not None:
             vx, vy, vsw = unpack_x_y_sample_weight(validation_data) if isinstance(
                 validation_data, (tuple, list)) else (validation_data, None, None)
             val_handler = DataHandler(vx, vy, vsw, validation_batch_size or (
                 batch_size if _is_arrays(vx) else None), validation_steps)
+            self._check_batched(val_handler, "fit (validation_data)")
         steps = data.steps_per_epoch
         cbs = callbacks_module.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                             model=self, verbose=verbose, epochs=epochs,
@@ -256,7 +267,24 @@ class TrainingMixin:
         cbs.on_train_end(logs)
         return self.history
 
+    def _check_batched(self, handler: DataHandler, what: str) -> None:
+        if handler.dataset is not None:
+            check_dataset_is_batched(handler.dataset, self._known_input_shapes(), what)
+
+    def _known_input_shapes(self) -> list | None:
+        """The model's input shapes (flat, batch axis first), if it knows them."""
+        inputs = getattr(self, "inputs", None)  # functional, or a connected Sequential
+        if isinstance(inputs, list) and inputs and all(isinstance(t, Tensor) for t in inputs):
+            return [t.shape for t in inputs]
+        built = getattr(self, "_build_input_shape", None)  # e.g. a Sequential after a call
+        flat = nest.flatten(built) if built is not None else []
+        return flat if flat and all(isinstance(s, TensorShape) for s in flat) else None
+
     def _run_epoch(self, data: DataHandler, cbs) -> dict:
+        with _EagerAdvice(self):
+            return self._run_epoch_steps(data, cbs)
+
+    def _run_epoch_steps(self, data: DataHandler, cbs) -> dict:
         if not cbs.needs_batch_hooks("train"):
             # No callback looks at batches: skip the hooks and the per-batch conversion of
             # the logs to floats (the last batch's results are converted once).
@@ -269,7 +297,10 @@ class TrainingMixin:
         logs = {}
         for step, (bx, by, bsw) in enumerate(data.epoch()):
             cbs.on_train_batch_begin(step)
-            results = self._step_function("train")(_pack(bx, by, bsw))
+            batch = _pack(bx, by, bsw)
+            if hooks._listeners.get("train_batch"):  # e.g. widgets.NanLocator
+                hooks.emit("train_batch", TrainBatch(self, step, batch))
+            results = self._step_function("train")(batch)
             logs = _to_floats(results)
             cbs.on_train_batch_end(step, logs)
             if self.stop_training:
@@ -287,6 +318,7 @@ class TrainingMixin:
         """
         self._assert_compiled("evaluate")
         handler = DataHandler(x, y, sample_weight, batch_size, steps)
+        self._check_batched(handler, "evaluate")
         logs = self._evaluate_handler(handler, callbacks)
         if return_dict:
             return logs
@@ -300,10 +332,11 @@ class TrainingMixin:
         self.reset_metrics()
         cbs.on_test_begin()
         logs = {}
-        for step, (bx, by, bsw) in enumerate(handler.epoch()):
-            cbs.on_test_batch_begin(step)
-            logs = _to_floats(self._step_function("test")(_pack(bx, by, bsw)))
-            cbs.on_test_batch_end(step, logs)
+        with _EagerAdvice(self):
+            for step, (bx, by, bsw) in enumerate(handler.epoch()):
+                cbs.on_test_batch_begin(step)
+                logs = _to_floats(self._step_function("test")(_pack(bx, by, bsw)))
+                cbs.on_test_batch_end(step, logs)
         cbs.on_test_end(logs)
         return logs
 
@@ -312,10 +345,12 @@ class TrainingMixin:
                 max_queue_size=10, workers=1, use_multiprocessing=False):
         """The model's outputs for `x`, batch by batch, as NumPy arrays."""
         handler = DataHandler(x, None, None, batch_size, steps)
+        self._check_batched(handler, "predict")
         outputs = []
         fn = self._step_function("predict")
-        for bx, _, _ in handler.epoch():
-            outputs.append(nest.map_structure(np.asarray, fn((bx,))))
+        with _EagerAdvice(self):
+            for bx, _, _ in handler.epoch():
+                outputs.append(nest.map_structure(np.asarray, fn((bx,))))
         if not outputs:
             raise ValueError("predict: the data has no batches.")
         return nest.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
@@ -329,7 +364,8 @@ class TrainingMixin:
             self.reset_metrics()
         handler = DataHandler(x, y, sample_weight, batch_size=_num(x), class_weight=class_weight)
         bx, by, bsw = next(iter(handler.epoch()))
-        return _results(self._step_function("train")(_pack(bx, by, bsw)), return_dict)
+        with _EagerAdvice(self):
+            return _results(self._step_function("train")(_pack(bx, by, bsw)), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
                       return_dict=False):
@@ -339,13 +375,50 @@ class TrainingMixin:
             self.reset_metrics()
         handler = DataHandler(x, y, sample_weight, batch_size=_num(x))
         bx, by, bsw = next(iter(handler.epoch()))
-        return _results(self._step_function("test")(_pack(bx, by, bsw)), return_dict)
+        with _EagerAdvice(self):
+            return _results(self._step_function("test")(_pack(bx, by, bsw)), return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as NumPy arrays."""
         handler = DataHandler(x, None, None, batch_size=_num(x))
         bx, _, _ = next(iter(handler.epoch()))
-        return nest.map_structure(np.asarray, self._step_function("predict")((bx,)))
+        with _EagerAdvice(self):
+            return nest.map_structure(np.asarray, self._step_function("predict")((bx,)))
+
+
+_KERAS_ADVICE = ("or compile the model with run_eagerly=True (model.run_eagerly = True) to "
+                 "run call() eagerly")
+
+
+class _EagerAdvice:
+    """Adds Keras's way to run eagerly to a TracingError raised while a step is traced.
+
+    The engine's error (asking a symbolic tensor for its value, e.g. `.numpy()` in `call`)
+    suggests `run_functions_eagerly`; a Keras user wants `run_eagerly=True`. Entered once
+    around a loop of steps, so it costs nothing per batch.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if (kind is not None and issubclass(kind, TracingError)
+                and "run_functions_eagerly" in str(error) and _KERAS_ADVICE not in str(error)
+                and not self.model.run_eagerly):
+            raise TracingError(f"{str(error).rstrip('.')}, {_KERAS_ADVICE}.") from error
+        return False
+
+
+class TrainBatch(NamedTuple):
+    """The payload of the `"train_batch"` hook event: `fit` emits it before each step that
+    runs with per-batch callbacks, while someone listens (`engine.hooks.subscribe`)."""
+
+    model: object
+    step: int
+    batch: tuple  # what train_step receives: (x,), (x, y) or (x, y, sample_weight)
 
 
 def _pack(x, y, sw):

@@ -21,7 +21,13 @@ from engine.keras.optimizers.rmsprop import Adadelta, Adagrad, RMSprop
 from engine.keras.optimizers.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad",
-           "Adadelta", "Ftrl", "get", "serialize", "deserialize"]
+           "Adadelta", "Ftrl", "get", "serialize", "deserialize", "schedules"]
+
+
+def __dir__():
+    # The public API and the dunders, not the modules imported here.
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})
+
 
 _OPTIMIZERS = {cls.__name__.lower(): cls for cls in (
     SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl)}
