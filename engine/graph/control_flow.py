@@ -26,7 +26,6 @@ from engine.graph import subgraph as _sg
 from engine.graph.ir import SymbolicTensor
 from engine.graph.subgraph import SubGraph, as_graph_tensor, building, spec_of
 from engine.graph.tensor_array import TensorArray
-from engine.ops.fill_ops import zeros
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
 
@@ -334,7 +333,7 @@ def _traced_loop(cond, body, args, packed, shape_invariants, maximum_iterations,
                              "and the body does not write to it; pass element_shape= when "
                              "creating it.")
         if init[k] is None:
-            init[k] = keys[k] = zeros(specs[k].shape, specs[k].dtype)
+            init[k] = keys[k] = leaves[k]._initial_buffer(specs[k])
         _check_loop_var(path, specs[k], out)
     body_graph.lead, body_graph.outputs = placeholders, outputs
     cond_graph = _trace_cond(cond, name, graph, args, leaves, specs)
@@ -347,8 +346,9 @@ def _traced_loop(cond, body, args, packed, shape_invariants, maximum_iterations,
     _, captures = _sg.align_inputs([cond_graph, body_graph])
     node = _sg.add_loop_node("While", init, limit, [], captures, body_graph, cond_graph, name)
     if taped:
+        # The live output list: accumulators a gradient adds later get gradients too.
         _sg.record(node, keys + [None] * (limit is not None) + captures,
-                   _sg.outside_sources([body_graph]), tuple(node.outputs))
+                   _sg.outside_sources([body_graph]), node.outputs)
     final = [_rebuild(leaf, t) for leaf, t in zip(leaves, node.outputs)]
     return nest.pack_sequence_as(args, final)
 

@@ -17,7 +17,14 @@ and random draws in a branch or body run once):
   executor collects them while looping). The gradient is a `WhileGrad` loop that runs the
   body's gradient once per iteration in reverse, reading slice `i` of each accumulator,
   carrying the loop variables' gradients and summing those of captured tensors and
-  variables. Second derivatives through a loop are not supported.
+  variables.
+- `WhileGrad`: a loop too, with the same rule (`_loop_grad`). Its body was traced with a
+  tape whenever an outer tape was recording, so its gradient is another `WhileGrad`,
+  running the iterations in the opposite order. It reads the first gradient loop's own
+  accumulators, and gives the gradients of the accumulators that loop read, one per
+  iteration, stacked. Those flow back into the forward `While` as gradients of its
+  accumulator outputs (both loops are recorded with their live output lists), which its
+  gradient reads slice by slice. So nested tapes give second and higher derivatives.
 """
 
 from __future__ import annotations
@@ -146,7 +153,24 @@ def _branch_gradients(node, b, branch, grads, wanted, outside) -> list:
     return branch.tape.gradient(targets, sources, output_gradients=seeds)
 
 
-# --- While ---------------------------------------------------------------------------------
+# --- While and WhileGrad ------------------------------------------------------------------
+def _layout(node) -> tuple[int, int, int]:
+    """`(n_vars, first sliced input, first captured input)` of a loop node's inputs.
+
+    Inputs are the loop variables, the limit (if any), the sliced accumulators, then the
+    captures; the body's inputs are the same without the limit.
+    """
+    attrs = node.attrs
+    first_sliced = attrs["n_vars"] + attrs["has_limit"]
+    return attrs["n_vars"], first_sliced, first_sliced + attrs["n_sliced"]
+
+
+def _body_input(node, body, i: int):
+    """The body placeholder fed by input `i` of `node` (any input but the limit)."""
+    n = node.attrs["n_vars"]
+    return body.inputs[i if i < n else i - node.attrs["has_limit"]]
+
+
 def _extra_output(node, extra: list, spec: TensorSpec) -> SymbolicTensor:
     n = node.attrs["n_vars"]
     extras = node.attrs["extras"]
@@ -160,7 +184,8 @@ def _extra_output(node, extra: list, spec: TensorSpec) -> SymbolicTensor:
 
 
 def _accumulator(node, t) -> SymbolicTensor:
-    """A `While` output stacking `t`, a tensor of the body, over the iterations."""
+    """A loop output stacking `t`, a tensor of the body, over the iterations: slice `i`
+    holds its value in iteration `i`, whichever order the loop runs them in."""
     body = node.graph.functions[node.attrs["body"]]
     j = next((j for j, out in enumerate(body.outputs) if out is t), None)
     if j is None:
@@ -171,80 +196,123 @@ def _accumulator(node, t) -> SymbolicTensor:
     return _extra_output(node, ["acc", j], spec)
 
 
+def _iteration_count(node) -> SymbolicTensor:
+    """How many iterations `node` ran: a `While`'s extra output, a `WhileGrad`'s limit."""
+    if node.attrs["cond"] is None:
+        return node.inputs[node.attrs["n_vars"]]
+    return _extra_output(node, ["count"], TensorSpec((), "int32"))
+
+
 def _body_exporter(node):
     body = node.graph.functions[node.attrs["body"]]
-    n, first_capture = node.attrs["n_vars"], node.attrs["n_vars"] + node.attrs["has_limit"]
+    n, first_sliced, first_capture = _layout(node)
 
     def export(grad_graph, t):
         if t._node.type == "Const":
             return _copy_constant(grad_graph, t)
-        for i, placeholder in enumerate(body.inputs[n:]):
-            if placeholder is t:  # loop-invariant: the node's captured input
-                outer = node.inputs[first_capture + i]
-                return grad_graph.add_capture(grad_graph.to_outer(outer))
+        for i, placeholder in enumerate(body.inputs[n:], start=first_sliced):
+            if placeholder is t:  # a slice the loop reads, or a loop-invariant capture
+                outer = grad_graph.to_outer(node.inputs[i])
+                return grad_graph.add_capture(outer, sliced=i < first_capture)
         acc = _accumulator(node, t)
         return grad_graph.add_capture(grad_graph.to_outer(acc), sliced=True)
 
     return export
 
 
-def _while_grad(node, ctx, grads):
-    """The gradient of a `While` node: a `WhileGrad` loop over the iterations, reversed."""
+def _stacked_grads(node, grads) -> list:
+    """`(body output index, gradient)` for each accumulator output that has a gradient
+    (second order: the first gradient loop read the accumulator)."""
+    n = node.attrs["n_vars"]
+    pairs = []
+    for k, extra in enumerate(node.attrs["extras"][:max(len(grads) - n, 0)]):
+        g = grads[n + k]
+        if extra[0] == "acc" and g is not None and not _is_zero(g) \
+                and _inexact(node.outputs[n + k]):
+            pairs.append((extra[1], g))
+    return pairs
+
+
+def _as_target(body, t):
+    """`t`, or the variable it was read from: a value read from a variable in the body
+    carries its gradient to the variable (the read itself is not on the tape)."""
+    key = body.tape._reads.get(id(t))
+    return t if key is None else body.tape._watched.get(key, t)
+
+
+def _loop_grad(node, ctx, grads):
+    """The gradient of a `While` or `WhileGrad` node: a `WhileGrad` loop that runs the body's
+    gradient over the same iterations in the opposite order.
+
+    It carries the loop variables' gradients and sums those of captured tensors and
+    variables; the gradients of a `WhileGrad`'s sliced inputs, one per iteration, come out
+    stacked. Gradients arriving at accumulator outputs are read one slice per iteration.
+    """
     attrs = node.attrs
-    n, first_capture = attrs["n_vars"], attrs["n_vars"] + attrs["has_limit"]
+    n, first_sliced, first_capture = _layout(node)
     n_inputs = len(node.inputs)
     body = node.graph.functions[attrs["body"]]
     needs = _needs(ctx, len(ctx.inputs))
     loop = [k for k in range(n) if _inexact(node.outputs[k])]
+    sliced = [i for i in range(first_sliced, first_capture)
+              if needs[i] and _inexact(node.inputs[i])]
     captured = [i for i in range(first_capture, n_inputs)
                 if needs[i] and _inexact(node.inputs[i])]
     outside = [(n_inputs + j, v) for j, v in enumerate(ctx.inputs[n_inputs:])
                if needs[n_inputs + j]]  # variables and eager tensors (outside_sources)
-    if not (loop or captured or outside):
+    if not (loop or sliced or captured or outside):
         return (None,) * len(ctx.inputs)
-    count = _extra_output(node, ["count"], TensorSpec((), "int32"))
-    grad_body = SubGraph(f"{attrs['body']}_grad", _THREAD.graph, forward=body,
-                         exporter=_body_exporter(node))
+    if body.tape is None:
+        raise UnimplementedError(
+            f"{node.name}: its body was built without a gradient tape, so it cannot be "
+            "differentiated. Start the GradientTape before the loop is traced.", op=node.type)
+    graph = _THREAD.graph
+    stacked = [(j, as_graph_tensor(graph, g)) for j, g in _stacked_grads(node, grads)]
+    count = as_graph_tensor(graph, _iteration_count(node))
+    grad_body = SubGraph(f"{attrs['body']}_grad", graph, taped=bool(_THREAD.tapes),
+                         forward=body, exporter=_body_exporter(node))
     with building(grad_body):
         seeds = [grad_body.new_input(spec_of(node.outputs[k]), "grad") for k in loop]
         sums = [grad_body.new_input(spec_of(node.inputs[i]), "grad_sum") for i in captured]
         sums += [grad_body.new_input(TensorSpec(v.shape, v.dtype), "grad_sum")
                  for _, v in outside]
         grad_body.lead = seeds + sums
+        slices = [grad_body.add_capture(grad_body.to_outer(g), sliced=True)
+                  for _, g in stacked]
+        targets = ([body.outputs[k] for k in loop]
+                   + [_as_target(body, body.outputs[j]) for j, _ in stacked])
         sources = ([body.inputs[k] for k in loop]
-                   + [body.inputs[n + i - first_capture] for i in captured]
+                   + [_body_input(node, body, i) for i in sliced + captured]
                    + [v for _, v in outside])
-        result = body.tape.gradient([body.outputs[k] for k in loop], sources,
-                                    output_gradients=seeds)
+        result = body.tape.gradient(targets, sources, output_gradients=seeds + slices)
         carried = [g if g is not None else zeros_like(body.inputs[k])
                    for g, k in zip(result, loop)]
-        carried += [s if g is None else s + g for s, g in zip(sums, result[len(loop):])]
-        grad_body.outputs = [as_graph_tensor(grad_body, t) for t in carried]
-    sliced, captures = _sg.align_inputs([grad_body])
-    init = ([as_graph_tensor(_THREAD.graph, grads[k]) for k in loop]
+        rest = result[len(loop):]
+        carried += [s if g is None else s + g for s, g in zip(sums, rest[len(sliced):])]
+        per_iteration = [g if g is not None else zeros_like(_body_input(node, body, i))
+                         for g, i in zip(rest, sliced)]
+        grad_body.outputs = [as_graph_tensor(grad_body, t) for t in carried + per_iteration]
+    sliced_inputs, captures = _sg.align_inputs([grad_body])
+    init = ([grads[k] if grads[k] is not None else zeros_like(node.outputs[k]) for k in loop]
             + [zeros_like(node.inputs[i]) for i in captured]
             + [_zeros_for(v) for _, v in outside])
-    init = [as_graph_tensor(_THREAD.graph, t) for t in init]
-    grad_node = _sg.add_loop_node("WhileGrad", init, as_graph_tensor(_THREAD.graph, count),
-                                  sliced, captures, grad_body, None,
-                                  f"{node.name.replace('/', '_')}_grad", reverse=True)
-    # Recorded so that differentiating it again fails clearly (see _no_second_order).
-    _sg.record(grad_node, list(grad_node.inputs), [], tuple(grad_node.outputs))
+    init = [as_graph_tensor(graph, t) for t in init]
+    grad_node = _sg.add_loop_node("WhileGrad", init, count, sliced_inputs, captures,
+                                  grad_body, None, f"{node.name.replace('/', '_')}_grad",
+                                  reverse=not attrs["reverse"])
+    stacks = [_accumulator(grad_node, t) for t in grad_body.outputs[len(carried):]]
+    # Recorded with its live output list, like the forward loop: differentiating it again
+    # (a second derivative) reads its accumulators too.
+    _sg.record(grad_node, list(grad_node.inputs), _sg.outside_sources([grad_body]),
+               grad_node.outputs)
     out = [None] * len(ctx.inputs)
     positions = loop + captured + [i for i, _ in outside]
     for position, t in zip(positions, grad_node.outputs):
         out[position] = t
+    for i, t in zip(sliced, stacks):
+        out[i] = t
     return tuple(out)
 
 
-def _no_second_order(node, ctx, grads):
-    raise UnimplementedError(
-        f"Differentiating the gradient of a while_loop ({node.name}) is not supported: "
-        "second derivatives through engine.while_loop are not implemented. Compute the "
-        "inner gradient outside the outer tape, or unroll the loop in Python.",
-        op=node.type)
-
-
 _sg.GRADIENTS["If"] = _sg.GRADIENTS["Case"] = _branch_grad
-_sg.GRADIENTS["While"] = _while_grad
-_sg.GRADIENTS["WhileGrad"] = _no_second_order
+_sg.GRADIENTS["While"] = _sg.GRADIENTS["WhileGrad"] = _loop_grad

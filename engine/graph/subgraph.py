@@ -19,8 +19,9 @@ a `ControlFlowOp`, an `OpDef` stand-in whose `vjp` is the rule in `GRADIENTS`.
 
 Exports. A gradient sub-graph reads values computed in the forward sub-graph it
 differentiates. Its `exporter` turns each such tensor into an input: an extra output of
-the forward `If`/`Case` node, or a per-iteration accumulator of the forward `While`
-(`sliced`: the gradient loop reads one slice per iteration).
+the forward `If`/`Case` node, or a per-iteration accumulator of the forward `While` or
+`WhileGrad` (`sliced`: the gradient loop reads one slice per iteration). Slice `i` of an
+accumulator is iteration `i`'s value, whichever order the loop runs in.
 """
 
 from __future__ import annotations
@@ -394,21 +395,27 @@ def _build_loop(node, program):
         start = n + has_limit
         sliced = args[start:start + n_sliced]
         invariant = list(args[start + n_sliced:])
+        accs = [[] for _ in acc_columns]
         if cond is None:  # a counted loop (gradients): `limit` iterations
             steps = range(limit - 1, -1, -1) if reverse else range(limit)
             for i in steps:
-                state = list(body(state + [s[i] for s in sliced] + invariant))
+                results = body(state + [s[i] for s in sliced] + invariant)
+                state = list(results[:n])
+                for acc, j in zip(accs, acc_columns):
+                    acc.append(results[j])
+            if reverse:  # slice i of an accumulator holds iteration i's value
+                for acc in accs:
+                    acc.reverse()
             count = limit
         else:
             count = 0
-            accs = [[] for _ in acc_columns]
             while count != limit and cond(state + invariant)[0]:
                 results = body(state + invariant)
                 state = list(results[:n])
                 for acc, j in zip(accs, acc_columns):
                     acc.append(results[j])
                 count += 1
-            accs = iter(accs)
+        accs = iter(accs)
         outs = state
         for k, extra in enumerate(extras):
             if extra[0] == "count":

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine.errors import DTypeError, ShapeError, UnimplementedError
+from engine.errors import DTypeError, ShapeError
 from engine.graph.executor import Program
 from tests.opcheck import check_grad
 
@@ -450,18 +450,3 @@ def test_while_loop_errors():
                                                     lambda i, x: (x,), (0, x)))(x)
     with pytest.raises(TypeError, match="cond must return a scalar bool tensor"):
         engine.function(lambda x: engine.while_loop(lambda x: x, lambda x: x, [x]))(x)
-
-
-def test_second_order_through_while_loop_is_refused_clearly():
-    @engine.function
-    def f(x):
-        with engine.GradientTape() as outer:
-            outer.watch(x)
-            with engine.GradientTape() as inner:
-                inner.watch(x)
-                y = engine.while_loop(lambda i, y: i < 2, lambda i, y: (i + 1, y * x), (0, x))[1]
-            dy = inner.gradient(y, x)
-        return outer.gradient(dy, x)
-
-    with pytest.raises(UnimplementedError, match="second derivatives through engine.while_loop"):
-        f(engine.constant(1.0))
