@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from engine.errors import InvalidIndexError
+from engine.errors import InvalidArgumentError, InvalidIndexError
 from engine.ops.widening import BFLOAT16
 
 _SPARSE_DTYPES = frozenset(np.dtype(t) for t in ("float32", "float64", "complex64",
@@ -223,8 +223,18 @@ def tensor_scatter_add(xp, tensor, indices, updates):
 
 
 # --- segment sums -----------------------------------------------------------------------------
-def unsorted_segment_sum(xp, data, segment_ids, num_segments=0):
-    """UnsortedSegmentSum: sums the slices of `data` by id; negative ids are dropped."""
+def unsorted_segment_sum(xp, data, segment_ids, num_segments_input=None, num_segments=0):
+    """UnsortedSegmentSum: sums the slices of `data` by id; negative ids are dropped.
+
+    `num_segments_input`, a scalar array, replaces the attribute when a graph computed it.
+    """
+    if num_segments_input is not None:
+        if num_segments_input.ndim or num_segments_input.dtype.kind not in "iu":
+            raise ValueError("unsorted_segment_sum: bad num_segments")  # infer explains
+        num_segments = int(num_segments_input)
+        if num_segments < 0:
+            raise InvalidArgumentError(f"unsorted_segment_sum: num_segments is {num_segments};"
+                                       " expected >= 0.", op="unsorted_segment_sum")
     k = segment_ids.ndim
     if segment_ids.dtype.kind not in "iu" or data.shape[:k] != segment_ids.shape:
         raise ValueError("unsorted_segment_sum: bad segment_ids")

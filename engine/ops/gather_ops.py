@@ -4,9 +4,10 @@
 `unsorted_segment_sum`, `segment_sum` and `boolean_mask` (`one_hot` is in `one_hot_ops`).
 
 Gathers and scatters are each other's gradients: the gradient of `gather` is a segment sum
-(dense, fast enough for Embedding layers) and that of `gather_nd` a `scatter_nd`. The
-array-level kernels live in `gather_kernels`; this module holds the ops' shape inference,
-gradients and public functions.
+(dense, fast enough for Embedding layers) and that of `gather_nd` a `scatter_nd` (with
+batch_dims, both scatter at coordinates that start with the batch position). Traced with
+unknown dimensions, the sizes come from `shape(params)` at run time. The array-level kernels
+live in `gather_kernels`; this module holds the ops' inference, gradients and public functions.
 
 Index errors: a gather index out of range raises `InvalidIndexError` (engine.errors), an
 `InvalidArgumentError` (as in TensorFlow) that is also an `IndexError` (as in NumPy). As in
@@ -21,14 +22,16 @@ import numpy as np
 
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import InvalidArgumentError, ShapeError
+from engine.errors import InvalidArgumentError, ShapeError, UnimplementedError
 from engine.ops import array_ops as _a
 from engine.ops import gather_kernels as _gk
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import static_args as _sa
-from engine.ops.fill_ops import zeros_like
+from engine.ops.fill_ops import ones_like, zeros_like
 from engine.ops.join_ops import concat
+from engine.ops.reduce_ops import reduce_max, reduce_sum
+from engine.ops.scan_ops import cumsum
 from engine.ops.select_ops import where
 from engine.ops.static_args import concrete_shape, static_int
 from engine.registry import INTEGER, NUMERIC, OpDef, register
@@ -39,6 +42,41 @@ __all__ = [
     "gather", "gather_nd", "scatter_nd", "tensor_scatter_nd_update", "tensor_scatter_nd_add",
     "unsorted_segment_sum", "segment_sum", "boolean_mask",
 ]
+
+
+# --- shapes in gradient rules ------------------------------------------------------------------
+# Gradient rules run eagerly (all shapes known) and traced, where a dimension may be None
+# until the graph runs: they use static sizes where known (eagerly, always) and ops elsewhere.
+def _is_symbolic(x) -> bool:
+    """Whether `x` is a symbolic tensor (traced, or Keras functional wiring)."""
+    return getattr(x, "_node", None) is not None
+
+
+def _dim(x, axis: int):
+    """`x.shape[axis]` as an int, or as a scalar int32 tensor where it is unknown."""
+    dims = x._value.shape
+    size = None if dims is None else dims[axis]
+    return size if size is not None else _a.shape(x)[axis]
+
+
+def _known_rank(op: str, x, what: str) -> int:
+    """The rank of `x`; UnimplementedError when it is unknown while tracing."""
+    rank = x._value.ndim
+    if rank is None:
+        raise UnimplementedError(f"{op} gradient: {what} has unknown rank while tracing. Give "
+                                 "engine.function an input_signature with known ranks, e.g. "
+                                 "TensorSpec([None, 3]) instead of TensorSpec(None).")
+    return rank
+
+
+def _with_batch_coordinates(indices, b: int):
+    """Coordinates (B..., I..., depth) prefixed with their position in the b batch axes.
+
+    Returns (B..., I..., b + depth): `[i_0, ..., i_b-1, *indices[i_0, ..., i_b-1, ...]]`.
+    """
+    frame = ones_like(reduce_sum(indices, axis=-1, keepdims=True))  # (B..., I..., 1)
+    positions = [cumsum(frame, axis=k, exclusive=True) for k in range(b)]
+    return concat(positions + [indices], axis=-1)
 
 
 # --- gather -----------------------------------------------------------------------------------
@@ -65,33 +103,34 @@ def _gather_infer(params, indices, axis=0, batch_dims=0):
 
 def _gather_vjp(ctx, g):
     params, indices = ctx.inputs
-    p_shape = tuple(params._value.shape)
-    i_shape = tuple(indices._value.shape)
-    axis = ctx.attrs.get("axis", 0) % len(p_shape)
-    b = ctx.attrs.get("batch_dims", 0)
-    b = b + len(i_shape) if b < 0 else b
-    size = p_shape[axis]
-    if axis == 0:
-        return unsorted_segment_sum(g, indices, size), None
-    n_i, n_pre = len(i_shape) - b, axis - b
+    axis, b = ctx.attrs.get("axis", 0), ctx.attrs.get("batch_dims", 0)
+    if axis == 0:  # the Embedding hot path (batch_dims <= axis is 0 too)
+        return unsorted_segment_sum(g, indices, _dim(params, 0)), None
+    rank = _known_rank("gather", params, "params")
+    n_indices = _known_rank("gather", indices, "indices")
+    axis %= rank
+    b = b + n_indices if b < 0 else b
+    n_i = n_indices - b
     # g: (B..., pre..., I..., post...) -> (B..., I..., pre..., post...)
     perm = (tuple(range(b)) + tuple(range(axis, axis + n_i)) + tuple(range(b, axis))
-            + tuple(range(axis + n_i, g._value.ndim)))
+            + tuple(range(axis + n_i, rank - 1 + n_i)))
     moved = _a.transpose(g, perm)
-    pre, post = p_shape[b:axis], p_shape[axis + 1:]
+    # The gradient laid out as (B..., N, pre..., post...): slices are summed into axis b.
+    order = tuple(range(b)) + (axis,) + tuple(range(b, axis)) + tuple(range(axis + 1, rank))
+    dims = params._value.shape
     if b == 0:
-        summed = unsorted_segment_sum(moved, indices, size)              # (N, pre..., post...)
-        back = (tuple(range(1, 1 + n_pre)) + (0,) + tuple(range(1 + n_pre, len(p_shape))))
-        return _a.transpose(summed, back), None
-    batch = p_shape[:b]
-    n = math.prod(batch)
-    offsets = (np.arange(n) * size).reshape(batch + (1,) * n_i).astype(indices._value.dtype)
-    ids = _a.reshape(_m.add(indices, offsets), [-1])
-    flat = _a.reshape(moved, (-1,) + pre + post)
-    summed = _a.reshape(unsorted_segment_sum(flat, ids, n * size), batch + (size,) + pre + post)
-    back = (tuple(range(b)) + tuple(range(b + 1, b + 1 + n_pre)) + (b,)
-            + tuple(range(b + 1 + n_pre, len(p_shape))))
-    return _a.transpose(summed, back), None
+        summed = unsorted_segment_sum(moved, indices, _dim(params, axis))
+    elif None not in dims:  # one segment sum over ids offset by the flat batch position
+        n, size = math.prod(dims[:b]), dims[axis]
+        offsets = (np.arange(n) * size).reshape(dims[:b] + (1,) * n_i)
+        ids = _a.reshape(_m.add(indices, offsets.astype(indices._value.dtype)), [-1])
+        flat = _a.reshape(moved, (-1,) + tuple(dims[k] for k in order[b + 1:]))
+        summed = _a.reshape(unsorted_segment_sum(flat, ids, n * size),
+                            tuple(dims[k] for k in order))
+    else:  # sizes known only when the graph runs: scatter at (batch position, index)
+        coords = _with_batch_coordinates(_a.expand_dims(indices, -1), b)  # (B..., I..., b + 1)
+        summed = tensor_scatter_nd_add(zeros_like(_a.transpose(params, order)), coords, moved)
+    return _a.transpose(summed, tuple(order.index(k) for k in range(rank))), None
 
 
 _GATHER = register(OpDef("gather", "GatherV2", ("params", "indices"), _gather_infer,
@@ -157,28 +196,14 @@ def _gather_nd_infer(params, indices, batch_dims=0):
                       params.dtype)
 
 
-def _batch_coordinates(indices, batch: tuple):
-    """indices (B..., I..., depth) -> (n, m, 1 + depth) with the flat batch index first."""
-    n = math.prod(batch)
-    depth = indices._value.shape[-1]
-    flat = _a.reshape(indices, [n, -1, depth])
-    m = flat._value.shape[1]
-    rows = np.broadcast_to(np.arange(n, dtype=indices._value.dtype).reshape(n, 1, 1), (n, m, 1))
-    return concat([np.ascontiguousarray(rows), flat], axis=2)
-
-
 def _gather_nd_vjp(ctx, g):
     params, indices = ctx.inputs
-    p_shape = tuple(params._value.shape)
     b = ctx.attrs.get("batch_dims", 0)
-    if b == 0:
-        return scatter_nd(indices, g, p_shape), None
-    coords = _batch_coordinates(indices, p_shape[:b])
-    n, m = coords._value.shape[:2]
-    depth = indices._value.shape[-1]
-    flat_g = _a.reshape(g, (n, m) + p_shape[b + depth:])
-    flat = scatter_nd(coords, flat_g, (n,) + p_shape[b:])
-    return _a.reshape(flat, p_shape), None
+    coords = _with_batch_coordinates(indices, b) if b else indices
+    dims = params._value.shape
+    if dims is not None and None not in dims:
+        return scatter_nd(coords, g, tuple(dims)), None
+    return tensor_scatter_nd_add(zeros_like(params), coords, g), None  # sizes known at run time
 
 
 _GATHER_ND = register(OpDef("gather_nd", "GatherNd", ("params", "indices"), _gather_nd_infer,
@@ -333,35 +358,50 @@ def tensor_scatter_nd_add(tensor, indices, updates, name=None):
 
 
 # --- segment sums ---------------------------------------------------------------------------
-def _segment_infer(data, segment_ids, num_segments=0):
-    _inf.check_dtype("unsorted_segment_sum", data, NUMERIC, "data")
-    _inf.check_dtype("unsorted_segment_sum", segment_ids, INTEGER, "segment_ids")
+# `num_segments` is an attribute when it is known while tracing (the output's first dimension
+# is then known too) and the node's third input, as in TensorFlow, when it is computed by the
+# graph (e.g. `shape(params)[0]` in gather's gradient); the first dimension is then unknown.
+def _segment_infer(data, segment_ids, num_segments_input=None, num_segments=0):
+    op = "unsorted_segment_sum"
+    _inf.check_dtype(op, data, NUMERIC, "data")
+    _inf.check_dtype(op, segment_ids, INTEGER, "segment_ids")
+    rows = num_segments
+    if num_segments_input is not None:
+        _inf.check_dtype(op, num_segments_input, INTEGER, "num_segments")
+        if num_segments_input.shape.rank not in (None, 0):
+            raise ShapeError(f"{op}: got num_segments of shape {num_segments_input.shape}; "
+                             "expected a scalar.")
+        rows = None
     if data.shape.rank is None or segment_ids.shape.rank is None:
         return TensorSpec(None, data.dtype)
     k = segment_ids.shape.rank
     if k > data.shape.rank or not data.shape[:k].is_compatible_with(segment_ids.shape):
-        raise ShapeError(f"unsorted_segment_sum: data of shape {data.shape} does not start "
-                         f"with the shape of segment_ids {segment_ids.shape}.")
-    if num_segments < 0:
-        raise ShapeError(f"unsorted_segment_sum: num_segments is {num_segments}; expected >= 0.")
-    return TensorSpec([num_segments] + data.shape.as_list()[k:], data.dtype)
+        raise ShapeError(f"{op}: data of shape {data.shape} does not start with the shape of "
+                         f"segment_ids {segment_ids.shape}.")
+    if rows is not None and rows < 0:
+        raise ShapeError(f"{op}: num_segments is {rows}; expected >= 0.")
+    return TensorSpec([rows] + data.shape.as_list()[k:], data.dtype)
 
 
 def _segment_vjp(ctx, g):
     segment_ids = ctx.inputs[1]
+    no_grads = (None,) * (len(ctx.inputs) - 1)  # segment_ids (and num_segments)
     ids = segment_ids._value
-    if ids.size and bool(ids.min() < 0):
-        valid = _m.greater_equal(segment_ids, 0)
-        picked = gather(g, _m.maximum(segment_ids, 0))
-        mask = _a.reshape(valid, tuple(ids.shape) + (1,) * (g._value.ndim - 1))
-        return where(mask, picked, zeros_like(picked)), None
-    return gather(g, segment_ids), None
+    if not _is_symbolic(segment_ids) and not (ids.size and bool(ids.min() < 0)):
+        return (gather(g, segment_ids),) + no_grads
+    # Rows with a negative id were dropped: their gradient is zero. In a graph the ids are
+    # known only when it runs, so the rule always masks.
+    valid = _m.greater_equal(segment_ids, 0)
+    picked = gather(g, _m.maximum(segment_ids, 0))  # (ids..., rest...)
+    for _ in range(_known_rank("unsorted_segment_sum", g, "the gradient") - 1):
+        valid = _a.expand_dims(valid, -1)
+    return (where(valid, picked, zeros_like(picked)),) + no_grads
 
 
 _SEGMENT_SUM = register(OpDef(
-    "unsorted_segment_sum", "UnsortedSegmentSum", ("data", "segment_ids"), _segment_infer,
-    _gk.unsorted_segment_sum, vjp=_segment_vjp, attrs={"num_segments": 0}, same_dtype=(),
-    doc="Sums the slices of data that share a segment id."))
+    "unsorted_segment_sum", "UnsortedSegmentSum", ("data", "segment_ids", "num_segments"),
+    _segment_infer, _gk.unsorted_segment_sum, vjp=_segment_vjp, attrs={"num_segments": 0},
+    same_dtype=(), doc="Sums the slices of data that share a segment id."))
 
 
 def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
@@ -373,7 +413,8 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
     Args:
         data: a numeric tensor.
         segment_ids: integer ids, shape `data.shape[:k]`.
-        num_segments: the number of output rows.
+        num_segments: the number of output rows: an int or a scalar integer tensor (traced,
+            it may be computed by the graph, e.g. `engine.shape(x)[0]`).
 
     Returns:
         A tensor of shape `(num_segments,) + data.shape[k:]`.
@@ -382,6 +423,8 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
         >>> engine.unsorted_segment_sum(engine.constant([1, 2, 3]), [1, 0, 1], 2).numpy()
         array([2, 4], dtype=int32)
     """
+    if _is_symbolic(num_segments):
+        return dispatch(_SEGMENT_SUM, (data, segment_ids, num_segments))
     return dispatch(_SEGMENT_SUM, (data, segment_ids),
                     {"num_segments": static_int(num_segments, "unsorted_segment_sum")})
 
@@ -391,7 +434,8 @@ def segment_sum(data, segment_ids, name=None):
 
     Args:
         data: a numeric tensor.
-        segment_ids: sorted non-negative ids, one per row of `data`.
+        segment_ids: sorted non-negative ids, one per row of `data` (symbolic ones, while
+            tracing, are not checked; the number of outputs is then known at run time).
 
     Returns:
         A tensor of shape `(max(segment_ids) + 1,) + data.shape[1:]`.
@@ -403,6 +447,9 @@ def segment_sum(data, segment_ids, name=None):
         >>> engine.segment_sum(engine.constant([1, 2, 3]), [0, 0, 2]).numpy()
         array([3, 0, 3], dtype=int32)
     """
+    if _is_symbolic(segment_ids):
+        count = _m.add(reduce_max(concat([[-1], segment_ids], axis=0)), 1)
+        return unsorted_segment_sum(data, segment_ids, count)
     ids = np.asarray(segment_ids)
     if ids.ndim != 1 or (ids.size and (ids[0] < 0 or np.any(ids[1:] < ids[:-1]))):
         raise InvalidArgumentError(f"segment_sum: segment_ids must be a sorted 1-D vector of "

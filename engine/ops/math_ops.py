@@ -16,7 +16,9 @@ few rules here that need a unary function import it when they run.
 from __future__ import annotations
 
 from engine import dtypes as _dt
+from engine.convert import to_array
 from engine.dispatch import dispatch, make_binary
+from engine.errors import DTypeError
 from engine.ops import infer as _inf
 from engine.registry import BOOL, FLOAT, INEXACT, INTEGER, NUMERIC, REAL, OpDef, register
 
@@ -226,8 +228,19 @@ _CAST = register(OpDef("cast", "Cast", ("x",), lambda x, dtype: _inf.spec(x.shap
                        tf_args={"DstT": "dtype"}, doc="Converts x to another dtype."))
 
 
+def _python_numbers(x) -> bool:
+    """Whether `x` is a Python number (not a bool) or nested lists/tuples of them."""
+    if type(x) is list or type(x) is tuple:
+        return all(_python_numbers(v) for v in x)
+    return type(x) is float or type(x) is int or type(x) is complex
+
+
 def cast(x, dtype, name=None):
     """Converts `x` to `dtype` (floats to ints truncate toward zero, as in TF).
+
+    Unlike tf.cast, a Python number or nested list of them is converted straight to a float
+    or complex `dtype` (`engine.cast(0.1, engine.float64)` is exactly 0.1, not 0.1 rounded
+    through float32); tensors, variables and NumPy arrays are cast from their own dtype.
 
     Args:
         x: a tensor, variable or value.
@@ -239,10 +252,17 @@ def cast(x, dtype, name=None):
     Example:
         >>> engine.cast(engine.constant([1.7, -1.7]), engine.int32).numpy()
         array([ 1, -1], dtype=int32)
+        >>> float(engine.cast(0.1, engine.float64)) == 0.1
+        True
     """
     dtype = _dt.as_dtype(dtype)
     if getattr(x, "dtype", None) is dtype and not hasattr(x, "_read"):
         return x
+    if (dtype.is_floating or dtype.is_complex) and _python_numbers(x):
+        try:
+            x = to_array(x, dtype)  # no float32 step: one rounding, to dtype
+        except (DTypeError, ValueError):
+            pass  # complex to real (the real part, as TF) or a ragged list (dispatch explains)
     return dispatch(_CAST, (x,), {"dtype": dtype})
 
 
