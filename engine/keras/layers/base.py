@@ -14,6 +14,9 @@ shape, or explicitly), computes in `call(inputs, ...)`, and describes itself wit
 - on functional-API inputs (`engine.keras.Input`), records a node of the layer graph
   instead (see `functional.py`); `layer.input`/`layer.output` then give its Keras
   tensors (see `connections.py`).
+
+Creating and tracking weights and losses (`add_weight`, `weights`, `get_weights`,
+`losses`, ...) is the `LayerWeights` mixin's part, in `layer_weights.py`.
 """
 
 from __future__ import annotations
@@ -28,11 +31,11 @@ from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.keras.layers.connections import LayerConnections
 from engine.keras.layers.input_spec import InputSpec, check_input_spec
+from engine.keras.layers.layer_weights import LayerWeights
 from engine.module import Module
 from engine.scopes import name_scope
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape
-from engine.variable import Variable
 
 __all__ = ["Layer", "InputSpec", "check_input_spec", "current_training"]
 
@@ -63,7 +66,7 @@ class _TrainingScope:
         _STATE.training.pop()
 
 
-class Layer(LayerConnections, Module):
+class Layer(LayerWeights, LayerConnections, Module):
     """Base class of every Keras layer (and of `Model`).
 
     Subclasses create weights in `build` with `add_weight` and compute in `call`.
@@ -182,145 +185,6 @@ class Layer(LayerConnections, Module):
 
         visit(self, 0)
         return out
-
-    @property
-    def trainable_weights(self) -> list:
-        """The weights training updates (empty when the layer is frozen)."""
-        if not self._trainable:
-            return []
-        out = list(self._trainable_weights)
-        for layer in self._flatten_layers(include_self=False, recursive=False):
-            out.extend(w for w in layer.trainable_weights if not _contains(out, w))
-        return out
-
-    @property
-    def non_trainable_weights(self) -> list:
-        """The weights training leaves alone (all of them when the layer is frozen)."""
-        out = list(self._non_trainable_weights)
-        if not self._trainable:
-            out = list(self._trainable_weights) + out
-        for layer in self._flatten_layers(include_self=False, recursive=False):
-            extra = layer.non_trainable_weights if self._trainable else layer.weights
-            out.extend(w for w in extra if not _contains(out, w))
-        return out
-
-    @property
-    def weights(self) -> list:
-        """Every weight: trainable ones first, then the others."""
-        return self.trainable_weights + self.non_trainable_weights
-
-    @property
-    def variables(self) -> list:
-        """Same as `weights`."""
-        return self.weights
-
-    @property
-    def trainable_variables(self) -> list:
-        """Same as `trainable_weights`."""
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self) -> list:
-        """Same as `non_trainable_weights`."""
-        return self.non_trainable_weights
-
-    def count_params(self) -> int:
-        """The number of scalars in the layer's weights.
-
-        Raises:
-            ValueError: if the layer is not built yet.
-        """
-        if not self.built:
-            raise ValueError(f"{self.name}: count_params() needs the layer built; call it "
-                             "on data first or call build(input_shape).")
-        return int(sum(int(np.prod(w.shape.as_list())) for w in self.weights))
-
-    # --- weights ------------------------------------------------------------------------
-    def add_weight(self, name=None, shape=None, dtype=None, initializer=None,
-                   regularizer=None, trainable=None, constraint=None, use_resource=None,
-                   synchronization=None, aggregation=None, **kwargs) -> Variable:
-        """Creates a weight variable of this layer.
-
-        Args:
-            name: the weight's name (scoped by the layer's name).
-            shape: its shape (default scalar).
-            dtype: its dtype (default the layer's).
-            initializer: an initializer, its name, or None (glorot_uniform for floats,
-                zeros otherwise).
-            regularizer: a regularizer whose value joins `losses`.
-            trainable: whether training updates it (default True).
-            constraint: a function applied after each optimizer update.
-            use_resource, synchronization, aggregation: accepted for compatibility.
-
-        Returns:
-            The new `engine.Variable`.
-        """
-        from engine.keras import constraints, initializers, regularizers  # noqa: PLC0415
-
-        dtype = _dt.as_dtype(dtype or self._dtype)
-        shape = () if shape is None else tuple(TensorShape(shape).as_list())
-        if initializer is None:
-            initializer = "glorot_uniform" if dtype.is_floating else "zeros"
-        init = initializers.get(initializer)
-        trainable = True if trainable is None else bool(trainable)
-        constraint = constraints.get(constraint)
-        from engine.graph.trace import init_scope  # noqa: PLC0415
-
-        with init_scope():
-            variable = Variable(lambda: init(shape, dtype=dtype), name=name or "Variable",
-                                trainable=trainable, dtype=dtype, constraint=constraint)
-        # Keras names weights `layer/weight:0`, wherever the layer is built.
-        variable._name = f"{self.name}/{name or 'Variable'}:0"
-        (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
-        regularizer = regularizers.get(regularizer)
-        if regularizer is not None:
-            self._callable_losses.append(lambda v=variable, r=regularizer: r(v))
-        return variable
-
-    def get_weights(self) -> list:
-        """The weights' values as NumPy arrays, in `weights` order."""
-        return [np.array(w.numpy()) for w in self.weights]
-
-    def set_weights(self, weights) -> None:
-        """Sets the weights from NumPy arrays in `weights` order.
-
-        Raises:
-            ValueError: for a wrong count or shape, naming the weight.
-        """
-        mine = self.weights
-        weights = list(weights)
-        if len(weights) != len(mine):
-            raise ValueError(f"{self.name}.set_weights: got {len(weights)} arrays; the layer "
-                             f"has {len(mine)} weights ({[w.name for w in mine]}).")
-        for variable, value in zip(mine, weights):
-            value = np.asarray(value)
-            if tuple(value.shape) != tuple(variable.shape.as_list()):
-                raise ValueError(f"{self.name}.set_weights: weight {variable.name!r} has shape "
-                                 f"{tuple(variable.shape.as_list())}; got an array of shape "
-                                 f"{value.shape}.")
-            variable.assign(value.astype(variable.dtype.as_numpy_dtype, copy=False))
-
-    # --- losses -------------------------------------------------------------------------
-    def add_loss(self, loss) -> None:
-        """Adds a loss (a tensor, or a zero-argument callable evaluated when asked)."""
-        if callable(loss) and not isinstance(loss, Tensor):
-            self._callable_losses.append(loss)
-        else:
-            self._losses.append(loss)
-
-    @property
-    def losses(self) -> list:
-        """Losses added in the last call (activity regularization, `add_loss`) and the weight
-        regularization losses, of this layer and its sublayers."""
-        out = []
-        for layer in self._flatten_layers():
-            out.extend(layer._losses)
-            out.extend(f() for f in layer._callable_losses)
-        return out
-
-    def _clear_losses(self) -> None:
-        for layer in self._flatten_layers():
-            layer._losses = []
 
     # --- build and call -----------------------------------------------------------------
     def build(self, input_shape) -> None:
@@ -484,10 +348,6 @@ class _CallSpec:
         self.mask = "mask" in params
         default = params["training"].default if "training" in params else None
         self.training_default = None if default is inspect.Parameter.empty else default
-
-
-def _contains(items: list, obj) -> bool:
-    return any(x is obj for x in items)
 
 
 def _input_mask(inputs):

@@ -22,11 +22,11 @@ learning rate lives in a non-trainable variable (setting `optimizer.learning_rat
 assigns it), and schedules are evaluated with engine ops from the `iterations` variable.
 A step traced by `engine.function` therefore needs no retrace when the rate changes.
 `step.py` runs the per-variable part from a plan precomputed per list of variables.
+The slot variables (`build`, `add_variable_from_reference`, the moving averages) are
+the `OptimizerSlots` mixin's part, in `slots.py`.
 """
 
 from __future__ import annotations
-
-import re
 
 from engine import context
 from engine import dtypes as _dt
@@ -35,7 +35,8 @@ from engine.keras.optimizers import gradients as _gradients
 from engine.keras.optimizers import learning_rate as _rate
 from engine.keras.optimizers import schedules
 from engine.keras.optimizers import step as _step
-from engine.keras.optimizers.variables import CallableList, new_variable, read, slot_variable
+from engine.keras.optimizers.slots import OptimizerSlots
+from engine.keras.optimizers.variables import CallableList, read
 from engine.ops.math_ops import cast
 from engine.scopes import name_scope
 from engine.variable import Variable
@@ -47,7 +48,7 @@ _UNTRACED = object()  # `_traced_source` before any traced step
 _MAX_PLANS = 64  # plans kept, one per distinct list of variables
 
 
-class Optimizer:
+class Optimizer(OptimizerSlots):
     """The base of the Keras optimizers: applies gradients, owns slots and the step count.
 
     Subclasses set their learning rate with `self._learning_rate =
@@ -194,113 +195,6 @@ class Optimizer:
         """The optimizer's variables: `iterations`, then slots in creation order."""
         return CallableList(self._variables)
 
-    # --- variables ----------------------------------------------------------------------
-    def _var_key(self, variable) -> int:
-        """The key under which the optimizer knows `variable` (its id)."""
-        return id(variable)
-
-    def _slot_specs(self) -> tuple:
-        """`(name, initial fill value)` of each slot a variable gets (subclasses override)."""
-        return ()
-
-    def build(self, var_list) -> None:
-        """Creates the slot variables for each variable of `var_list` not seen before.
-
-        Called by `apply_gradients`; call it yourself to create the slots before the first
-        step (for instance to restore them). Slots are created outside any traced graph.
-
-        Args:
-            var_list: the variables the optimizer will update.
-        """
-        new = [v for v in var_list if id(v) not in self._index_dict]
-        if not new:
-            return
-        specs = self._slot_specs()
-        for variable in new:
-            self._index_dict[id(variable)] = len(self._built_for)
-            self._built_for.append(variable)
-            self._slots.append(tuple(
-                self.add_variable_from_reference(variable, slot, initial_value=fill_value)
-                for slot, fill_value in specs))
-            if self.use_ema:
-                self._averages.append(self.add_variable_from_reference(
-                    variable, "average", initial_value=variable))
-
-    def add_variable(self, shape, dtype=None, initializer="zeros", name=None) -> Variable:
-        """Creates a non-trainable optimizer variable (listed in `variables`).
-
-        Args:
-            shape: its shape (a list or tuple of ints; None or () for a scalar).
-            dtype: its dtype (default: `engine.keras.backend.floatx()`).
-            initializer: "zeros", "ones", another initializer name, or a callable
-                `initializer(shape, dtype)`.
-            name: its name.
-
-        Returns:
-            The new variable.
-
-        Example:
-            >>> opt = engine.keras.optimizers.SGD()
-            >>> opt.add_variable([2], name="extra").numpy()
-            array([0., 0.], dtype=float32)
-        """
-        variable = new_variable(shape, dtype, initializer, name)
-        self._variables.append(variable)
-        return variable
-
-    def add_variable_from_reference(self, model_variable, variable_name, shape=None,
-                                    initial_value=None) -> Variable:
-        """Creates a slot variable for `model_variable`, named `{variable_name}/{its name}`.
-
-        The slot has the variable's dtype and device, and its shape unless `shape` is given.
-
-        Args:
-            model_variable: the variable the slot belongs to.
-            variable_name: the slot's name prefix (e.g. "m").
-            shape: the slot's shape (default: the variable's).
-            initial_value: a number to fill it with, a tensor or variable to copy, or None
-                for zeros.
-
-        Returns:
-            The new slot variable (listed in `variables`).
-
-        Example:
-            >>> w = engine.Variable([1.0, 2.0], name="w")
-            >>> slot = engine.keras.optimizers.SGD().add_variable_from_reference(w, "m")
-            >>> slot.name, slot.numpy()
-            ('m/w:0', array([0., 0.], dtype=float32))
-        """
-        variable = slot_variable(model_variable, variable_name, shape, initial_value)
-        self._variables.append(variable)
-        return variable
-
-    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
-        """Excludes variables from weight decay; call it before the first step.
-
-        Args:
-            var_list: variables to exclude.
-            var_names: regular expressions; a variable whose name matches one is excluded
-                (e.g. `["bias"]`).
-
-        Raises:
-            ValueError: once the optimizer has created its variables.
-
-        Example:
-            >>> opt = engine.keras.optimizers.AdamW()
-            >>> opt.exclude_from_weight_decay(var_names=["bias"])
-        """
-        if self._built_for or self._built:
-            raise ValueError(f"{self.name}: exclude_from_weight_decay() must be called before "
-                             "the optimizer is built (before the first apply_gradients).")
-        self._exclude_from_weight_decay = [id(v) for v in var_list or ()]
-        self._exclude_from_weight_decay_names = list(var_names or ())
-        self._plans.clear()
-
-    def _use_weight_decay(self, variable) -> bool:
-        if id(variable) in self._exclude_from_weight_decay:
-            return False
-        return not any(re.search(p, variable.name) for p in self._exclude_from_weight_decay_names)
-
     # --- applying gradients -------------------------------------------------------------
     def compute_gradients(self, loss, var_list, tape=None) -> list:
         """`(gradient, variable)` pairs of `loss` with respect to `var_list`.
@@ -422,27 +316,6 @@ class Optimizer:
         coefficients = self._step_coefficients([variable.dtype], lr, read(self._iterations))
         self._update(gradient, variable, self._slots[self._index_dict[id(variable)]],
                      coefficients[0])
-
-    def finalize_variable_values(self, var_list) -> None:
-        """Overwrites the variables with their moving averages when `use_ema`; else nothing.
-
-        Args:
-            var_list: the variables (those the optimizer updated).
-
-        Example:
-            >>> w = engine.Variable(1.0)
-            >>> opt = engine.keras.optimizers.SGD(use_ema=True, ema_momentum=0.5)
-            >>> _ = opt.apply_gradients([(engine.constant(1.0), w)])
-            >>> opt.finalize_variable_values([w])
-            >>> round(float(w), 6)  # the average of 1.0 and 0.99
-            0.995
-        """
-        if not self.use_ema:
-            return
-        for variable in var_list:
-            index = self._index_dict.get(id(variable))
-            if index is not None:
-                variable.assign(self._averages[index])
 
     # --- configuration ------------------------------------------------------------------
     def _serialize_hyperparameter(self, hyperparameter):
