@@ -10,10 +10,13 @@ Two representations, chosen when the array is made (as TensorFlow does):
   carries as the loop variable, so `ta = ta.write(i, x)` works in a loop body, and
   gradients flow from `stack()` back to the written values through those ops' own rules.
 
-Graph shapes are static here, so while tracing the size must be a Python int; with
-`dynamic_size=True` it grows through writes at Python-int indices (in unrolled loops).
-An element shape not given upfront comes from the first write. A traced write copies the
-buffer (O(size) per write).
+While tracing, the size may be a Python int or a scalar int tensor known only when the
+graph runs (`engine.TensorArray(dtype, size=n)` for an argument `n`); the buffer then has
+the shape `(None, *element_shape)` and is made by a `Fill` node that takes `n` as an input.
+With `dynamic_size=True`, a static size grows through writes at Python-int indices (in
+unrolled loops), and a size known only at run time grows when the graph runs (each
+write pads the buffer up to the index). An element shape not given upfront comes from
+the first write. A traced write copies the buffer (O(size) per write).
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.errors import DTypeError, InvalidIndexError, ShapeError
 from engine.graph.ir import SymbolicTensor
-from engine.ops.array_ops import expand_dims, reshape
+from engine.ops.array_ops import expand_dims, reshape, shape
 from engine.ops.fill_ops import zeros
 from engine.ops.gather_ops import gather, tensor_scatter_nd_update
 from engine.ops.join_ops import concat, stack, unstack
+from engine.ops.math_ops import cast, maximum
+from engine.ops.reduce_ops import reduce_max
+from engine.ops.sequence_ops import range as range_
+from engine.ops.shape_tensors import is_symbolic, known_int
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
 
@@ -44,7 +51,8 @@ class TensorArray:
 
     Args:
         dtype: the elements' dtype.
-        size: the number of elements (a Python int or an eager scalar tensor).
+        size: the number of elements: a Python int or a scalar int tensor (while tracing,
+            one known only when the graph runs).
         dynamic_size: whether writes past the end grow the array.
         clear_after_read: accepted for TensorFlow compatibility (elements stay readable).
         tensor_array_name: accepted for TensorFlow compatibility.
@@ -84,8 +92,10 @@ class TensorArray:
         self._dynamic_size = bool(dynamic_size)
         self._element_shape = TensorShape(element_shape)
         self._size_given = size is not None
-        self._size = 0 if size is None else _static_size(size)
         self._eager = context.executing_eagerly()
+        # _size: an int, or None while the size is known only when the graph runs; then
+        # _size_tensor holds it until a buffer exists (whose first dimension it is after).
+        self._size, self._size_tensor = _initial_size(size, self._eager)
         self._elements = [None] * self._size if self._eager else None
         self._buffer = None
         self._make_buffer = None
@@ -108,11 +118,17 @@ class TensorArray:
 
     def size(self, name=None) -> Tensor:
         """The number of elements, as an int32 scalar tensor."""
-        return convert_to_tensor(len(self._elements) if self._eager else self._size, _dt.int32)
+        if self._eager or self._size is not None:
+            return convert_to_tensor(self._current_size(), _dt.int32)
+        if self._buffer is None and self._make_buffer is None:
+            return self._size_tensor
+        return shape(self._ensure_buffer("size"))[0]
 
     def __repr__(self) -> str:
         mode = "eager" if self._eager else "graph"
-        return (f"<engine.TensorArray dtype={self._dtype.name} size={self._current_size()} "
+        size = self._current_size()
+        size = "?" if size is None else size
+        return (f"<engine.TensorArray dtype={self._dtype.name} size={size} "
                 f"element_shape={self._element_shape} ({mode})>")
 
     # --- writing --------------------------------------------------------------------------
@@ -134,7 +150,10 @@ class TensorArray:
         i = _static_int(index)
         if i is not None and i < 0:
             raise InvalidIndexError(f"TensorArray.write: index must be non-negative; got {i}.")
-        ta = self if i is None or i < self._size else self._grown("write", i + 1)
+        if self._size is None:
+            ta = self._grown_at_run_time("write", index) if self._dynamic_size else self
+        else:
+            ta = self if i is None or i < self._size else self._grown("write", i + 1)
         if i is None and ta._size == 0:
             raise ValueError("TensorArray.write: the index is known only when the graph runs, "
                              "and the array has size 0. While tracing, give the final size "
@@ -155,11 +174,13 @@ class TensorArray:
             The updated TensorArray.
         """
         value = self._check_value("unstack", value)
-        rows = value.shape[0] if value.shape.rank else None
-        if rows is None:
+        if not value.shape.rank:
             raise ShapeError(f"TensorArray.unstack: value has shape {value.shape}; expected "
-                             "rank >= 1 with a known first dimension.")
+                             "rank >= 1.")
+        rows = value.shape[0]
         self._merge_shape("unstack", value.shape[1:])
+        if rows is None or self._size is None:  # tracing, a size known only at run time
+            return self._unstack_at_run_time(value)
         if self._size_given and not self._dynamic_size and rows > self._size:
             raise ValueError(f"TensorArray.unstack: cannot unstack {rows} rows into a "
                              f"TensorArray of static size {self._size}; give a larger size "
@@ -193,7 +214,11 @@ class TensorArray:
                 self.write(i, row)
             return self
         ta = self
-        if static is not None and static and max(static) >= self._size:
+        if self._size is None:
+            if self._dynamic_size and static != []:
+                last = max(static) if static is not None else reduce_max(indices)
+                ta = self._grown_at_run_time("scatter", last)
+        elif static is not None and static and max(static) >= self._size:
             ta = self._grown("scatter", max(static) + 1)
         buffer = ta._ensure_buffer("scatter")
         where = reshape(np.asarray(static, np.int32) if static is not None else indices, (-1, 1))
@@ -214,7 +239,7 @@ class TensorArray:
             value = self._elements[self._eager_index("read", index)]
             return value if value is not None else self._zeros_element("read")
         i = _static_int(index)
-        if i is not None and not 0 <= i < self._size:
+        if i is not None and self._size is not None and not 0 <= i < self._size:
             raise InvalidIndexError(f"TensorArray.read: index {i} is out of range for a "
                                     f"TensorArray of size {self._size}.")
         return gather(self._ensure_buffer("read"), index if i is None else i)
@@ -257,11 +282,12 @@ class TensorArray:
                 return zeros([0] + self._known_shape("concat")[1:], self._dtype)
             return concat([self.read(i) for i in range(len(self._elements))], 0)
         buffer = self._ensure_buffer("concat")
-        shape = buffer.shape.as_list()
-        if len(shape) < 2:
-            raise ShapeError(f"TensorArray.concat: elements have shape {shape[1:]}; concat "
+        dims = buffer.shape.as_list()
+        if len(dims) < 2:
+            raise ShapeError(f"TensorArray.concat: elements have shape {dims[1:]}; concat "
                              "needs elements of rank >= 1 (use stack for scalars).")
-        return reshape(buffer, [shape[0] * shape[1]] + shape[2:])
+        rows = -1 if dims[0] is None else dims[0] * dims[1]
+        return reshape(buffer, [rows] + dims[2:])
 
     # --- TensorFlow compatibility ---------------------------------------------------------
     def identity(self) -> TensorArray:
@@ -287,7 +313,7 @@ class TensorArray:
     def _with_buffer(self, buffer) -> TensorArray:
         """A traced TensorArray over `buffer` (a loop variable or a node's output)."""
         dims = buffer.shape.dims
-        size = dims[0] if dims and dims[0] is not None else self._current_size()
+        size = dims[0] if dims else self._current_size()  # None: known only at run time
         return self._copy(_eager=False, _elements=None, _buffer=buffer, _make_buffer=None,
                           _size=size, _element_shape=TensorShape(dims[1:] if dims else None))
 
@@ -296,6 +322,11 @@ class TensorArray:
         return self._copy(_eager=False, _elements=None, _buffer=None,
                           _make_buffer=make_buffer, _size=self._current_size())
 
+    def _initial_buffer(self, spec: TensorSpec):
+        """The buffer before a loop whose body first wrote the array (`spec` tells how)."""
+        size = spec.shape[0] if spec.shape[0] is not None else self._size_tensor
+        return zeros([size] + spec.shape[1:].as_list(), spec.dtype)
+
     # --- helpers --------------------------------------------------------------------------
     def _copy(self, **changes) -> TensorArray:
         ta = object.__new__(TensorArray)
@@ -303,7 +334,7 @@ class TensorArray:
         ta.__dict__.update(changes)
         return ta
 
-    def _current_size(self) -> int:
+    def _current_size(self) -> int | None:
         return len(self._elements) if self._eager else self._size
 
     def _check_value(self, api: str, value):
@@ -342,12 +373,13 @@ class TensorArray:
 
     def _ensure_buffer(self, api: str):
         if self._buffer is None:
-            shape = [self._size] + self._known_shape(api)
+            dims = [self._size] + self._known_shape(api)
             if self._make_buffer is not None:
-                self._buffer = self._make_buffer(TensorSpec(shape, self._dtype))
+                self._buffer = self._make_buffer(TensorSpec(dims, self._dtype))
                 self._make_buffer = None
             else:
-                self._buffer = zeros(shape, self._dtype)
+                size = self._size if self._size is not None else self._size_tensor
+                self._buffer = zeros([size] + dims[1:], self._dtype)
         return self._buffer
 
     def _grown(self, api: str, size: int) -> TensorArray:
@@ -360,6 +392,26 @@ class TensorArray:
             return self._copy(_size=size)
         pad = zeros([size - self._size] + self._known_shape(api), self._dtype)
         return self._copy(_size=size, _buffer=concat([self._buffer, pad], 0))
+
+    def _grown_at_run_time(self, api: str, last) -> TensorArray:
+        """A traced array of run-time size, grown when the graph runs to hold index `last`."""
+        buffer = self._ensure_buffer(api)
+        size = maximum(last + 1, shape(buffer)[0])
+        return self._copy(_buffer=self._rows_in_zeros(api, buffer, size))
+
+    def _unstack_at_run_time(self, value) -> TensorArray:
+        """`unstack` while the rows or the size are known only when the graph runs: the rows,
+        followed by zeros up to the size."""
+        size = maximum(self.size(), shape(value)[0])
+        return self._copy(_size=None, _buffer=self._rows_in_zeros("unstack", value, size),
+                          _make_buffer=None)
+
+    def _rows_in_zeros(self, api: str, rows, size):
+        """`rows` followed by zero rows up to `size` (>= their number), sizes known only at
+        run time. A scatter, not a concat: its gradient needs no static sizes."""
+        where = expand_dims(range_(shape(rows)[0]), 1)  # (rows, 1)
+        return tensor_scatter_nd_update(zeros([size] + self._known_shape(api), self._dtype),
+                                        where, rows)
 
     def _eager_index(self, api: str, index, grow: bool = False) -> int:
         i = _static_int(index)
@@ -376,13 +428,23 @@ class TensorArray:
         return i
 
 
-def _static_size(size) -> int:
+def _initial_size(size, eager: bool) -> tuple:
+    """`(int, None)` for a size known now, `(None, int32 scalar tensor)` for one known only
+    when the graph runs."""
+    if size is None:
+        return 0, None
     value = _static_int(size)
+    if value is None and is_symbolic(size) and not eager:
+        if size.dtype not in (_dt.int32, _dt.int64) or size.shape.rank not in (None, 0):
+            raise ValueError(f"TensorArray: size is a {size.dtype.name} tensor of shape "
+                             f"{size.shape}; expected a scalar int32 or int64 tensor.")
+        value = known_int(size)
+        if value is None:
+            return None, cast(size, _dt.int32)
     if value is None or value < 0:
-        raise ValueError(f"TensorArray: size must be a non-negative Python int (or an eager "
-                         f"scalar int tensor); got {size!r}. While tracing, graph shapes are "
-                         "static, so the size must be known when the function is traced.")
-    return value
+        raise ValueError(f"TensorArray: size must be a non-negative int or scalar int tensor; "
+                         f"got {size!r}.")
+    return value, None
 
 
 def _static_int(value) -> int | None:

@@ -1,8 +1,13 @@
 """Tensors filled with one value: fill, zeros, ones, zeros_like and ones_like.
 
-`Fill` (a scalar broadcast to a static shape) is the one differentiable op here: its
-gradient sums the upstream gradient. `zeros` and `ones` are `fill` with a typed scalar;
+`Fill` (a scalar broadcast to a shape) is the one differentiable op here: its gradient
+sums the upstream gradient. `zeros` and `ones` are `fill` with a typed scalar;
 `zeros_like` and `ones_like` are ops of their own, with no gradient.
+
+The shape is the attr `dims` when it is known while tracing (always, eagerly). When some
+size is known only when a graph runs (`engine.zeros([engine.shape(x)[0], 3])`), the node
+also takes the shape as a 1-D integer tensor input, as TensorFlow's `Fill(dims, value)`
+does, and `dims` keeps what tracing knows of it (`(None, 3)`); see `shape_tensors`.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ import numpy as np
 
 from engine import dtypes as _dt
 from engine.dispatch import dispatch
-from engine.errors import ShapeError
+from engine.errors import InvalidArgumentError, ShapeError, TracingError
 from engine.ops.math_ops import cast
+from engine.ops.shape_tensors import shape_argument
 from engine.ops.static_args import static_shape
 from engine.registry import OpDef, register
 from engine.tensor_shape import TensorSpec
@@ -71,21 +77,49 @@ def ones_like(input, dtype=None, name=None):
     return out if dtype is None else cast(out, dtype)
 
 
-def _fill_infer(value, dims):
+def _fill_infer(value, *shape, dims=None):
     if value.shape.rank not in (None, 0):
         raise ShapeError(f"fill: value must be a scalar; got shape {value.shape}.")
+    if shape:  # the shape as a tensor input: dims holds what tracing knew of it
+        s = shape[0]
+        if s.dtype not in (_dt.int32, _dt.int64) or s.shape.rank not in (None, 1):
+            raise ShapeError(f"fill: dims is a {s.dtype.name} tensor of shape {s.shape}; "
+                             "expected a 1-D int32 or int64 tensor.")
+        if dims is None and s.shape.rank == 1 and s.shape[0] is not None:
+            dims = (None,) * s.shape[0]
+    if dims is not None and any(d is not None and d < 0 for d in dims):
+        raise ShapeError(f"fill: got dims {list(dims)}; expected sizes >= 0.")
     return TensorSpec(dims, value.dtype)
 
 
-def _fill_kernel(xp, value, dims):
+def _fill_kernel(xp, value, *shape, dims=None):
     if value.ndim:
         raise ValueError("fill: value must be a scalar")  # infer explains
+    if shape:
+        dims = _run_time_dims(shape[0], dims)
     return xp.full(dims, value, dtype=value.dtype)
 
 
-_FILL = register(OpDef("fill", "Fill", ("value",), _fill_infer, _fill_kernel,
-                       vjp=lambda ctx, g: (_sum_all(g),), attrs={"dims": None},
-                       doc="A tensor of shape dims filled with a scalar value."))
+def _run_time_dims(shape, known) -> tuple:
+    """The shape tensor's value, checked against what tracing knew of it."""
+    dims = tuple(int(d) for d in shape.tolist())
+    if shape.ndim != 1 or any(d < 0 for d in dims) or (known is not None and (
+            len(known) != len(dims) or any(k not in (None, d) for k, d in zip(known, dims)))):
+        expected = "sizes >= 0" if known is None else f"a shape like {list(known)} (sizes >= 0)"
+        raise InvalidArgumentError(f"fill: dims is {list(dims)} when the graph runs; expected "
+                                   f"{expected}.", op="Fill")
+    return dims
+
+
+def _fill_vjp(ctx, g):
+    return (_sum_all(g),) + (None,) * (len(ctx.inputs) - 1)
+
+
+_FILL = register(OpDef(
+    "fill", "Fill", ("value",), _fill_infer, _fill_kernel, vjp=_fill_vjp, attrs={"dims": None},
+    same_dtype=(0,),
+    doc="A tensor of shape dims filled with a scalar value. A shape known only when a graph "
+        "runs is a second input (a 1-D int tensor); dims then holds the known sizes."))
 
 
 def _sum_all(g):
@@ -97,6 +131,10 @@ def _sum_all(g):
 def fill(dims, value, name=None):
     """A tensor of shape `dims` filled with the scalar `value`.
 
+    Inside `engine.function`, `dims` may hold tensors known only when the graph runs: a
+    1-D integer tensor (`engine.shape(x)`) or a list mixing ints and scalar integer tensors
+    (`[engine.shape(x)[0], 3]`). The static shape keeps what is known, e.g. `(None, 3)`.
+
     Args:
         dims: the shape: a list, tuple or 1-D integer tensor.
         value: a scalar; its dtype is the result's dtype.
@@ -105,11 +143,20 @@ def fill(dims, value, name=None):
     Returns:
         A tensor of shape `dims`.
 
+    Raises:
+        ShapeError: a negative size, or a value that is not a scalar.
+
     Example:
         >>> engine.fill([2], 7).numpy()
         array([7, 7], dtype=int32)
     """
-    return dispatch(_FILL, (value,), {"dims": static_shape(dims, "fill")})
+    try:
+        shape = static_shape(dims, "fill")
+    except TracingError:  # a symbolic size: its value exists only when the graph runs
+        shape, runtime = shape_argument("fill", dims)
+        if runtime is not None:
+            return dispatch(_FILL, (value, runtime), {"dims": shape})
+    return dispatch(_FILL, (value,), {"dims": shape})
 
 
 def zeros(shape, dtype=_dt.float32, name=None):

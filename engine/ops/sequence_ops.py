@@ -1,8 +1,10 @@
 """Sequences: `range` and `linspace`, evenly spaced values as 1-D (or stacked) tensors.
 
-`range` has no tensor inputs: its start, limit and step are attributes, and its dtype is
-inferred from them as in TensorFlow. `linspace` takes tensors (broadcast together) and is
-differentiable with respect to both ends.
+`range`'s start, limit and step are attributes, and its dtype is inferred from them as in
+TensorFlow. Inside `engine.function` a bound may be a symbolic scalar (`engine.range(n)`
+for an argument `n`); the node then takes all three as scalar inputs, as TensorFlow's
+`Range(start, limit, delta)` does, and its static shape is `(None,)`. `linspace` takes
+tensors (broadcast together) and is differentiable with respect to both ends.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import InvalidArgumentError, ShapeError
+from engine.errors import InvalidArgumentError, ShapeError, TracingError
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
+from engine.ops.math_ops import cast
+from engine.ops.shape_tensors import is_symbolic, known_scalar
 from engine.ops.static_args import static_int
 from engine.ops.widening import BFLOAT16
 from engine.registry import FLOAT, OpDef, register
@@ -39,11 +43,20 @@ def _range_length(start, limit, delta) -> int:
     return int(math.ceil((limit - start) / delta))
 
 
-def _range_infer(start=0, limit=0, delta=1, dtype=_dt.int32):
-    return TensorSpec([_range_length(start, limit, delta)], _dt.as_dtype(dtype))
+def _range_infer(*bounds, start=0, limit=0, delta=1, dtype=_dt.int32):
+    dtype = _dt.as_dtype(dtype)
+    if not bounds:
+        return TensorSpec([_range_length(start, limit, delta)], dtype)
+    for name, spec in zip(("start", "limit", "delta"), bounds):
+        if spec.shape.rank not in (None, 0) or spec.dtype is not dtype:
+            raise ShapeError(f"range: {name} is a {spec.dtype.name} tensor of shape "
+                             f"{spec.shape}; expected a {dtype.name} scalar.")
+    return TensorSpec([None], dtype)
 
 
-def _range_kernel(xp, start=0, limit=0, delta=1, dtype=_dt.int32):
+def _range_kernel(xp, *bounds, start=0, limit=0, delta=1, dtype=_dt.int32):
+    if bounds:  # known only when the graph runs: scalar inputs of the node
+        start, limit, delta = (b.item() for b in bounds)
     n = _range_length(start, limit, delta)
     np_dtype = _dt.as_dtype(dtype)._np
     if np_dtype.kind in "iu":
@@ -54,19 +67,27 @@ def _range_kernel(xp, start=0, limit=0, delta=1, dtype=_dt.int32):
 _RANGE = register(OpDef("range", "Range", (), _range_infer, _range_kernel, vjp=None,
                         attrs={"start": 0, "limit": 0, "delta": 1, "dtype": _dt.int32},
                         tf_args={"Tidx": "dtype"},
-                        doc="A 1-D sequence from start to limit (exclusive) in steps of delta."))
+                        doc="A 1-D sequence from start to limit (exclusive) in steps of delta. "
+                            "Bounds known only when a graph runs are the node's three "
+                            "scalar inputs (start, limit, delta); the attrs are then None."))
 _RANGE_ORDER = tuple(d for d in (_dt.int32, _dt.int64, _dt.float16, _dt.bfloat16, _dt.float32,
                                   _dt.float64) if d is not None)
 
 
 def _python_value(value):
-    """(Python number, its dtype) for a number, NumPy scalar or scalar tensor."""
+    """(Python number or symbolic scalar tensor, its dtype) for a range argument."""
     if isinstance(value, bool):
         raise TypeError(f"range: got bool {value!r}; expected a number.")
     if isinstance(value, int):
         return value, _dt.int32 if -2**31 <= value < 2**31 else _dt.int64
     if isinstance(value, float):
         return value, _dt.float32
+    if is_symbolic(value):
+        if value.shape.rank not in (None, 0) or value.dtype not in _RANGE_ORDER:
+            raise TypeError(f"range: got a {value.dtype.name} tensor of shape {value.shape}; "
+                            "expected a scalar number.")
+        known = known_scalar(value)
+        return (value if known is None else known), value.dtype
     array = np.asarray(value)
     if array.ndim or not (array.dtype.kind in "iuf" or array.dtype is BFLOAT16):
         raise TypeError(f"range: got {value!r}; expected a scalar number.")
@@ -78,7 +99,9 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
 
     With one argument, counts from 0 to `start`. The dtype is inferred as in TensorFlow:
     the widest of the arguments' dtypes in int32 < int64 < float32 < float64 (Python ints
-    are int32, floats float32), unless `dtype` is given.
+    are int32, floats float32), unless `dtype` is given. Inside `engine.function` the
+    arguments may be scalar tensors known only when the graph runs; the result then has
+    the static shape `(None,)`.
 
     Args:
         start: the first value (or, alone, the limit).
@@ -105,11 +128,13 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
         ranked = [d for _, d in values]
         dtype = max(ranked, key=lambda d: _RANGE_ORDER.index(d) if d in _RANGE_ORDER else -1)
     dtype = _dt.as_dtype(dtype)
-    numbers = [v for v, _ in values]
-    if dtype.is_integer:
-        numbers = [int(v) for v in numbers]
-    else:
-        numbers = [float(v) for v in numbers]
+    number = int if dtype.is_integer else float
+    try:
+        numbers = [number(v) for v, _ in values]
+    except TracingError:  # a symbolic bound: its value exists only when the graph runs
+        bounds = tuple(cast(v, dtype) if isinstance(v, Tensor) else number(v) for v, _ in values)
+        return dispatch(_RANGE, bounds, {"start": None, "limit": None, "delta": None,
+                                         "dtype": dtype})
     attrs = {"start": numbers[0], "limit": numbers[1], "delta": numbers[2], "dtype": dtype}
     return dispatch(_RANGE, (), attrs)
 

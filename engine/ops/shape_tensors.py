@@ -1,0 +1,211 @@
+"""Sizes and shapes given as tensors: what is known while tracing, and the run-time tensor.
+
+Inside `engine.function` a size may be a symbolic tensor (`engine.shape(x)[0]`, a loop
+bound, a function argument), whose value exists only when the graph runs. The creation
+ops (`fill`, `zeros`, `ones`, `range`, `TensorArray`) then take the size as a tensor input
+of their node, as TensorFlow's `Fill(dims, value)` and `Range(start, limit, delta)` do, and
+record in their static shape whatever is known already.
+
+What is known comes from a small evaluation of the graph, as in TensorFlow's shape
+inference (`constant_value_as_shape`): constants, the static dimensions of a `Shape` node,
+and packing, concatenating, slicing, gathering and casting them; any other side-effect-free
+op whose (small, integer) inputs are all known is run once on them. So
+`engine.zeros([engine.shape(x)[0], 3])` has the static shape `(None, 3)` for `x` of shape
+`(None, 4)`, and `engine.zeros(engine.shape(x))` has `(None, 4)`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import dtypes as _dt
+from engine.convert import convert_to_tensor
+from engine.errors import DTypeError, ShapeError
+from engine.ops.math_ops import cast
+from engine.ops.static_args import static_int
+from engine.tensor import Tensor
+
+__all__ = ["is_symbolic", "known_scalar", "known_int", "known_dims", "shape_argument"]
+
+_INDEX_DTYPES = (_dt.int32, _dt.int64)
+_MAX_KNOWN = 64  # elements: shape tensors are short; nothing larger is evaluated
+_MAX_NODES = 64  # tensors looked at to evaluate one size, at most
+# Ops that pick elements of their first input; the positions they pick come from running
+# the kernel on `arange(n)` with the node's other (known) inputs and attrs.
+_SELECTIONS = frozenset({"StridedSlice", "Slice", "GatherV2", "ReverseV2", "Identity"})
+
+
+def is_symbolic(value) -> bool:
+    """Whether `value` is a symbolic tensor (its value exists only when a graph runs)."""
+    return isinstance(value, Tensor) and getattr(value, "_node", None) is not None
+
+
+def known_int(value) -> int | None:
+    """A scalar integer size as a Python int, or None if known only when the graph runs.
+
+    Example:
+        >>> engine.ops.shape_tensors.known_int(engine.constant(3))
+        3
+    """
+    known = known_scalar(value)
+    return None if known is None else int(known)
+
+
+def known_dims(value) -> list | None:
+    """A 1-D integer shape tensor as a list of ints, None where a dimension is unknown.
+
+    Returns None when even the length is unknown.
+
+    Example:
+        >>> engine.ops.shape_tensors.known_dims(engine.constant([2, 3]))
+        [2, 3]
+    """
+    known = _known(value)
+    if known is None:
+        length = _static_length(value)
+        return None if length is None else [None] * length
+    if known.ndim != 1:
+        return None
+    return [None if d is None else int(d) for d in known.tolist()]
+
+
+def shape_argument(op: str, value) -> tuple:
+    """A shape argument that holds symbolic tensors, split into what tracing knows and the
+    tensor the graph computes it from.
+
+    Args:
+        op: the op's name for error messages.
+        value: a 1-D (or scalar) integer tensor, or a list mixing Python ints and scalar
+            integer tensors.
+
+    Returns:
+        `(dims, runtime)`: `dims` is a tuple of ints with None for dimensions known only
+        when the graph runs (None itself when even the rank is unknown); `runtime` is the
+        shape as a 1-D integer tensor, or None when every dimension is known.
+
+    Raises:
+        DTypeError: a non-integer dimension. ShapeError: a tensor of the wrong rank.
+    """
+    if isinstance(value, Tensor):
+        tensor = _index_tensor(op, "shape", value)
+        if tensor.shape.rank == 0:
+            tensor = convert_to_tensor([tensor])
+        elif tensor.shape.rank not in (None, 1):
+            raise ShapeError(f"{op}: got a shape tensor of shape {tensor.shape}; expected a 1-D "
+                             "integer tensor such as engine.shape(x), or a list of sizes.")
+        dims = known_dims(tensor)
+    else:
+        items = list(value)
+        for k, d in enumerate(items):
+            if isinstance(d, Tensor):
+                items[k] = _index_tensor(op, f"shape[{k}]", d)
+                if items[k].shape.rank != 0:
+                    raise ShapeError(f"{op}: shape[{k}] is a tensor of shape {d.shape}; "
+                                     "expected a scalar (or pass one 1-D shape tensor).")
+            else:
+                items[k] = static_int(d, f"{op} shape[{k}]")
+        dims = [known_int(d) if isinstance(d, Tensor) else d for d in items]
+        wide = any(isinstance(d, Tensor) and d.dtype is _dt.int64 for d in items)
+        dtype = _dt.int64 if wide else _dt.int32
+        tensor = None
+        if None in dims:
+            tensor = convert_to_tensor([cast(d, dtype) if isinstance(d, Tensor) else d
+                                        for d in items], dtype)
+    if dims is not None and None not in dims:
+        return tuple(dims), None
+    return (None if dims is None else tuple(dims)), tensor
+
+
+def known_scalar(value):
+    """A scalar tensor's value as a Python number when tracing knows it, else None.
+
+    Example:
+        >>> engine.ops.shape_tensors.known_scalar(engine.constant(2.5))
+        2.5
+    """
+    known = _known(value)
+    if known is None or known.ndim != 0:
+        return None
+    return known.item()
+
+
+def _index_tensor(op: str, what: str, value):
+    if value.dtype not in _INDEX_DTYPES:
+        raise DTypeError(f"{op}: {what} is a {value.dtype.name} tensor; expected int32 or "
+                         f"int64. Cast it with engine.cast({what.split('[')[0]}, "
+                         "engine.int32).")
+    return value
+
+
+def _static_length(value) -> int | None:
+    shape = getattr(getattr(value, "_value", None), "shape", None)
+    if shape is None or len(shape) != 1:
+        return None
+    return shape[0]
+
+
+def _known(value, memo: dict | None = None) -> np.ndarray | None:
+    """`value`'s elements as an object array (None where unknown), or None if its shape is
+    not fully known, it is too large, or it is not a tensor of numbers."""
+    if not isinstance(value, Tensor):
+        return None
+    node = getattr(value, "_node", None)
+    if node is None:  # an eager tensor
+        array = np.asarray(value._value)
+        return array.astype(object) if array.size <= _MAX_KNOWN else None
+    shape = value._value.shape
+    if shape is None or None in shape or len(shape) > 1 or value._value.dtype.kind not in "iubf":
+        return None
+    if int(np.prod(shape)) > _MAX_KNOWN:
+        return None
+    memo = {} if memo is None else memo
+    key = id(value)
+    if key not in memo:
+        memo[key] = None  # a cycle or too deep a chain: unknown
+        known = _evaluate(node, value._index, memo) if len(memo) <= _MAX_NODES else None
+        if known is None or known.shape != tuple(shape):
+            known = np.full(shape, None, dtype=object)
+        memo[key] = known
+    return memo[key]
+
+
+def _evaluate(node, index: int, memo: dict) -> np.ndarray | None:
+    """What tracing knows of output `index` of `node`; the rules follow TensorFlow's."""
+    kind = node.type
+    if kind == "Const":
+        return np.asarray(node.value).astype(object)
+    if kind == "Shape":
+        dims = node.inputs[0]._value.shape
+        return None if dims is None else np.array(dims, dtype=object).reshape(len(dims))
+    parts = [_known(t, memo) for t in node.inputs]
+    if kind == "Pack" and node.attrs.get("axis", 0) == 0 and all(
+            p is not None and p.ndim == 0 for p in parts):
+        return np.array([p.item() for p in parts], dtype=object).reshape(len(parts))
+    if kind == "ConcatV2" and all(p is not None and p.ndim == 1 for p in parts):
+        return np.concatenate(parts)
+    if kind == "Cast" and parts[0] is not None and node.inputs[0].dtype.is_integer and (
+            _dt.as_dtype(node.attrs["dtype"]).is_integer):
+        return parts[0]
+    if kind in _SELECTIONS and parts and parts[0] is not None and parts[0].ndim == 1:
+        if not _all_known(parts[1:]):
+            return None
+        positions = node.op.cpu_kernel(np.arange(len(parts[0])),
+                                       *_arrays(parts[1:], node.inputs[1:]), **node.attrs)
+        return np.asarray(parts[0][np.asarray(positions)], dtype=object)
+    op = node.op
+    if op is None or op.stateful or "Random" in kind or not parts or not _all_known(parts):
+        return None
+    try:
+        out = op.cpu_kernel(*_arrays(parts, node.inputs), **node.attrs)
+    except Exception:  # noqa: BLE001 - unknown at trace time; the graph run reports it
+        return None
+    out = out[index] if isinstance(out, (tuple, list)) else out
+    return np.asarray(out).astype(object)
+
+
+def _all_known(parts: list) -> bool:
+    return all(p is not None and None not in p.ravel().tolist() for p in parts)
+
+
+def _arrays(parts: list, tensors: list) -> list:
+    return [np.asarray(p.tolist(), t._value.dtype) for p, t in zip(parts, tensors)]
