@@ -1,12 +1,16 @@
 """Core shape ops.
 
-Identity, reshape, expand_dims/squeeze, transpose, broadcast_to and the shape queries.
-Constructors (fill, zeros, ones, …) live in `fill_ops`, stack/unstack/concat in `join_ops`
-and `where` in `select_ops`.
+Identity, reshape, expand_dims/squeeze, transpose and broadcast_to; the shape queries
+(`shape`, `size`, `rank`) live in `shape_ops` and are re-exported here. Constructors (fill,
+zeros, ones, …) live in `fill_ops`, stack/unstack/concat in `join_ops` and `where` in
+`select_ops`.
 
 Attributes such as shapes, axes and permutations are static Python values (they are part
 of the op, not tensor inputs), so shape inference and graphs can rely on them; a shape
-given as a tensor is converted to a tuple of ints first.
+given as a tensor is converted to a tuple of ints first. Inside `engine.function` a shape
+for `reshape` or `broadcast_to` may hold sizes known only when the graph runs: the node
+then also takes it as a 1-D integer input, as TensorFlow's `Reshape(tensor, shape)` does,
+and the attr keeps what tracing knows of the result's shape (see `shape_tensors`).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import ShapeError
+from engine.errors import InvalidArgumentError, ShapeError, TracingError
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
+from engine.ops import shape_tensors as _st
 from engine.ops import static_args as _sa
+from engine.ops.shape_ops import rank, shape, size
 from engine.registry import OpDef, register
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
@@ -104,19 +110,59 @@ def _reshape_target(op: str, in_shape: TensorShape, shape: tuple) -> TensorShape
     return TensorShape(shape)
 
 
+def _reshape_infer(x, *runtime, shape=None):
+    if not runtime:
+        return TensorSpec(_reshape_target("reshape", x.shape, tuple(shape)), x.dtype)
+    # The shape is a tensor input; `shape` holds what tracing knew of the output's shape.
+    _check_shape_input("reshape", runtime[0])
+    if shape is None and runtime[0].shape.rank == 1 and runtime[0].shape[0] is not None:
+        shape = [None] * runtime[0].shape[0]
+    return TensorSpec(shape, x.dtype)
+
+
+def _check_shape_input(op: str, spec) -> None:
+    if spec.dtype not in (_dt.int32, _dt.int64) or spec.shape.rank not in (None, 1):
+        raise ShapeError(f"{op}: shape is a {spec.dtype.name} tensor of shape {spec.shape}; "
+                         "expected a 1-D int32 or int64 tensor.")
+
+
+def _reshape_kernel(xp, x, *runtime, shape=None):
+    if not runtime:
+        return x.reshape(shape)
+    target = tuple(int(d) for d in runtime[0].tolist())
+    try:
+        out = x.reshape(target)
+    except ValueError:
+        out = None
+    if out is None or target.count(-1) > 1 or (shape is not None and (
+            len(shape) != out.ndim or any(k not in (None, d) for k, d in zip(shape, out.shape)))):
+        known = "" if shape is None else f" (tracing knew the result's shape {list(shape)})"
+        raise InvalidArgumentError(
+            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) to "
+            f"{list(target)} when the graph runs{known}; expected as many elements, and at "
+            "most one -1.", op="Reshape")
+    return out
+
+
 def _reshape_vjp(ctx, g):
-    return (reshape_like(g, ctx.inputs[0]),)
+    grad = reshape_like(g, ctx.inputs[0])
+    return (grad,) if len(ctx.inputs) == 1 else (grad, None)
 
 
 _RESHAPE = register(OpDef(
-    "reshape", "Reshape", ("tensor",),
-    lambda x, shape: TensorSpec(_reshape_target("reshape", x.shape, tuple(shape)), x.dtype),
-    lambda xp, x, shape: x.reshape(shape), vjp=_reshape_vjp, attrs={"shape": None},
-    doc="Gives a tensor a new shape with the same elements."))
+    "reshape", "Reshape", ("tensor",), _reshape_infer, _reshape_kernel, vjp=_reshape_vjp,
+    attrs={"shape": None}, same_dtype=(0,),
+    doc="Gives a tensor a new shape with the same elements. A shape known only when a graph "
+        "runs is a second input (a 1-D int tensor); shape then holds the known sizes."))
 
 
 def reshape(tensor, shape, name=None):
     """Returns `tensor` with a new `shape` (one dimension may be -1 to infer it).
+
+    Inside `engine.function`, `shape` may hold sizes known only when the graph runs: a 1-D
+    integer tensor or a list mixing ints and scalar integer tensors (`[engine.shape(x)[0],
+    -1]`). The static shape keeps what is known: `(None, 6)` for that list and `x` of
+    shape `(None, 2, 3)`.
 
     Args:
         tensor: a tensor or value.
@@ -133,7 +179,58 @@ def reshape(tensor, shape, name=None):
         >>> engine.reshape(engine.range(6), [2, -1]).shape
         TensorShape([2, 3])
     """
-    return dispatch(_RESHAPE, (tensor,), {"shape": _sa.static_shape(shape, "reshape")})
+    try:
+        dims = _sa.static_shape(shape, "reshape")
+    except TracingError:  # a symbolic size: its value exists only when the graph runs
+        return _reshape_symbolic(tensor, shape)
+    return dispatch(_RESHAPE, (tensor,), {"shape": dims})
+
+
+def _reshape_symbolic(tensor, shape):
+    dims, runtime = _st.shape_argument("reshape", shape)
+    if runtime is None:
+        return dispatch(_RESHAPE, (tensor,), {"shape": dims})
+    if dims is not None and (dims.count(-1) > 1 or any(d is not None and d < -1 for d in dims)):
+        raise ShapeError(f"reshape: shape {list(dims)} (None: known when the graph runs) has "
+                         "more than one -1 or a negative size; expected sizes >= 0 and at most "
+                         "one -1.")
+    if not isinstance(tensor, Tensor) and not hasattr(tensor, "_read"):
+        tensor = convert_to_tensor(tensor)
+    known = _reshape_known(tensor, _st.dimension_sources(runtime))
+    return dispatch(_RESHAPE, (tensor, runtime), {"shape": known})
+
+
+def _reshape_known(x, sources):
+    """What tracing knows of the shape `x` is reshaped to, given the target's entries (ints,
+    `DimensionOf`s of traced tensors, None): as TensorFlow's shape inference, an unknown
+    dimension of `x` given back as is cancels out, and one remaining unknown size is the
+    ratio of the known sizes."""
+    if sources is None:
+        return None
+    out = [d if isinstance(d, int) and d >= 0 else None for d in sources]
+    in_shape = TensorShape(x.shape)
+    if in_shape.rank is None:
+        return tuple(out)
+    in_dims = in_shape.as_list()
+    free = {i for i, d in enumerate(in_dims) if d is None}
+    open_out = []
+    for j, d in enumerate(sources):
+        if isinstance(d, _st.DimensionOf) and d.tensor is x and d.axis in free:
+            free.discard(d.axis)
+        elif out[j] is None:
+            open_out.append(j)
+    if free or len(open_out) > 1:
+        return tuple(out)
+    known_in = int(np.prod([d for d in in_dims if d is not None], dtype=np.int64))
+    known_out = int(np.prod([d for d in out if d is not None], dtype=np.int64))
+    if open_out and known_out and known_in % known_out == 0:
+        out[open_out[0]] = known_in // known_out
+    elif (open_out and known_out) or (not open_out and known_in != known_out):
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} to "
+                         f"{[d if isinstance(d, int) else None for d in sources]} (None: known "
+                         f"when the graph runs); its known sizes hold {known_in} elements, the "
+                         f"target's {known_out}. Check the shape.")
+    return tuple(out)
 
 
 # --- axes -----------------------------------------------------------------------------------
@@ -266,21 +363,92 @@ def transpose(a, perm=None, conjugate=False, name=None):
     return _m.conj(out) if conjugate else out
 
 
-def _broadcast_to_infer(x, shape):
-    out = _inf.broadcast_shapes("broadcast_to", x.shape, TensorShape(shape))
-    if out != TensorShape(shape) and out.rank is not None:
-        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {list(shape)}.")
-    return TensorSpec(shape, x.dtype)
+def _broadcast_to_infer(x, *runtime, shape=None):
+    if not runtime:
+        out = _inf.broadcast_shapes("broadcast_to", x.shape, TensorShape(shape))
+        if out != TensorShape(shape) and out.rank is not None:
+            raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {list(shape)}.")
+        return TensorSpec(shape, x.dtype)
+    # The shape is a tensor input; `shape` holds what tracing knew of it.
+    _check_shape_input("broadcast_to", runtime[0])
+    if shape is None:
+        length = runtime[0].shape[0] if runtime[0].shape.rank == 1 else None
+        shape = None if length is None else (None,) * length
+    if shape is None or x.shape.rank is None:
+        return TensorSpec(shape, x.dtype)
+    if x.shape.rank > len(shape):
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to a shape of rank "
+                         f"{len(shape)}; expected at most as many dimensions as the target.")
+    dims = list(shape)
+    lead = len(dims) - x.shape.rank
+    for i, d in enumerate(x.shape.as_list()):
+        # An input dimension other than 1 is the output's, as in TensorFlow.
+        if d is not None and d != 1:
+            if dims[lead + i] not in (None, d):
+                raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to "
+                                 f"{list(shape)} (None: known when the graph runs).")
+            dims[lead + i] = d
+    return TensorSpec(dims, x.dtype)
+
+
+def _broadcast_to_kernel(xp, x, *runtime, shape=None):
+    if not runtime:
+        return xp.broadcast_to(x, shape)
+    dims = _st.run_time_ints("broadcast_to", "BroadcastTo", "shape", runtime[0], shape)
+    try:
+        return xp.broadcast_to(x, dims)
+    except ValueError:
+        raise InvalidArgumentError(f"broadcast_to: cannot broadcast shape {x.shape} to "
+                                   f"{list(dims)} when the graph runs.", op="BroadcastTo") from None
+
+
+def _broadcast_to_vjp(ctx, g):
+    x = ctx.inputs[0]
+    dims = x._value.shape
+    extra = (None,) * (len(ctx.inputs) - 1)
+    if dims is None or None not in dims or g._value.ndim is None:
+        return (g,) + extra  # the tape sums g over the broadcast axes of x's known shape
+    return (_sum_to_shape_of(g, x),) + extra
+
+
+def _sum_to_shape_of(g, x):
+    """`g` summed over the axes along which `x` was broadcast, when some of `x`'s sizes are
+    known only at run time (where 1 means broadcast): each such axis of `g` is split into
+    `(size // x_size, x_size)` and the first part is summed, as TensorFlow's
+    BroadcastGradientArgs would decide when the graph runs."""
+    from engine.ops.reduce_ops import reduce_sum  # noqa: PLC0415 - reduce_ops imports us
+
+    dims = x._value.shape
+    lead = g._value.ndim - len(dims)
+    if lead:
+        g = reduce_sum(g, axis=tuple(range(lead)))
+    split, summed = [], []
+    for i, d in enumerate(dims):
+        size = g._value.shape[i]
+        size = shape(g)[i] if size is None else size
+        if d is not None and d != 1:
+            split.append(size)
+            continue
+        x_size = shape(x)[i] if d is None else d
+        summed.append(len(split))
+        split += [_m.floordiv(size, _m.maximum(x_size, 1)), x_size]
+    return reduce_sum(reshape(g, split), axis=tuple(summed))
 
 
 _BROADCAST_TO = register(OpDef(
-    "broadcast_to", "BroadcastTo", ("input",), _broadcast_to_infer,
-    lambda xp, x, shape: xp.broadcast_to(x, shape), vjp=lambda ctx, g: (g,),
-    attrs={"shape": None}, broadcasts=True, doc="Broadcasts a tensor to a shape."))
+    "broadcast_to", "BroadcastTo", ("input",), _broadcast_to_infer, _broadcast_to_kernel,
+    vjp=_broadcast_to_vjp, attrs={"shape": None},
+    broadcasts=True, same_dtype=(0,),
+    doc="Broadcasts a tensor to a shape. A shape known only when a graph runs is a second "
+        "input (a 1-D int tensor); shape then holds the known sizes."))
 
 
 def broadcast_to(input, shape, name=None):
     """Broadcasts `input` to `shape` with NumPy's rules.
+
+    Inside `engine.function`, `shape` may hold sizes known only when the graph runs: a 1-D
+    integer tensor or a list mixing ints and scalar integer tensors (`[3,
+    engine.shape(x)[0]]`); the static shape keeps what is known.
 
     Args:
         input: a tensor.
@@ -298,114 +466,13 @@ def broadcast_to(input, shape, name=None):
         array([[1, 2],
                [1, 2]], dtype=int32)
     """
-    return dispatch(_BROADCAST_TO, (input,), {"shape": _sa.static_shape(shape, "broadcast_to")})
-
-
-# --- shape queries -------------------------------------------------------------------------
-# Eagerly, and while tracing when the shape is fully known, the answers are constants. The
-# ops run only in graphs where some dimension is known only at run time.
-def _shape_infer(x, out_type="int32"):
-    return TensorSpec([x.shape.rank], _dt.as_dtype(out_type))
-
-
-def _shape_kernel(xp, x, out_type="int32"):
-    return xp.asarray(x.shape, dtype=_dt.as_dtype(out_type)._np)
-
-
-def _size_kernel(xp, x, out_type="int32"):
-    return xp.asarray(x.size, dtype=_dt.as_dtype(out_type)._np)
-
-
-_SHAPE = register(OpDef("shape", "Shape", ("input",), _shape_infer, _shape_kernel,
-                        attrs={"out_type": "int32"},
-                        doc="The shape of a tensor as a 1-D integer tensor."))
-_SIZE = register(OpDef("size", "Size", ("input",),
-                       lambda x, out_type="int32": TensorSpec([], _dt.as_dtype(out_type)),
-                       _size_kernel, attrs={"out_type": "int32"},
-                       doc="The number of elements of a tensor."))
-
-
-def _out_type(out_type, caller: str) -> str:
-    dtype = _dt.as_dtype(out_type)
-    if dtype not in (_dt.int32, _dt.int64):
-        raise ValueError(f"{caller}: out_type must be int32 or int64; got {dtype.name}.")
-    return dtype.name
-
-
-def _static_dims(input):
-    """The input's shape as a tuple if fully known, else None (a symbolic tensor)."""
-    x = input if isinstance(input, Tensor) else convert_to_tensor(input)
-    dims = x._value.shape
-    return x, (None if dims is None or None in dims else tuple(dims))
-
-
-def shape(input, out_type=_dt.int32, name=None):
-    """The shape of `input` as a 1-D integer tensor.
-
-    Args:
-        input: a tensor or value.
-        out_type: int32 or int64.
-        name: ignored in eager mode.
-
-    Returns:
-        A 1-D tensor of length `rank(input)` (computed when the graph runs if some
-        dimension is unknown while tracing).
-
-    Example:
-        >>> engine.shape(engine.zeros([2, 3])).numpy()
-        array([2, 3], dtype=int32)
-    """
-    kind = _out_type(out_type, "shape")
-    x, dims = _static_dims(input)
-    if dims is None:
-        return dispatch(_SHAPE, (x,), {"out_type": kind})
-    return convert_to_tensor(np.asarray(dims, _dt.as_dtype(kind)._np))
-
-
-def size(input, out_type=_dt.int32, name=None):
-    """The number of elements of `input` as a scalar integer tensor.
-
-    Args:
-        input: a tensor or value.
-        out_type: int32 or int64.
-        name: ignored in eager mode.
-
-    Returns:
-        A scalar tensor of `out_type`.
-
-    Example:
-        >>> engine.size(engine.zeros([2, 3]))
-        <engine.Tensor: shape=(), dtype=int32, numpy=6>
-    """
-    kind = _out_type(out_type, "size")
-    x, dims = _static_dims(input)
-    if dims is None:
-        return dispatch(_SIZE, (x,), {"out_type": kind})
-    return convert_to_tensor(np.asarray(int(np.prod(dims)), _dt.as_dtype(kind)._np))
-
-
-def rank(input, name=None):
-    """The number of dimensions of `input` as a scalar int32 tensor.
-
-    Args:
-        input: a tensor or value.
-        name: ignored in eager mode.
-
-    Returns:
-        A scalar int32 tensor.
-
-    Raises:
-        ValueError: while tracing a tensor of unknown rank.
-
-    Example:
-        >>> engine.rank(engine.zeros([2, 3]))
-        <engine.Tensor: shape=(), dtype=int32, numpy=2>
-    """
-    ndim = convert_to_tensor(input)._value.ndim
-    if ndim is None:
-        raise ValueError("rank: the tensor's rank is unknown while tracing; give the "
-                         "function an input_signature with a known rank.")
-    return convert_to_tensor(np.asarray(ndim, np.int32))
+    try:
+        dims = _sa.static_shape(shape, "broadcast_to")
+    except TracingError:  # a symbolic size: its value exists only when the graph runs
+        dims, runtime = _st.shape_argument("broadcast_to", shape)
+        if runtime is not None:
+            return dispatch(_BROADCAST_TO, (input, runtime), {"shape": dims})
+    return dispatch(_BROADCAST_TO, (input,), {"shape": dims})
 
 
 def broadcast_like(value, like):
@@ -422,13 +489,8 @@ def broadcast_like(value, like):
 
 
 def reshape_like(value, like):
-    """`value` reshaped to the shape of `like`; one unknown dimension is inferred."""
+    """`value` reshaped to the shape of `like` (known statically or only at run time)."""
     dims = like._value.shape
     if dims is None or list(dims).count(None) > 1:
-        from engine.errors import UnimplementedError  # noqa: PLC0415
-
-        raise UnimplementedError(
-            f"reshape to the shape of {getattr(like, 'name', 'a tensor')} ({like.shape}): more "
-            "than one dimension is unknown while tracing. Give engine.function an "
-            "input_signature with at most one None per tensor, or no input_signature.")
+        return reshape(value, shape(like))  # the shape becomes a node input
     return reshape(value, tuple(-1 if d is None else d for d in dims))

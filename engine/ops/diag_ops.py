@@ -1,7 +1,8 @@
 """Identity matrices, diagonals, traces and bands: eye, diag, diag_part, trace, band_part.
 
 Primitives (TensorFlow's raw ops): MatrixDiagV3, MatrixDiagPartV3, MatrixBandPart. `trace`
-is a composite; `eye` builds a constant. They work on the last two axes; leading axes are
+is a composite; `eye` builds a constant (or, for sizes known only when a graph runs, compares
+two `range`s). They work on the last two axes; leading axes are
 a batch. Only single diagonals are supported (TensorFlow also takes bands `k=(lo, hi)`).
 """
 
@@ -12,10 +13,16 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import ShapeError, UnimplementedError
+from engine.errors import DTypeError, ShapeError, TracingError, UnimplementedError
+from engine.ops import array_ops as _a
+from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
 from engine.ops import static_args as _sa
+from engine.ops.join_ops import concat
+from engine.ops.sequence_ops import range as range_op
+from engine.ops.shape_tensors import is_symbolic, known_int
 from engine.registry import OpDef, register
+from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
 
 __all__ = ["eye", "diag", "diag_part", "trace", "band_part"]
@@ -24,6 +31,10 @@ __all__ = ["eye", "diag", "diag_part", "trace", "band_part"]
 # --- eye ------------------------------------------------------------------------------------
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):
     """An identity matrix (ones on the diagonal), optionally repeated over a batch.
+
+    Inside `engine.function` the sizes may be scalar integer tensors known only when the
+    graph runs (`engine.eye(engine.shape(x)[0])`); the matrix is then computed from two
+    `range`s, and its unknown sizes are None in the static shape.
 
     Args:
         num_rows: the number of rows.
@@ -40,12 +51,47 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=No
         TensorShape([3, 2, 2])
     """
     dtype = _dt.as_dtype(dtype)
-    matrix = np.eye(int(num_rows), None if num_columns is None else int(num_columns),
-                    dtype=dtype._np)
-    if batch_shape is not None:
-        batch = _sa.static_shape(batch_shape, "eye batch_shape")
+    try:
+        rows = _sa.static_int(num_rows, "eye num_rows")
+        cols = None if num_columns is None else _sa.static_int(num_columns, "eye num_columns")
+        batch = None if batch_shape is None else _sa.static_shape(batch_shape, "eye batch_shape")
+    except TracingError:  # a symbolic size: its value exists only when the graph runs
+        return _symbolic_eye(num_rows, num_columns, batch_shape, dtype)
+    matrix = np.eye(rows, cols, dtype=dtype._np)
+    if batch is not None:
         matrix = np.broadcast_to(matrix, batch + matrix.shape)
     return convert_to_tensor(matrix)
+
+
+def _symbolic_eye(num_rows, num_columns, batch_shape, dtype):
+    sizes = [_eye_size("num_rows", num_rows)]
+    sizes.append(sizes[0] if num_columns is None else _eye_size("num_columns", num_columns))
+    if all(isinstance(s, int) for s in sizes) and not is_symbolic(batch_shape) and (
+            batch_shape is None or all(not is_symbolic(b) for b in batch_shape)):
+        return eye(*sizes, batch_shape=batch_shape, dtype=dtype)  # all known while tracing
+    rows, cols = (range_op(s, dtype=_dt.int64) for s in sizes)
+    matrix = _m.cast(_m.equal(_a.expand_dims(rows, 1), cols), dtype)  # (rows, cols)
+    if batch_shape is None:
+        return matrix
+    if isinstance(batch_shape, Tensor):
+        kind = batch_shape.dtype
+        tail = [_m.cast(s, kind) if isinstance(s, Tensor) else s for s in sizes]
+        target = concat([batch_shape, convert_to_tensor(tail, kind)], 0)
+    else:
+        target = list(batch_shape) + sizes
+    return _a.broadcast_to(matrix, target)
+
+
+def _eye_size(what: str, value):
+    """A size as an int when tracing knows it, else the scalar integer tensor."""
+    if not is_symbolic(value):
+        return _sa.static_int(value, f"eye {what}")
+    if value.dtype not in (_dt.int32, _dt.int64) or value.shape.rank not in (None, 0):
+        raise DTypeError(f"eye: {what} is a {value.dtype.name} tensor of shape {value.shape}; "
+                         f"expected an int32 or int64 scalar. Cast it with engine.cast({what}, "
+                         "engine.int32).")
+    known = known_int(value)
+    return value if known is None else known
 
 
 # --- diagonals ------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Rearranging tensors: `pad`, `tile`, `split`, `reverse`, `roll`, `repeat`, `meshgrid`.
 
-`pad` has three modes: CONSTANT (PadV2, whose gradient is a `slice`) and REFLECT /
-SYMMETRIC (MirrorPad, whose gradient MirrorPadGrad folds the mirrored borders back).
+`pad` (CONSTANT, REFLECT and SYMMETRIC) lives in `pad_ops` and is re-exported here.
 `repeat` and `meshgrid` are composites of `gather`, `reshape` and `broadcast_to`.
 """
 
@@ -9,207 +8,98 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import ShapeError
+from engine.errors import InvalidArgumentError, ShapeError, TracingError, UnimplementedError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import reduce_ops as _r
-from engine.ops import slicing_ops
 from engine.ops import static_args as _sa
 from engine.ops.gather_ops import gather
 from engine.ops.join_ops import concat
+from engine.ops.pad_ops import pad
+from engine.ops.shape_tensors import int_list_argument, is_symbolic, run_time_ints
 from engine.ops.static_args import concrete_shape, static_int
 from engine.registry import OpDef, register
 from engine.tensor import Tensor
-from engine.tensor_shape import TensorShape, TensorSpec
+from engine.tensor_shape import TensorSpec
 
 __all__ = ["pad", "tile", "split", "reverse", "roll", "repeat", "meshgrid"]
 
 
-# --- pad --------------------------------------------------------------------------------------
-def _static_paddings(paddings, op: str = "pad") -> tuple:
-    value = np.asarray(paddings) if not isinstance(paddings, Tensor) else paddings.numpy()
-    if value.ndim != 2 or value.shape[1] != 2 or value.dtype.kind not in "iu":
-        raise ShapeError(f"{op}: got paddings of shape {value.shape} and dtype {value.dtype}; "
-                         "expected integers of shape (rank, 2): [[before, after], ...], one "
-                         "row per dimension.")
-    return tuple((int(a), int(b)) for a, b in value)
-
-
-def _padded_shape(op: str, shape: TensorShape, paddings, limit=None):
-    if shape.rank is None:
-        return TensorShape([None] * len(paddings))
-    if len(paddings) != shape.rank:
-        raise ShapeError(f"{op}: got {len(paddings)} rows of paddings for a tensor of shape "
-                         f"{shape}; expected {shape.rank} rows (one [before, after] pair per "
-                         "dimension).")
-    out = []
-    for i, ((a, b), d) in enumerate(zip(paddings, shape)):
-        if a < 0 or b < 0:
-            raise ShapeError(f"{op}: paddings[{i}] = {[a, b]} is negative; expected >= 0.")
-        if limit is not None and d is not None and max(a, b) > d - limit:
-            raise ShapeError(f"{op}: paddings[{i}] = {[a, b]} is too large for dimension {i} "
-                             f"of size {d}; this mode needs paddings <= {d - limit}.")
-        out.append(None if d is None else d + a + b)
-    return TensorShape(out)
-
-
-def _pad_infer(x, constant_values, paddings=()):
-    dtype = _inf.same_dtype("pad", x, constant_values)
-    if constant_values.shape.rank not in (None, 0):
-        raise ShapeError(f"pad: constant_values must be a scalar; got shape "
-                         f"{constant_values.shape}.")
-    return TensorSpec(_padded_shape("pad", x.shape, paddings), dtype)
-
-
-def _pad_kernel(xp, x, constant_values, paddings=()):
-    if len(paddings) != x.ndim or constant_values.ndim:
-        raise ValueError("pad: bad paddings or constant_values")
-    shape, key = [], []
-    for (a, b), d in zip(paddings, x.shape):
-        if a < 0 or b < 0:
-            raise ValueError("pad: negative padding")
-        shape.append(d + a + b)
-        key.append(slice(a, a + d))
-    if constant_values == 0:
-        out = xp.zeros(shape, dtype=x.dtype)
-    else:
-        out = xp.full(shape, constant_values, dtype=x.dtype)
-    out[tuple(key)] = x
-    return out
-
-
-def _pad_vjp(ctx, g):
-    begin = tuple(a for a, _ in ctx.attrs["paddings"])
-    return slicing_ops.slice(g, begin, ctx.inputs[0]._value.shape), None
-
-
-_PAD = register(OpDef("pad", "PadV2", ("input", "constant_values"), _pad_infer, _pad_kernel,
-                      vjp=_pad_vjp, attrs={"paddings": ()},
-                      doc="Pads with a constant value."))
-
-_MIRROR_LIMIT = {"REFLECT": 1, "SYMMETRIC": 0}
-
-
-def _mirror_infer(x, paddings=(), mode="REFLECT"):
-    if mode not in _MIRROR_LIMIT:
-        raise ValueError(f"pad: got mode {mode!r}; expected 'REFLECT' or 'SYMMETRIC'.")
-    return TensorSpec(_padded_shape(f"pad (mode {mode})", x.shape, paddings,
-                                    _MIRROR_LIMIT[mode]), x.dtype)
-
-
-def _mirror_kernel(xp, x, paddings=(), mode="REFLECT"):
-    limit = _MIRROR_LIMIT[mode]
-    if len(paddings) != x.ndim or any(
-            min(p) < 0 or max(p) > d - limit for p, d in zip(paddings, x.shape)):
-        raise ValueError("pad: paddings out of range for the mode")
-    return xp.pad(x, paddings, mode=mode.lower())
-
-
-def _mirror_grad_infer(dy, paddings=(), mode="REFLECT"):
-    if dy.shape.rank is None:
-        return TensorSpec(None, dy.dtype)
-    if len(paddings) != dy.shape.rank:
-        raise ShapeError(f"mirror_pad_grad: got {len(paddings)} rows of paddings for shape "
-                         f"{dy.shape}.")
-    return TensorSpec([None if d is None else d - a - b for (a, b), d in zip(paddings, dy.shape)],
-                      dy.dtype)
-
-
-def _mirror_grad_kernel(xp, dy, paddings=(), mode="REFLECT"):
-    """Folds the mirrored borders of `dy` back onto the entries they copied."""
-    shift = 1 if mode == "REFLECT" else 0
-    out = dy
-    for axis, (a, b) in enumerate(paddings):
-        if not a and not b:
-            continue
-        moved = xp.moveaxis(out, axis, 0)
-        n = moved.shape[0] - a - b
-        core = moved[a:a + n].copy()
-        if a:
-            core[shift:shift + a] += moved[:a][::-1]
-        if b:
-            core[n - shift - b:n - shift] += moved[a + n:][::-1]
-        out = xp.moveaxis(core, 0, axis)
-    return xp.ascontiguousarray(out)
-
-
-_MIRROR_PAD = register(OpDef(
-    "mirror_pad", "MirrorPad", ("input",), _mirror_infer, _mirror_kernel,
-    vjp=lambda ctx, g: (dispatch(_MIRROR_PAD_GRAD, (g,), ctx.attrs),),
-    attrs={"paddings": (), "mode": "REFLECT"}, doc="Pads by mirroring (REFLECT or SYMMETRIC)."))
-_MIRROR_PAD_GRAD = register(OpDef(
-    "mirror_pad_grad", "MirrorPadGrad", ("input",), _mirror_grad_infer, _mirror_grad_kernel,
-    vjp=lambda ctx, g: (dispatch(_MIRROR_PAD, (g,), ctx.attrs),),
-    attrs={"paddings": (), "mode": "REFLECT"}, doc="The gradient of MirrorPad."))
-
-
-def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
-    """Pads `tensor`: `paddings[i] = [before, after]` entries around dimension `i`.
-
-    Args:
-        tensor: a tensor.
-        paddings: integers of shape (rank, 2).
-        mode: 'CONSTANT' (fill with `constant_values`), 'REFLECT' (mirror without the edge;
-            paddings < size) or 'SYMMETRIC' (mirror with the edge; paddings <= size).
-            Case-insensitive.
-        constant_values: the fill value for 'CONSTANT'.
-
-    Returns:
-        The padded tensor; its gradient slices (CONSTANT) or folds the borders back.
-
-    Raises:
-        ShapeError: paddings of the wrong shape, negative, or too large for the mode.
-
-    Example:
-        >>> engine.pad(engine.constant([[1, 2]]), [[0, 0], [1, 2]]).numpy()
-        array([[0, 1, 2, 0, 0]], dtype=int32)
-        >>> engine.pad(engine.constant([1, 2, 3]), [[2, 1]], "REFLECT").numpy()
-        array([3, 2, 1, 2, 3, 2], dtype=int32)
-    """
-    paddings = _static_paddings(paddings)
-    mode_name = str(mode).upper()
-    if mode_name == "CONSTANT":
-        return dispatch(_PAD, (tensor, constant_values), {"paddings": paddings})
-    if mode_name in _MIRROR_LIMIT:
-        return dispatch(_MIRROR_PAD, (tensor,), {"paddings": paddings, "mode": mode_name})
-    raise ValueError(f"pad: got mode {mode!r}; expected 'CONSTANT', 'REFLECT' or 'SYMMETRIC'.")
-
-
 # --- tile ---------------------------------------------------------------------------------
-def _tile_infer(x, multiples=()):
+def _tile_infer(x, *runtime, multiples=()):
+    if runtime:  # the multiples are a tensor input; `multiples` holds what tracing knew
+        spec = runtime[0]
+        if spec.dtype not in (_dt.int32, _dt.int64) or spec.shape.rank not in (None, 1):
+            raise ShapeError(f"tile: multiples is a {spec.dtype.name} tensor of shape "
+                             f"{spec.shape}; expected a 1-D int32 or int64 tensor.")
+        if multiples is None and spec.shape.rank == 1 and spec.shape[0] is not None:
+            multiples = (None,) * spec.shape[0]
+    if multiples is None:
+        return TensorSpec(None if x.shape.rank is None else [None] * x.shape.rank, x.dtype)
     if x.shape.rank is None:
         return TensorSpec([None] * len(multiples), x.dtype)
-    if len(multiples) != x.shape.rank or any(m < 0 for m in multiples):
+    if len(multiples) != x.shape.rank or any(m is not None and m < 0 for m in multiples):
         raise ShapeError(f"tile: got multiples {list(multiples)} for a tensor of shape "
                          f"{x.shape}; expected {x.shape.rank} non-negative entries.")
-    return TensorSpec([None if d is None else d * m for d, m in zip(x.shape, multiples)],
-                      x.dtype)
+    return TensorSpec([_tiled(d, m) for d, m in zip(x.shape, multiples)], x.dtype)
 
 
-def _tile_kernel(xp, x, multiples=()):
+def _tiled(d, m):
+    if d is not None and m is not None:
+        return d * m
+    if m == 1 or (m is None and d == 0):
+        return d
+    return 0 if m == 0 else None
+
+
+def _tile_kernel(xp, x, *runtime, multiples=()):
+    if runtime:
+        multiples = run_time_ints("tile", "Tile", "multiples", runtime[0], multiples)
     if len(multiples) != x.ndim or any(m < 0 for m in multiples):
+        if runtime:
+            raise InvalidArgumentError(f"tile: multiples is {list(multiples)} when the graph "
+                                       f"runs, for a tensor of shape {x.shape}; expected "
+                                       f"{x.ndim} non-negative entries.", op="Tile")
         raise ValueError("tile: bad multiples")
     return xp.tile(x, multiples)
 
 
 def _tile_vjp(ctx, g):
-    dims = ctx.inputs[0]._value.shape
+    x = ctx.inputs[0]
+    dims = x._value.shape
     multiples = ctx.attrs["multiples"]
-    if all(m == 1 for m in multiples):
-        return (g,)
-    split_shape = [s for m, d in zip(multiples, dims) for s in (m, d)]   # (m0, d0, m1, d1, ...)
-    summed = _r.reduce_sum(_a.reshape(g, split_shape), axis=tuple(range(0, 2 * len(dims), 2)))
-    return (summed,)
+    extra = (None,) * (len(ctx.inputs) - 1)
+    if multiples is not None and all(m == 1 for m in multiples):
+        return (g,) + extra
+    if multiples is None and dims is None:
+        raise UnimplementedError("tile: the gradient needs the rank of the input or of the "
+                                 "multiples while tracing; give the input a known rank.")
+    rank = len(multiples) if multiples is not None else len(dims)
+    split_shape = []  # (m0, d0, m1, d1, ...)
+    for i in range(rank):
+        m = multiples[i] if multiples is not None else None
+        d = dims[i] if dims is not None else None
+        split_shape.append(ctx.inputs[1][i] if m is None else m)
+        split_shape.append(_a.shape(x)[i] if d is None else d)
+    summed = _r.reduce_sum(_a.reshape(g, split_shape), axis=tuple(range(0, 2 * rank, 2)))
+    return (summed,) + extra
 
 
 _TILE = register(OpDef("tile", "Tile", ("input",), _tile_infer, _tile_kernel, vjp=_tile_vjp,
-                       attrs={"multiples": ()}, doc="Repeats a tensor multiples[i] times."))
+                       attrs={"multiples": ()}, same_dtype=(0,),
+                       doc="Repeats a tensor multiples[i] times. Multiples known only when a "
+                           "graph runs are a second input (a 1-D int tensor); multiples then "
+                           "holds the known ones."))
 
 
 def tile(input, multiples, name=None):  # noqa: A002 - TensorFlow's argument name
     """Repeats `input` `multiples[i]` times along each dimension `i`.
+
+    Inside `engine.function`, `multiples` may hold counts known only when the graph runs:
+    a 1-D integer tensor or a list mixing ints and scalar integer tensors.
 
     Args:
         input: a tensor.
@@ -226,23 +116,35 @@ def tile(input, multiples, name=None):  # noqa: A002 - TensorFlow's argument nam
         array([[1, 2, 1, 2],
                [1, 2, 1, 2]], dtype=int32)
     """
-    return dispatch(_TILE, (input,), {"multiples": _sa.static_shape(multiples, "tile multiples")})
+    try:
+        counts = _sa.static_shape(multiples, "tile multiples")
+    except TracingError:  # a symbolic count: its value exists only when the graph runs
+        counts, runtime = int_list_argument("tile", "multiples", multiples)
+        if runtime is not None:
+            return dispatch(_TILE, (input, runtime), {"multiples": counts})
+    return dispatch(_TILE, (input,), {"multiples": counts})
 
 
 # --- split --------------------------------------------------------------------------------
 def _split_sizes(op: str, sizes: tuple, dim, shape) -> list:
-    """Resolves one -1 in `sizes` against `dim` (None: unknown) and checks the sum."""
-    if sum(1 for s in sizes if s == -1) > 1 or any(s < -1 for s in sizes):
+    """Resolves one -1 in `sizes` against `dim` (None: unknown) and checks the sum.
+
+    A None size is known only when the graph runs; when it is the only size left open
+    (no -1), the sum fixes it, as a -1 would be fixed.
+    """
+    if sum(1 for s in sizes if s == -1) > 1 or any(s is not None and s < -1 for s in sizes):
         raise ShapeError(f"{op}: got size_splits {list(sizes)}; expected non-negative sizes "
                          "with at most one -1.")
-    known = sum(s for s in sizes if s != -1)
+    known = sum(s for s in sizes if s is not None and s != -1)
+    open_sizes = sum(1 for s in sizes if s is None or s == -1)
     if dim is None:
         return [None if s == -1 else s for s in sizes]
-    if -1 in sizes:
+    if open_sizes:
         if known > dim:
             raise ShapeError(f"{op}: size_splits {list(sizes)} need {known} entries but the "
                              f"split dimension of shape {shape} has {dim}.")
-        return [dim - known if s == -1 else s for s in sizes]
+        rest = dim - known if open_sizes == 1 else None
+        return [rest if s is None or s == -1 else s for s in sizes]
     if known != dim:
         raise ShapeError(f"{op}: size_splits {list(sizes)} sum to {known}, but the split "
                          f"dimension of shape {shape} has size {dim}; expected them to sum to "
@@ -250,7 +152,10 @@ def _split_sizes(op: str, sizes: tuple, dim, shape) -> list:
     return list(sizes)
 
 
-def _split_infer(value, size_splits=(), axis=0):
+def _split_infer(value, *sizes, size_splits=(), axis=0):
+    if sizes and (not sizes[0].dtype.is_integer or sizes[0].shape.rank not in (None, 1)):
+        raise ShapeError(f"split: size_splits is a {sizes[0].dtype.name} tensor of shape "
+                         f"{sizes[0].shape}; expected a 1-D integer tensor.")
     if value.shape.rank is None:
         return tuple(TensorSpec(None, value.dtype) for _ in size_splits)
     axis = _inf.normalize_axis("split", axis, value.shape.rank)
@@ -259,13 +164,21 @@ def _split_infer(value, size_splits=(), axis=0):
     return tuple(TensorSpec(dims[:axis] + [s] + dims[axis + 1:], value.dtype) for s in sizes)
 
 
-def _split_kernel(xp, value, size_splits=(), axis=0):
+def _split_kernel(xp, value, *run_time, size_splits=(), axis=0):
     axis = axis + value.ndim if axis < 0 else axis
     dim = value.shape[axis]
+    if run_time:  # known only when the graph runs: the sizes are the second input
+        size_splits = run_time_ints("split", "SplitV", "size_splits", run_time[0], size_splits)
     known = sum(s for s in size_splits if s != -1)
     sizes = [dim - known if s == -1 else s for s in size_splits]
     if sum(sizes) != dim or any(s < 0 for s in sizes) or list(size_splits).count(-1) > 1:
-        raise ValueError("split: sizes do not sum to the dimension")
+        if not run_time:
+            raise ValueError("split: sizes do not sum to the dimension")  # infer explains
+        raise InvalidArgumentError(
+            f"split: size_splits {list(size_splits)} when the graph runs do not fit "
+            f"dimension {axis} of size {dim} (shape {value.shape}); expected sizes >= 0 (at "
+            f"most one -1) that sum to {dim}. An int num_or_size_splits must divide the "
+            "dimension.", op="SplitV")
     lead = (slice(None),) * axis
     out, start = [], 0
     for s in sizes:
@@ -274,22 +187,33 @@ def _split_kernel(xp, value, size_splits=(), axis=0):
     return tuple(out)
 
 
+def _split_vjp(ctx, *grads):
+    return (concat(list(grads), axis=ctx.attrs.get("axis", 0)),) + (None,) * (
+        len(ctx.inputs) - 1)
+
+
 _SPLIT = register(OpDef(
-    "split", "SplitV", ("value",), _split_infer, _split_kernel,
-    vjp=lambda ctx, *grads: (concat(list(grads), axis=ctx.attrs.get("axis", 0)),),
-    attrs={"size_splits": (), "axis": 0}, num_outputs=None,
-    tf_args={"split_dim": "axis"}, doc="Splits a tensor into pieces of given sizes."))
+    "split", "SplitV", ("value",), _split_infer, _split_kernel, vjp=_split_vjp,
+    attrs={"size_splits": (), "axis": 0}, num_outputs=None, same_dtype=(0,),
+    tf_args={"split_dim": "axis"},
+    doc="Splits a tensor into pieces of given sizes. Sizes known only when a graph runs are "
+        "a second input (a 1-D int tensor); size_splits then holds None for them."))
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     """Splits `value` along `axis` into equal pieces or pieces of given sizes.
+
+    Inside `engine.function` the sizes may be tensors known only when the graph runs (a
+    list mixing ints and scalar integer tensors, or a 1-D integer tensor), and an int
+    splits a dimension known only then; a piece's static size is then unknown unless the
+    other sizes fix it.
 
     Args:
         value: the tensor to split.
         num_or_size_splits: an int (that many equal pieces) or a list of sizes, one of
             which may be -1 (the rest).
         axis: the dimension to split.
-        num: ignored (the number of pieces is known from the sizes).
+        num: the number of pieces, needed only for a sizes tensor of unknown length.
 
     Returns:
         A list of tensors.
@@ -303,18 +227,47 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
         [TensorShape([2, 2]), TensorShape([3, 2])]
     """
     axis = static_int(axis, "split axis")
-    if np.ndim(num_or_size_splits) == 0:  # an int: that many equal pieces
-        count = static_int(num_or_size_splits, "split num_or_size_splits")
-        dims = concrete_shape(value)
+    if not isinstance(num_or_size_splits, (list, tuple)) and np.ndim(num_or_size_splits) == 0:
+        count = _split_count(num_or_size_splits)
+        dims = (None,) if is_symbolic(value) and value.ndim is None else concrete_shape(value)
         dim = dims[axis] if -len(dims) <= axis < len(dims) else None
+        if dim is None and is_symbolic(value) and count > 0:  # the size is known at run time
+            piece = _a.shape(value)[axis] // count
+            sizes = convert_to_tensor([piece] * count)
+            return list(dispatch(_SPLIT, (value, sizes),
+                                 {"size_splits": (None,) * count, "axis": axis}))
         if dim is None or count <= 0 or dim % count:
             raise ShapeError(f"split: cannot split dimension {axis} of shape {dims} into "
                              f"{count} equal pieces; give a list of sizes instead.")
         sizes = (dim // count,) * count
     else:
-        sizes = _sa.static_shape(num_or_size_splits, "split num_or_size_splits")
+        try:
+            sizes = _sa.static_shape(num_or_size_splits, "split num_or_size_splits")
+        except TracingError:  # a symbolic size: its value exists only when the graph runs
+            return _split_symbolic(value, num_or_size_splits, axis, num)
     out = dispatch(_SPLIT, (value,), {"size_splits": sizes, "axis": axis})
     return list(out)
+
+
+def _split_count(value) -> int:
+    try:
+        return static_int(value, "split num_or_size_splits")
+    except TracingError:
+        raise TypeError("split: num_or_size_splits is a scalar tensor known only when the "
+                        "graph runs; expected a Python int (the number of pieces must be known "
+                        "while tracing) or a list of sizes.") from None
+
+
+def _split_symbolic(value, size_splits, axis: int, num) -> list:
+    known, sizes = int_list_argument("split", "num_or_size_splits", size_splits)
+    if known is None:
+        if num is None:
+            raise ShapeError("split: num_or_size_splits is a 1-D tensor of unknown length; "
+                             "pass num= (the number of pieces) or a tensor of known length.")
+        known = (None,) * static_int(num, "split num")
+    inputs = (value,) if sizes is None else (value, sizes)
+    return list(dispatch(_SPLIT, inputs, {"size_splits": known, "axis": axis}))
+
 
 # --- reverse / roll -----------------------------------------------------------------------
 def _reverse_infer(x, axis=()):

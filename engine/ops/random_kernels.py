@@ -229,13 +229,19 @@ def draw_poisson(gen, rate, shape=(), dtype=_dt.float32):
 
 
 # --- shape inference ------------------------------------------------------------------------
-def check_shape(op: str, shape) -> tuple:
-    """`shape` as a tuple of non-negative ints; ShapeError otherwise."""
+def check_shape(op: str, shape) -> tuple | None:
+    """`shape` as a tuple of non-negative ints; ShapeError otherwise.
+
+    None entries (and None for the whole shape) stand for sizes known only when a graph
+    runs: the node then takes the shape as a tensor input too (see `make_op`).
+    """
+    if shape is None:
+        return None
     try:
-        dims = tuple(int(d) for d in shape)
+        dims = tuple(None if d is None else int(d) for d in shape)
     except (TypeError, ValueError):
         raise ShapeError(f"{op}: shape must be a list of ints; got {shape!r}.") from None
-    if any(d < 0 for d in dims):
+    if any(d is not None and d < 0 for d in dims):
         raise ShapeError(f"{op}: shape {list(dims)} has a negative dimension; expected sizes "
                          ">= 0 (random ops cannot infer a -1).")
     return dims
@@ -281,10 +287,11 @@ def infer_multinomial(op, logits, num_samples=1, output_dtype=_dt.int64):
     if logits.shape.rank not in (None, 2):
         raise ShapeError(f"{op}: logits must be 2-D (batch, num_classes); got shape "
                          f"{logits.shape}. Add a batch axis with engine.expand_dims(logits, 0).")
-    if int(num_samples) < 0:
+    if num_samples is not None and int(num_samples) < 0:
         raise ShapeError(f"{op}: num_samples must be >= 0; got {num_samples}.")
     dtype = check_dtype(op, output_dtype, INDEX_DTYPES, "output dtype")
-    return TensorSpec([logits.shape[0], int(num_samples)], dtype)
+    count = None if num_samples is None else int(num_samples)
+    return TensorSpec([logits.shape[0], count], dtype)
 
 
 def infer_shuffle(op, value):
@@ -318,6 +325,7 @@ class Sampler:
     inputs: tuple = ()
     attrs: tuple = (("shape", ()), ("dtype", _dt.float32))
     on_device: bool = False  # True: `draw(gen, xp, *inputs)` works on the device arrays
+    size: str | None = "shape"  # the attr a size known only when a graph runs replaces
 
 
 _SHAPE = (("shape", ()),)
@@ -329,8 +337,9 @@ UNIFORM_INT = Sampler("uniform_int", draw_uniform_int, infer_uniform_int,
 FULL_INT = Sampler("full_int", draw_full_int, infer_full_int,
                    attrs=(("shape", ()), ("dtype", _dt.int64)))
 MULTINOMIAL = Sampler("multinomial", draw_multinomial, infer_multinomial, ("logits",),
-                      (("num_samples", 1), ("output_dtype", _dt.int64)))
-SHUFFLE = Sampler("shuffle", draw_shuffle, infer_shuffle, ("value",), (), on_device=True)
+                      (("num_samples", 1), ("output_dtype", _dt.int64)), size="num_samples")
+SHUFFLE = Sampler("shuffle", draw_shuffle, infer_shuffle, ("value",), (), on_device=True,
+                  size=None)
 GAMMA = Sampler("gamma", draw_gamma, infer_gamma, ("alpha",), _SHAPE)
 POISSON = Sampler("poisson", draw_poisson, infer_poisson, ("rate",),
                   (("shape", ()), ("dtype", _dt.float32)))
@@ -406,13 +415,25 @@ KEY_COUNTER = Mode(("key", "counter"), (("alg", 1),), _key_counter_address,
 
 
 def make_op(mode: Mode, sampler: Sampler, name: str, tf_name: str, doc: str) -> OpDef:
-    """Registers the op that draws `sampler` at addresses from `mode`."""
+    """Registers the op that draws `sampler` at addresses from `mode`.
+
+    The op's inputs are the mode's (seed, key and counter), then the sampler's. A size
+    known only when a graph runs (`uniform([engine.shape(x)[0]])`) is one more, last input
+    (a 1-D shape or a scalar count, as in TensorFlow's `RandomUniform(shape)`), and the
+    sampler's size attr (`shape`, `num_samples`) keeps what tracing knew of it.
+    """
     n = len(mode.inputs)
+    m = n + len(sampler.inputs)
     own = tuple(k for k, _ in sampler.attrs)
     tag = zlib.crc32(sampler.name.encode())
     draw = sampler.draw
+    size = sampler.size
 
     def kernel(xp, *arrays, **attrs):
+        if len(arrays) > m:  # the size, known only now that the graph runs
+            value = run_time_size(name, tf_name, size, _host(xp, arrays[m]), attrs[size])
+            attrs = {**attrs, size: value}
+            arrays = arrays[:m]
         gen = mode.generator(xp, tf_name, tag, arrays[:n], attrs)
         kwargs = {k: attrs[k] for k in own}
         if sampler.on_device:
@@ -423,10 +444,50 @@ def make_op(mode: Mode, sampler: Sampler, name: str, tf_name: str, doc: str) -> 
 
     def infer(*specs, **attrs):
         mode.check(name, specs[:n], attrs)
-        return sampler.infer(name, *specs[n:], **{k: attrs[k] for k in own if k in attrs})
+        if len(specs) > m:
+            _check_size_input(name, size, specs[m])
+        elif size is not None and not _fully_known(attrs.get(size, 0)):
+            raise ShapeError(f"{name}: {size} is {attrs[size]!r}, known only in part, and "
+                             f"the node has no {size} input; expected a fully known {size}, "
+                             f"or the {size} tensor as the last input.")
+        return sampler.infer(name, *specs[n:m], **{k: attrs[k] for k in own if k in attrs})
 
-    data_inputs = tuple(range(n, n + len(sampler.inputs)))
+    data_inputs = tuple(range(n, m))
     return register(OpDef(
         name, tf_name, mode.inputs + sampler.inputs, infer, kernel, vjp=None,
         attrs=dict(sampler.attrs + mode.attrs), same_dtype=data_inputs,
         stateful=mode.stateful, doc=doc))
+
+
+# --- sizes known only when a graph runs -----------------------------------------------------
+def _fully_known(value) -> bool:
+    return value is not None and (not isinstance(value, (tuple, list)) or None not in value)
+
+
+def _check_size_input(op: str, size: str | None, spec: TensorSpec) -> None:
+    rank = 1 if size == "shape" else 0
+    if size is None or spec.dtype not in INDEX_DTYPES or spec.shape.rank not in (None, rank):
+        kind = "a 1-D" if rank else "a scalar"
+        raise ShapeError(f"{op}: got a {spec.dtype.name} tensor of shape {spec.shape} for "
+                         f"{size or 'an extra input'}; expected {kind} int32 or int64 tensor.")
+
+
+def run_time_size(op: str, tf_name: str, size: str, array, known):
+    """A size input's value (a shape tuple or a count), checked against what tracing knew.
+
+    Raises:
+        InvalidArgumentError: a negative size, or one that contradicts the static shape.
+    """
+    if size != "shape":
+        count = int(array.reshape(()))
+        if count < 0:
+            raise InvalidArgumentError(f"{op}: {size} is {count} when the graph runs; "
+                                       "expected a count >= 0.", op=tf_name)
+        return count
+    dims = tuple(int(d) for d in array.reshape(-1).tolist())
+    if array.ndim != 1 or any(d < 0 for d in dims) or (known is not None and (
+            len(known) != len(dims) or any(k not in (None, d) for k, d in zip(known, dims)))):
+        expected = "sizes >= 0" if known is None else f"a shape like {list(known)} (sizes >= 0)"
+        raise InvalidArgumentError(f"{op}: shape is {list(dims)} when the graph runs; "
+                                   f"expected {expected}.", op=tf_name)
+    return dims

@@ -25,7 +25,9 @@ Graphs. Every attr is a static, JSON-able value and the counters live beside the
 so a random op traced into a graph draws new numbers on every run of the graph (and the
 same numbers again after `set_seed`) without any help from the tracer. While tracing,
 unseeded ops take op seeds from a sequence fixed by the global seed, so each node of a
-graph has its own counter, as in `tf.function`.
+graph has its own counter, as in `tf.function`. A shape known only when the graph runs
+(`uniform([engine.shape(x)[0], 3])`, dropout of an input of unknown batch) is one more
+input of the node (see `random_kernels.make_op`); the draws are those of the eager op.
 
 Devices. Numbers are drawn on the host and copied to the op's device: the same seed gives
 identical numbers on CPU and GPU (a GPU pays one host-to-device copy per draw).
@@ -49,7 +51,8 @@ from engine import context
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import DTypeError, InvalidArgumentError, ShapeError
+from engine.errors import DTypeError, InvalidArgumentError, ShapeError, TracingError
+from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import random_kernels as _k
 from engine.ops import stateless_random_ops as _sl
@@ -62,6 +65,7 @@ from engine.ops.random_generator import (
     set_global_generator,
 )
 from engine.ops.select_ops import where
+from engine.ops.shape_tensors import is_symbolic, known_int
 from engine.ops.stateless_random_ops import (
     stateless_categorical,
     stateless_fold_in,
@@ -204,9 +208,9 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None)
         >>> engine.random.normal([2, 3], seed=1).shape
         TensorShape([2, 3])
     """
-    attrs = _attrs(seed, shape=_sl.shape_attr(shape, "normal"),
-                   dtype=_k.check_dtype("normal", dtype, FLOAT))
-    return _sl.scale_and_shift(dispatch(_NORMAL, (), attrs), stddev, mean)
+    shape, sizes = _sl.shape_inputs(shape, "normal")
+    attrs = _attrs(seed, shape=shape, dtype=_k.check_dtype("normal", dtype, FLOAT))
+    return _sl.scale_and_shift(dispatch(_NORMAL, sizes, attrs), stddev, mean)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
@@ -233,9 +237,9 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
         >>> bool(engine.reduce_max(engine.abs(x)) <= 2.0)
         True
     """
-    attrs = _attrs(seed, shape=_sl.shape_attr(shape, "truncated_normal"),
-                   dtype=_k.check_dtype("truncated_normal", dtype, FLOAT))
-    return _sl.scale_and_shift(dispatch(_TRUNCATED, (), attrs), stddev, mean)
+    shape, sizes = _sl.shape_inputs(shape, "truncated_normal")
+    attrs = _attrs(seed, shape=shape, dtype=_k.check_dtype("truncated_normal", dtype, FLOAT))
+    return _sl.scale_and_shift(dispatch(_TRUNCATED, sizes, attrs), stddev, mean)
 
 
 def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=None):
@@ -261,11 +265,11 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
         engine.int32
     """
     dtype, maxval = _sl.check_uniform("uniform", dtype, minval, maxval, False)
-    shape = _sl.shape_attr(shape, "uniform")
+    shape, sizes = _sl.shape_inputs(shape, "uniform")
     if dtype.is_integer:
         bounds = (_sl.as_input(minval, dtype), _sl.as_input(maxval, dtype))
-        return dispatch(_UNIFORM_INT, bounds, _attrs(seed, shape=shape))
-    rnd = dispatch(_UNIFORM, (), _attrs(seed, shape=shape, dtype=dtype))
+        return dispatch(_UNIFORM_INT, bounds + sizes, _attrs(seed, shape=shape))
+    rnd = dispatch(_UNIFORM, sizes, _attrs(seed, shape=shape, dtype=dtype))
     return _sl.to_range(rnd, minval, maxval)
 
 
@@ -293,8 +297,9 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
         array([[0, 0, 0]])
     """
     dtype = _k.check_dtype("categorical", dtype or _dt.int64, _k.INDEX_DTYPES)
-    attrs = _attrs(seed, num_samples=operator.index(num_samples), output_dtype=dtype)
-    return dispatch(_MULTINOMIAL, (logits,), attrs)
+    count, sizes = _sl.count_inputs(num_samples, "categorical", "num_samples")
+    attrs = _attrs(seed, num_samples=count, output_dtype=dtype)
+    return dispatch(_MULTINOMIAL, (logits,) + sizes, attrs)
 
 
 def shuffle(value, seed=None, name=None):
@@ -334,7 +339,8 @@ def gamma(shape, alpha, beta=None, dtype=_dt.float32, seed=None, name=None):
         TensorShape([5, 2])
     """
     alpha, beta = _sl.gamma_params("gamma", alpha, beta, dtype)
-    sample = dispatch(_GAMMA, (alpha,), _attrs(seed, shape=_sl.shape_attr(shape, "gamma")))
+    shape, sizes = _sl.shape_inputs(shape, "gamma")
+    sample = dispatch(_GAMMA, (alpha,) + sizes, _attrs(seed, shape=shape))
     return _sl.gamma_scale(sample, beta)
 
 
@@ -359,8 +365,9 @@ def poisson(shape, lam, dtype=_dt.float32, seed=None, name=None):
         engine.int32
     """
     dtype = _k.check_dtype("poisson", dtype, _k.POISSON_DTYPES)
-    attrs = _attrs(seed, shape=_sl.shape_attr(shape, "poisson"), dtype=dtype)
-    return dispatch(_POISSON, (convert_to_tensor(lam),), attrs)
+    shape, sizes = _sl.shape_inputs(shape, "poisson")
+    attrs = _attrs(seed, shape=shape, dtype=dtype)
+    return dispatch(_POISSON, (convert_to_tensor(lam),) + sizes, attrs)
 
 
 # --- dropout --------------------------------------------------------------------------------
@@ -451,21 +458,39 @@ def _dropout(op: str, x, rate, noise_shape, mask):
     return where(keep, kept, 0.0)
 
 
-def _noise_shape(op: str, x, noise_shape) -> tuple:
-    x_shape = tuple(x.shape)
+def _noise_shape(op: str, x, noise_shape):
+    """The mask's shape: a tuple of ints, or (traced, with sizes known only when the graph
+    runs) a shape argument holding tensors, which `uniform` takes as its shape input."""
+    x_shape = x._value.shape  # None entries (or None) while tracing unknown sizes
     if noise_shape is None:
-        return x_shape
+        if x_shape is not None and None not in x_shape:
+            return tuple(x_shape)
+        return _a.shape(x)  # the known sizes stay static in the mask's shape
+    if is_symbolic(noise_shape):
+        return noise_shape  # checked when the graph runs, where the mask broadcasts
     dims = list(noise_shape.as_list() if hasattr(noise_shape, "as_list") else noise_shape)
-    if len(dims) == len(x_shape):
-        dims = [x_d if d is None else d for d, x_d in zip(dims, x_shape)]
-    dims = list(_sa.static_shape(dims, op))
-    fits = len(dims) <= len(x_shape) and all(
-        d in (1, x_d) for d, x_d in zip(reversed(dims), reversed(x_shape)))
+    if x_shape is not None and len(dims) == len(x_shape):
+        dims = [_size(x, k) if d is None else d for k, d in enumerate(dims)]
+    try:
+        dims = list(_sa.static_shape(dims, op))
+        known = dims
+    except TracingError:
+        known = [known_int(d) if is_symbolic(d) else int(d) for d in dims]
+    x_known = [None] * len(known) if x_shape is None else list(x_shape)
+    fits = len(known) <= len(x_known) and all(
+        d is None or x_d is None or d in (1, x_d)
+        for d, x_d in zip(reversed(known), reversed(x_known)))
     if not fits:
-        raise ShapeError(f"{op}: noise_shape {dims} does not broadcast to x's shape "
-                         f"{list(x_shape)}; expected each size to be 1 or x's size, e.g. "
-                         f"{[1] * (len(x_shape) - 1) + list(x_shape[-1:])}.")
-    return tuple(dims)
+        raise ShapeError(f"{op}: noise_shape {known} does not broadcast to x's shape "
+                         f"{x_known}; expected each size to be 1 or x's size, e.g. "
+                         f"{[1] * (len(x_known) - 1) + x_known[-1:]}.")
+    return tuple(dims) if known is dims else dims
+
+
+def _size(x, axis: int):
+    """x's size along `axis`: an int, or a scalar tensor when known only at run time."""
+    size = x._value.shape[axis]
+    return _a.shape(x)[axis] if size is None else size
 
 
 experimental = types.SimpleNamespace(

@@ -1,7 +1,9 @@
 """Reductions along axes: reduce_sum, reduce_mean, reduce_max, reduce_prod, reduce_any, ….
 
 `axis` is an attribute: None (every axis), an int, or a tuple of ints; negative axes count
-from the end. Gradients broadcast the upstream gradient back over the reduced axes.
+from the end. A tensor axis is allowed; inside `engine.function` its value must be known
+while tracing (see `axis_attr`). Gradients broadcast the upstream gradient back over the
+reduced axes.
 
 Primitives (one `OpDef` each, TensorFlow's raw ops): Sum, Mean, Max, Min, Prod, Any, All,
 EuclideanNorm. `reduce_logsumexp`, `reduce_variance`, `reduce_std` and `count_nonzero` are
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import dtypes as _dt
 from engine.dispatch import dispatch
+from engine.errors import DTypeError, TracingError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
@@ -24,6 +28,7 @@ from engine.ops.argmax_ops import argmax, argmin
 from engine.ops.fill_ops import ones_like, zeros_like
 from engine.ops.scan_ops import accumulator_dtype, cumprod, cumsum
 from engine.ops.select_ops import where
+from engine.ops.shape_tensors import is_symbolic, known_values
 from engine.ops.widening import BFLOAT16, computes_in_float32, run_in_float32
 from engine.registry import BOOL, NUMERIC, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
@@ -36,14 +41,47 @@ __all__ = [
 ]
 
 
-def axis_attr(axis):
-    """Normalizes a user's axis argument to None, an int tuple (tensors allowed)."""
-    axis = _sa.static_axis(axis)
-    if axis is None:
-        return None
-    if isinstance(axis, (int, np.integer)):
-        return (int(axis),)
-    return tuple(int(a) for a in axis)
+def axis_attr(axis, op: str = "reduce"):
+    """Normalizes a user's axis argument to None, an int tuple (tensors allowed).
+
+    Inside `engine.function` the axis may be a symbolic integer tensor whose value tracing
+    knows (`engine.range(engine.rank(x))`, `engine.shape(x)[1:]`-style arithmetic on
+    static sizes); it becomes the attr. An axis known only when the graph runs is refused
+    (TensorFlow would give a result of unknown rank).
+
+    Raises:
+        TracingError: for an axis known only when the graph runs.
+        DTypeError: for a symbolic axis that is not int32 or int64.
+    """
+    try:
+        axis = _sa.static_axis(axis)
+        if axis is None:
+            return None
+        if isinstance(axis, (int, np.integer)):
+            return (int(axis),)
+        return tuple(int(a) for a in axis)
+    except TracingError:  # symbolic: usable when tracing knows its value
+        return _traced_axis(op, axis)
+
+
+def _traced_axis(op: str, axis) -> tuple:
+    parts = axis if isinstance(axis, (list, tuple)) else [axis]
+    values = []
+    for part in parts:
+        if is_symbolic(part) and part.dtype not in (_dt.int32, _dt.int64):
+            raise DTypeError(f"{op}: axis is a {part.dtype.name} tensor; expected int32 or "
+                             "int64. Cast it with engine.cast(axis, engine.int32).")
+        known = known_values(part) if is_symbolic(part) else np.asarray(
+            _sa.static_axis(part))
+        if known is None:
+            raise TracingError(
+                f"{op}: axis is {part.name}, a tensor whose value is known only when the graph "
+                "runs; expected an axis known while tracing (the reduced axes decide the "
+                "result's shape). Pass Python ints, or a tensor computed from constants and "
+                "static shapes such as engine.range(engine.rank(x)); to reduce every axis, "
+                "pass axis=None.")
+        values.extend(int(a) for a in known.reshape(-1))
+    return tuple(values)
 
 
 def reduce_infer(name, allowed=NUMERIC, out_dtype=None):
@@ -88,8 +126,8 @@ def _reduction(name, tf_name, kernel, vjp, dtypes, doc, out_dtype=None):
                           dtypes=dtypes, tf_args={"keep_dims": "keepdims"}, doc=doc))
 
 
-def _attrs(axis, keepdims) -> dict:
-    return {"axis": axis_attr(axis), "keepdims": bool(keepdims)}
+def _attrs(axis, keepdims, op: str) -> dict:
+    return {"axis": axis_attr(axis, op), "keepdims": bool(keepdims)}
 
 
 # --- sum and mean ---------------------------------------------------------------------------
@@ -126,7 +164,7 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
         >>> engine.reduce_sum(engine.constant([[1, 2], [3, 4]]), axis=0).numpy()
         array([4, 6], dtype=int32)
     """
-    return dispatch(_SUM, (input_tensor,), _attrs(axis, keepdims))
+    return dispatch(_SUM, (input_tensor,), _attrs(axis, keepdims, "reduce_sum"))
 
 
 def _mean_kernel(xp, x, axis=None, keepdims=False):
@@ -173,7 +211,7 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
         >>> float(engine.reduce_mean(engine.constant([1.0, 2.0])))
         1.5
     """
-    return dispatch(_MEAN, (input_tensor,), _attrs(axis, keepdims))
+    return dispatch(_MEAN, (input_tensor,), _attrs(axis, keepdims, "reduce_mean"))
 
 
 # --- max and min ----------------------------------------------------------------------------
@@ -230,7 +268,7 @@ def reduce_max(input_tensor, axis=None, keepdims=False, name=None):
         >>> engine.reduce_max(engine.constant([[1, 5], [3, 4]]), axis=1).numpy()
         array([5, 4], dtype=int32)
     """
-    return dispatch(_MAX, (input_tensor,), _attrs(axis, keepdims))
+    return dispatch(_MAX, (input_tensor,), _attrs(axis, keepdims, "reduce_max"))
 
 
 def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
@@ -251,7 +289,7 @@ def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
         >>> engine.reduce_min(engine.constant([[1, 5], [3, 4]]), axis=1).numpy()
         array([1, 3], dtype=int32)
     """
-    return dispatch(_MIN, (input_tensor,), _attrs(axis, keepdims))
+    return dispatch(_MIN, (input_tensor,), _attrs(axis, keepdims, "reduce_min"))
 
 
 # --- prod -----------------------------------------------------------------------------------
@@ -308,7 +346,7 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
         >>> engine.reduce_prod(engine.constant([[1, 2], [3, 4]]), axis=0).numpy()
         array([3, 8], dtype=int32)
     """
-    return dispatch(_PROD, (input_tensor,), _attrs(axis, keepdims))
+    return dispatch(_PROD, (input_tensor,), _attrs(axis, keepdims, "reduce_prod"))
 
 
 # --- any and all ----------------------------------------------------------------------------
@@ -337,7 +375,7 @@ def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
         >>> engine.reduce_any(engine.constant([[True, False], [False, False]]), 1).numpy()
         array([ True, False])
     """
-    return dispatch(_ANY, (input_tensor,), _attrs(axis, keepdims))
+    return dispatch(_ANY, (input_tensor,), _attrs(axis, keepdims, "reduce_any"))
 
 
 def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
@@ -356,7 +394,7 @@ def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
         >>> engine.reduce_all(engine.constant([[True, False], [True, True]]), 1).numpy()
         array([False,  True])
     """
-    return dispatch(_ALL, (input_tensor,), _attrs(axis, keepdims))
+    return dispatch(_ALL, (input_tensor,), _attrs(axis, keepdims, "reduce_all"))
 
 
 # --- euclidean norm -------------------------------------------------------------------------
@@ -403,4 +441,4 @@ def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
         >>> float(engine.math.reduce_euclidean_norm(engine.constant([3.0, 4.0])))
         5.0
     """
-    return dispatch(_EUCLIDEAN, (input_tensor,), _attrs(axis, keepdims))
+    return dispatch(_EUCLIDEAN, (input_tensor,), _attrs(axis, keepdims, "reduce_euclidean_norm"))

@@ -4,7 +4,8 @@
 TensorFlow. Inside `engine.function` a bound may be a symbolic scalar (`engine.range(n)`
 for an argument `n`); the node then takes all three as scalar inputs, as TensorFlow's
 `Range(start, limit, delta)` does, and its static shape is `(None,)`. `linspace` takes
-tensors (broadcast together) and is differentiable with respect to both ends.
+tensors (broadcast together) and is differentiable with respect to both ends; a symbolic
+`num` is its third input, as in TensorFlow's `LinSpace(start, stop, num)`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import InvalidArgumentError, ShapeError, TracingError
+from engine.errors import DTypeError, InvalidArgumentError, ShapeError, TracingError
+from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
 from engine.ops.math_ops import cast
-from engine.ops.shape_tensors import is_symbolic, known_scalar
+from engine.ops.shape_tensors import is_symbolic, known_int, known_scalar
 from engine.ops.static_args import static_int
 from engine.ops.widening import BFLOAT16
 from engine.registry import FLOAT, OpDef, register
@@ -139,10 +141,14 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
     return dispatch(_RANGE, (), attrs)
 
 
-def _linspace_infer(start, stop, num=0, axis=0):
+def _linspace_infer(start, stop, *count, num=0, axis=0):
     dtype = _inf.same_dtype("linspace", start, stop)
     _inf.check_dtype("linspace", start, FLOAT, "start")
-    if num < 0:
+    if count:  # num is a scalar input, known only when the graph runs
+        if count[0].dtype not in (_dt.int32, _dt.int64) or count[0].shape.rank not in (None, 0):
+            raise ShapeError(f"linspace: num is a {count[0].dtype.name} tensor of shape "
+                             f"{count[0].shape}; expected an int32 or int64 scalar.")
+    elif num < 0:
         raise ShapeError(f"linspace: num is {num}; expected >= 0.")
     shape = _inf.broadcast_shapes("linspace", start.shape, stop.shape)
     if shape.rank is None:
@@ -153,7 +159,12 @@ def _linspace_infer(start, stop, num=0, axis=0):
     return TensorSpec(dims, dtype)
 
 
-def _linspace_kernel(xp, start, stop, num=0, axis=0):
+def _linspace_kernel(xp, start, stop, *count, num=0, axis=0):
+    if count:
+        num = int(count[0])
+        if num < 0:
+            raise InvalidArgumentError(f"linspace: num is {num} when the graph runs; expected "
+                                       ">= 0.", op="LinSpace")
     if num < 0:
         raise ValueError("linspace: negative num")
     return xp.linspace(start, stop, num, axis=axis, dtype=start.dtype)
@@ -164,23 +175,34 @@ def _linspace_vjp(ctx, g):
     rank = g._value.ndim
     axis = ctx.attrs.get("axis", 0) % rank
     shape = [1] * rank
-    shape[axis] = num
-    weights = np.linspace(0.0, 1.0, num).astype(g._value.dtype).reshape(shape)
+    if num is not None:
+        shape[axis] = num
+        weights = np.linspace(0.0, 1.0, num).astype(g._value.dtype).reshape(shape)
+    else:  # num is the third input: the weights are a LinSpace of their own
+        shape[axis] = -1
+        ends = [convert_to_tensor(np.asarray(v, g._value.dtype)) for v in (0.0, 1.0)]
+        weights = _a.reshape(dispatch(_LINSPACE, (*ends, ctx.inputs[2]), {"num": None, "axis": 0}),
+                             shape)
     g_stop = _r.reduce_sum(_m.multiply(g, weights), axis=axis)
-    return _m.subtract(_r.reduce_sum(g, axis=axis), g_stop), g_stop
+    g_start = _m.subtract(_r.reduce_sum(g, axis=axis), g_stop)
+    return (g_start, g_stop) + (None,) * (len(ctx.inputs) - 2)
 
 
 _LINSPACE = register(OpDef("linspace", "LinSpace", ("start", "stop"), _linspace_infer,
                            _linspace_kernel, vjp=_linspace_vjp, attrs={"num": 0, "axis": 0},
-                           dtypes=FLOAT, broadcasts=True,
-                           doc="num evenly spaced values from start to stop (inclusive)."))
+                           dtypes=FLOAT, same_dtype=(0, 1), broadcasts=True,
+                           doc="num evenly spaced values from start to stop (inclusive). A num "
+                               "known only when a graph runs is a third input (an int scalar); "
+                               "the attr num is then None."))
 
 
 def linspace(start, stop, num, name=None, axis=0):
     """`num` evenly spaced values from `start` to `stop`, both included.
 
     `start` and `stop` may be tensors (broadcast together); the values run along `axis`.
-    Integer inputs are converted to float32 (TensorFlow rejects them).
+    Integer inputs are converted to float32 (TensorFlow rejects them). Inside
+    `engine.function`, `num` may be a scalar integer tensor known only when the graph runs
+    (`engine.shape(x)[0]`); the new dimension is then unknown while tracing.
 
     Args:
         start, stop: the first and last values (floating scalars or tensors).
@@ -201,5 +223,15 @@ def linspace(start, stop, num, name=None, axis=0):
         if not value.dtype.is_floating:
             value = _m.cast(value, _dt.float32)
         ends.append(value)
-    return dispatch(_LINSPACE, tuple(ends), {"num": static_int(num, "linspace num"),
-                                             "axis": static_int(axis, "linspace axis")})
+    attrs = {"num": None, "axis": static_int(axis, "linspace axis")}
+    try:
+        attrs["num"] = static_int(num, "linspace num")
+    except TracingError:  # a symbolic num: its value exists only when the graph runs
+        if num.dtype not in (_dt.int32, _dt.int64) or num.shape.rank not in (None, 0):
+            raise DTypeError(f"linspace: num is a {num.dtype.name} tensor of shape "
+                             f"{num.shape}; expected an int32 or int64 scalar. Cast it with "
+                             "engine.cast(num, engine.int32).") from None
+        attrs["num"] = known_int(num)
+        if attrs["num"] is None:
+            return dispatch(_LINSPACE, (*ends, num), attrs)
+    return dispatch(_LINSPACE, tuple(ends), attrs)

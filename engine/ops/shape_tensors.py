@@ -209,3 +209,219 @@ def _all_known(parts: list) -> bool:
 
 def _arrays(parts: list, tensors: list) -> list:
     return [np.asarray(p.tolist(), t._value.dtype) for p, t in zip(parts, tensors)]
+
+
+def known_values(value) -> np.ndarray | None:
+    """A small integer tensor's elements as an int64 array when tracing knows every one.
+
+    Like `known_dims` and `known_int`, and nodes that compute from their attrs alone (a
+    `Range` with bounds known while tracing, as TensorFlow's `constant_value` evaluates
+    them) count as known too: `engine.range(engine.rank(x))` for `x` of known rank.
+
+    Args:
+        value: anything; only integer tensors can be known.
+
+    Returns:
+        An int64 array of the tensor's shape, or None when some element is known only
+        when the graph runs.
+
+    Example:
+        >>> engine.ops.shape_tensors.known_values(engine.constant([0, 1])).tolist()
+        [0, 1]
+    """
+    if not isinstance(value, Tensor) or value.dtype not in _INDEX_DTYPES:
+        return None
+    known = _known(value, _attr_only_values(value))
+    if known is None or not _all_known([known]):
+        return None
+    return np.asarray(known.tolist(), np.int64)
+
+
+def _attr_only_values(value) -> dict:
+    """`_known`'s memo, primed with the values of the small nodes upstream of `value` that
+    take no inputs and compute from their attrs alone (side-effect free, not random)."""
+    memo: dict = {}
+    seen: set = set()
+    pending = [value]
+    while pending and len(seen) < _MAX_NODES:
+        tensor = pending.pop()
+        node = getattr(tensor, "_node", None)
+        if node is None or id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        if node.inputs:
+            pending.extend(node.inputs)
+            continue
+        op = node.op
+        shape = tensor._value.shape
+        if op is None or op.stateful or "Random" in node.type or shape is None or (
+                None in shape or int(np.prod(shape)) > _MAX_KNOWN):
+            continue
+        try:
+            out = op.cpu_kernel(**node.attrs)
+        except Exception:  # noqa: BLE001 - unknown at trace time; the graph run reports it
+            continue
+        out = np.asarray(out[tensor._index] if isinstance(out, (tuple, list)) else out)
+        if out.shape == tuple(shape):
+            memo[id(tensor)] = out.astype(object)
+    return memo
+
+
+# --- integer lists other than shapes, and where unknown sizes come from ----------------------
+def int_list_argument(op: str, what: str, value, names: list | None = None) -> tuple:
+    """Like `shape_argument`, for any list of integers an op takes (`multiples`, `paddings`):
+    what tracing knows of it, and the tensor the graph computes it from.
+
+    Args:
+        op: the op's name for error messages.
+        what: the argument's name for error messages, e.g. "multiples".
+        value: a 1-D integer tensor, or a list mixing Python ints and scalar integer tensors.
+        names: one name per list entry for error messages (default `what[k]`).
+
+    Returns:
+        `(known, runtime)`: `known` is a tuple of ints with None where an entry is known only
+        when the graph runs (None itself when even the length is unknown); `runtime` is the
+        list as a 1-D integer tensor, or None when every entry is known.
+
+    Raises:
+        DTypeError: a non-integer entry. ShapeError: a tensor of the wrong rank.
+
+    Example:
+        >>> engine.ops.shape_tensors.int_list_argument("tile", "multiples", [2, 3])
+        ((2, 3), None)
+    """
+    if isinstance(value, Tensor):
+        tensor = _index_tensor(op, what, value)
+        if tensor.shape.rank not in (None, 1):
+            raise ShapeError(f"{op}: got {what} as a tensor of shape {tensor.shape}; expected a "
+                             "1-D integer tensor or a list of ints and scalar integer tensors.")
+        known = known_dims(tensor)
+        if known is not None and None not in known:
+            return tuple(known), None
+        return (None if known is None else tuple(known)), tensor
+    items = list(value)
+    names = names or [f"{what}[{k}]" for k in range(len(items))]
+    for k, item in enumerate(items):
+        if isinstance(item, Tensor):
+            _index_tensor(op, names[k], item)
+            if item.shape.rank != 0:
+                raise ShapeError(f"{op}: {names[k]} is a tensor of shape {item.shape}; expected "
+                                 "a scalar integer tensor.")
+        else:
+            items[k] = static_int(item, f"{op} {names[k]}")
+    known = tuple(known_int(d) if isinstance(d, Tensor) else d for d in items)
+    if None not in known:
+        return known, None
+    wide = any(isinstance(d, Tensor) and d.dtype is _dt.int64 for d in items)
+    dtype = _dt.int64 if wide else _dt.int32
+    return known, convert_to_tensor([cast(d, dtype) if isinstance(d, Tensor) else d
+                                     for d in items], dtype)
+
+
+def run_time_ints(op: str, tf_name: str, what: str, array, known) -> tuple:
+    """A kernel's run-time integer list input as a tuple of ints, checked against what
+    tracing knew of it (`known`: ints, with None where anything goes; or None).
+
+    Raises:
+        InvalidArgumentError: a value that contradicts what tracing knew.
+    """
+    values = tuple(int(v) for v in array.reshape(-1).tolist())
+    if known is not None:
+        flat = tuple(k for item in known for k in (item if isinstance(item, tuple) else (item,)))
+        if len(flat) != len(values) or any(k not in (None, v) for k, v in zip(flat, values)):
+            from engine.errors import InvalidArgumentError  # noqa: PLC0415 - the error path
+
+            raise InvalidArgumentError(
+                f"{op}: {what} is {array.tolist()} when the graph runs; expected values like "
+                f"{_listed(known)} (None: any), as known while tracing.", op=tf_name)
+    return values
+
+
+def _listed(known) -> list:
+    return [list(k) if isinstance(k, tuple) else k for k in known]
+
+
+class DimensionOf:
+    """An unknown dimension read straight from a traced tensor's shape:
+    `engine.shape(tensor)[axis]`. Two sizes with the same source are equal at run time."""
+
+    __slots__ = ("tensor", "axis")
+
+    def __init__(self, tensor, axis: int):
+        self.tensor = tensor
+        self.axis = axis
+
+    def __repr__(self) -> str:
+        return f"DimensionOf({self.tensor.name}, {self.axis})"
+
+
+def dimension_sources(value) -> list | None:
+    """A 1-D shape tensor's entries as tracing sees them: an int where it is known, a
+    `DimensionOf` where it is an unknown dimension of a traced tensor, else None.
+
+    As TensorFlow's shape inference keeps the dimension handles of `tf.shape(x)`, this lets
+    `reshape(x, [shape(x)[0], -1])` for `x` of shape `(None, 2, 3)` know the shape
+    `(None, 6)`. Returns None when even the length is unknown.
+
+    Example:
+        >>> engine.ops.shape_tensors.dimension_sources(engine.constant([2, -1]))
+        [2, -1]
+    """
+    found = _sources(value, {})
+    if found is None or found.ndim != 1:
+        length = _static_length(value)
+        return None if length is None else [None] * length
+    return [d if d is None or isinstance(d, DimensionOf) else int(d) for d in found.tolist()]
+
+
+def _sources(value, memo: dict) -> np.ndarray | None:
+    """`_known`, except that unknown entries of `Shape` nodes are `DimensionOf`s and are
+    followed through packing, concatenating, casting and selecting."""
+    if not is_symbolic(value) or len(memo) > _MAX_NODES:
+        return _known(value)
+    key = id(value)
+    if key in memo:
+        return memo[key]
+    memo[key] = None
+    node = value._node
+    kind = node.type
+    found = None
+    if kind == "Shape" and node.inputs[0]._value.shape is not None:
+        source = node.inputs[0]
+        dims = source._value.shape
+        found = np.empty(len(dims), dtype=object)
+        for axis, d in enumerate(dims):
+            found[axis] = DimensionOf(source, axis) if d is None else d
+    elif kind in ("Pack", "ConcatV2", "Cast") or kind in _SELECTIONS:
+        found = _sources_of(node, [_sources(t, memo) for t in node.inputs])
+    if found is None:
+        found = _known(value)
+    memo[key] = found
+    return found
+
+
+def _sources_of(node, parts: list) -> np.ndarray | None:
+    kind = node.type
+    if kind == "Pack" and node.attrs.get("axis", 0) == 0 and all(
+            p is not None and p.ndim == 0 for p in parts):
+        found = np.empty(len(parts), dtype=object)
+        for k, p in enumerate(parts):
+            found[k] = p.item()
+        return found
+    if kind == "ConcatV2" and all(p is not None and p.ndim == 1 for p in parts):
+        return np.concatenate(parts)
+    if kind == "Cast" and parts[0] is not None and node.inputs[0].dtype.is_integer and (
+            _dt.as_dtype(node.attrs["dtype"]).is_integer):
+        return parts[0]
+    if kind in _SELECTIONS and parts and parts[0] is not None and parts[0].ndim == 1:
+        rest = [_known(t) for t in node.inputs[1:]]
+        if not _all_known(rest):
+            return None
+        positions = node.op.cpu_kernel(np.arange(len(parts[0])),
+                                       *_arrays(rest, node.inputs[1:]), **node.attrs)
+        picked = np.asarray(positions)
+        found = np.empty(picked.shape, dtype=object)
+        for index in np.ndindex(picked.shape):
+            found[index] = parts[0][picked[index]]
+        return found
+    return None

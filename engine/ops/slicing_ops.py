@@ -1,9 +1,13 @@
-"""Slicing: `slice`, `strided_slice` (gradient: `StridedSliceGrad`) and `tensor[key]`.
+"""Slicing: `slice`, `strided_slice` (in strided_slice_ops) and `tensor[key]`.
 
-`strided_slice` takes TensorFlow's begin/end/strides with bit masks for `...`, new axes and
-integer indices. `getitem` turns NumPy basic indexing (`x[1:, None, ..., ::-1]`) into ONE
-StridedSlice op, so a whole key costs one op and has one gradient; a boolean mask or an
-integer array as the whole key runs `boolean_mask` or `gather` (gather_ops).
+`getitem` turns NumPy basic indexing (`x[1:, None, ..., ::-1]`) into ONE StridedSlice op,
+so a whole key costs one op and has one gradient; a boolean mask or an integer array as
+the whole key runs `boolean_mask` or `gather` (gather_ops).
+
+Inside `engine.function` bounds may be symbolic scalars (`x[:engine.shape(x)[0] - 1]`,
+`engine.slice(x, [0], [n])`): the node then takes them as tensor inputs, as TensorFlow's
+`Slice(input, begin, size)` and `StridedSlice(input, begin, end, strides)` do, and its
+static shape is unknown only along the axes those bounds cut.
 
 An integer index out of range raises `InvalidIndexError` (engine.errors), which is an
 `InvalidArgumentError` (as in TensorFlow) and an `IndexError` (as in NumPy and Python).
@@ -14,16 +18,25 @@ This module defines `slice`; inside it, the builtin is `_slice`.
 from __future__ import annotations
 
 import builtins
-import functools
 
 import numpy as np
 
 from engine import context, registry
 from engine.backend import devices as _devices
+from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import InvalidIndexError, ShapeError
+from engine.errors import InvalidArgumentError, ShapeError, TracingError
 from engine.ops import static_args as _sa
+from engine.ops.array_ops import shape as _shape
 from engine.ops.gather_ops import boolean_mask, gather
+from engine.ops.math_ops import add
+from engine.ops.shape_tensors import int_list_argument, is_symbolic, known_int, run_time_ints
+from engine.ops.strided_slice_ops import (
+    _STRIDED_SLICE,
+    dispatch_strided_slice,
+    strided_slice,
+    strided_slice_grad,
+)
 from engine.registry import OpDef, register
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
@@ -38,200 +51,49 @@ _asarray = np.asarray
 _new = object.__new__
 
 
-# --- StridedSlice -----------------------------------------------------------------------------
-def _check_index(op: str, index: int, size, axis: int, shape) -> None:
-    if size is not None and not -size <= index < size:
-        raise InvalidIndexError(
-            f"{op}: index {index} is out of range for dimension {axis} of size {size} (shape "
-            f"{shape}); expected {-size} <= index < {size}.", op="StridedSlice")
-
-
-def _strided_slice_infer(x, begin=(), end=(), strides=None, begin_mask=0, end_mask=0,
-                         ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=0):
-    op = "strided_slice"
-    n = len(begin)
-    strides = (1,) * n if strides is None else strides
-    if len(end) != n or len(strides) != n:
-        raise ShapeError(f"{op}: got begin, end and strides of lengths {n}, {len(end)} and "
-                         f"{len(strides)}; expected equal lengths (one entry per index).")
-    bits = [1 << i for i in range(n)]
-    if sum(1 for b in bits if ellipsis_mask & b) > 1:
-        raise InvalidIndexError(f"{op}: the index has more than one ellipsis (...); expected "
-                                "at most one.", op="StridedSlice")
-    for i, b in enumerate(bits):
-        if not (ellipsis_mask | new_axis_mask) & b:
-            if strides[i] == 0:
-                raise ShapeError(f"{op}: strides[{i}] is 0; slice steps must be non-zero.")
-            if shrink_axis_mask & b and strides[i] < 0:
-                raise ShapeError(f"{op}: strides[{i}] is {strides[i]} for an integer index "
-                                 "(shrink_axis_mask); expected a positive stride.")
-    if x.shape.rank is None:
-        return TensorSpec(None, x.dtype)
-    dims = x.shape.as_list()
-    rank = len(dims)
-    used = sum(1 for b in bits if not (ellipsis_mask | new_axis_mask) & b)
-    if used > rank:
-        raise InvalidIndexError(f"{op}: too many indices for a tensor of rank {rank} (shape "
-                                f"{x.shape}): {used} dimensions were indexed.",
-                                op="StridedSlice")
-    out, d = [], 0
-    for i, b in enumerate(bits):
-        if ellipsis_mask & b:
-            out.extend(dims[d:d + rank - used])
-            d += rank - used
-        elif new_axis_mask & b:
-            out.append(1)
-        else:
-            size = dims[d]
-            if shrink_axis_mask & b:
-                _check_index(op, begin[i], size, d, x.shape)
-            elif size is None:
-                out.append(None)
-            else:
-                start = None if begin_mask & b else begin[i]
-                stop = None if end_mask & b else end[i]
-                out.append(len(range(*_slice(start, stop, strides[i]).indices(size))))
-            d += 1
-    out.extend(dims[d:])
-    return TensorSpec(out, x.dtype)
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_index(begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask,
-                  shrink_axis_mask) -> tuple:
-    n = len(begin)
-    if strides is None:
-        strides = (1,) * n
-    if len(end) != n or len(strides) != n:
-        raise ValueError("begin, end and strides differ in length")
-    items = []
-    for i in range(n):
-        bit = 1 << i
-        if ellipsis_mask & bit:
-            items.append(Ellipsis)
-        elif new_axis_mask & bit:
-            items.append(None)
-        elif shrink_axis_mask & bit:
-            if strides[i] <= 0:
-                raise ValueError("an integer index needs a positive stride")
-            items.append(int(begin[i]))
-        else:
-            items.append(_slice(None if begin_mask & bit else int(begin[i]),
-                                None if end_mask & bit else int(end[i]), int(strides[i])))
-    return tuple(items)
-
-
-def _np_index(begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask,
-              shrink_axis_mask) -> tuple:
-    """The NumPy basic index equal to a StridedSlice spec (it needs no shape)."""
-    return _cached_index(tuple(begin), tuple(end), None if strides is None else tuple(strides),
-                         begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask)
-
-
-def _strided_slice_kernel(xp, x, **spec):
-    return x[_np_index(**spec)]
-
-
-_SPEC_ATTRS = {"begin": (), "end": (), "strides": None, "begin_mask": 0, "end_mask": 0,
-               "ellipsis_mask": 0, "new_axis_mask": 0, "shrink_axis_mask": 0}
-
-
-def _strided_slice_vjp(ctx, g):
-    return (dispatch(_STRIDED_SLICE_GRAD, (g,),
-                     dict(ctx.attrs, shape=tuple(ctx.inputs[0]._value.shape))),)
-
-
-_STRIDED_SLICE = register(OpDef(
-    "strided_slice", "StridedSlice", ("input",), _strided_slice_infer, _strided_slice_kernel,
-    vjp=_strided_slice_vjp, attrs=_SPEC_ATTRS,
-    doc="Slices with begin/end/strides and TF's masks (what tensor[...] runs)."))
-
-
-def _strided_slice_grad_infer(dy, shape=(), **spec):
-    expected = _strided_slice_infer(TensorSpec(shape, dy.dtype), **spec)
-    if not expected.shape.is_compatible_with(dy.shape):
-        raise ShapeError(f"strided_slice_grad: got dy of shape {dy.shape}; slicing shape "
-                         f"{list(shape)} gives {expected.shape}.")
-    return TensorSpec(shape, dy.dtype)
-
-
-def _strided_slice_grad_kernel(xp, dy, shape=(), **spec):
-    out = xp.zeros(shape, dtype=dy.dtype)
-    out[_np_index(**spec)] = dy
-    return out
-
-
-def _strided_slice_grad_vjp(ctx, g):
-    spec = {k: v for k, v in ctx.attrs.items() if k != "shape"}
-    return (dispatch(_STRIDED_SLICE, (g,), spec),)
-
-
-_STRIDED_SLICE_GRAD = register(OpDef(
-    "strided_slice_grad", "StridedSliceGrad", ("dy",), _strided_slice_grad_infer,
-    _strided_slice_grad_kernel, vjp=_strided_slice_grad_vjp, attrs=dict(_SPEC_ATTRS, shape=()),
-    doc="Scatters dy into zeros of `shape` where StridedSlice read (its gradient)."))
-
-
-def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
-                  new_axis_mask=0, shrink_axis_mask=0, var=None, name=None):
-    """Extracts a strided slice, with TensorFlow's mask semantics (what `t[...]` runs).
-
-    Entry `i` of `begin`/`end`/`strides` is one index of the key; bit `i` of a mask says:
-    `begin_mask`/`end_mask`: ignore begin[i]/end[i] (slice to the edge); `ellipsis_mask`:
-    this entry is `...`; `new_axis_mask`: this entry is `None` (a new axis of size 1);
-    `shrink_axis_mask`: this entry is the integer `begin[i]` (the axis is removed).
-
-    Args:
-        input_: the tensor to slice.
-        begin, end, strides: lists (or 1-D int tensors) of equal length; strides default 1.
-        begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask: bit masks.
-        var: accepted for TensorFlow compatibility; ignored.
-
-    Returns:
-        The slice (its gradient scatters into zeros of the input's shape).
-
-    Raises:
-        InvalidIndexError: an integer index out of range (also an `IndexError`).
-        ShapeError: mismatched lengths or a zero stride.
-
-    Example:
-        >>> x = engine.reshape(engine.range(12), [3, 4])
-        >>> engine.strided_slice(x, [0, 3], [0, 0], [1, -1], begin_mask=1, end_mask=3).numpy()
-        array([[ 3,  2,  1,  0],
-               [ 7,  6,  5,  4],
-               [11, 10,  9,  8]], dtype=int32)
-    """
-    begin = _sa.static_shape(begin, "strided_slice begin")
-    end = _sa.static_shape(end, "strided_slice end")
-    strides = (1,) * len(begin) if strides is None else _sa.static_shape(
-        strides, "strided_slice strides")
-    return dispatch(_STRIDED_SLICE, (input_,), {
-        "begin": begin, "end": end, "strides": strides, "begin_mask": int(begin_mask),
-        "end_mask": int(end_mask), "ellipsis_mask": int(ellipsis_mask),
-        "new_axis_mask": int(new_axis_mask), "shrink_axis_mask": int(shrink_axis_mask)})
-
-
 # --- Slice ----------------------------------------------------------------------------------
-def _slice_infer(x, begin=(), size=()):
+def _slice_infer(x, *bounds, begin=(), size=()):
     if len(begin) != len(size):
         raise ShapeError(f"slice: got begin {list(begin)} and size {list(size)}; expected "
                          "equal lengths.")
+    for name, spec in zip(("begin", "size"), bounds):
+        if not spec.dtype.is_integer or spec.shape.rank not in (None, 1):
+            raise ShapeError(f"slice: {name} is a {spec.dtype.name} tensor of shape "
+                             f"{spec.shape}; expected a 1-D integer tensor.")
     if x.shape.rank is None:
-        return TensorSpec([None if s == -1 else s for s in size], x.dtype)
+        return TensorSpec([None if s in (-1, None) else s for s in size], x.dtype)
     if len(begin) != x.shape.rank:
         raise ShapeError(f"slice: got begin {list(begin)} for a tensor of shape {x.shape}; "
                          f"expected {x.shape.rank} entries (one per dimension).")
+    return TensorSpec(_sliced_sizes(begin, size, x.shape.as_list(), x.shape), x.dtype)
+
+
+def _sliced_sizes(begin, size, dims, shape) -> list:
+    """The output sizes of Slice (None where unknown); raises when a range does not fit."""
     out = []
-    for i, (b, s, d) in enumerate(zip(begin, size, x.shape)):
-        if b < 0 or s < -1 or (d is not None and (b > d or (s != -1 and b + s > d))):
+    for i, (b, s, d) in enumerate(zip(begin, size, dims)):
+        end = None if b is None or s in (-1, None) else b + s
+        if (b is not None and (b < 0 or (d is not None and b > d))) or (
+                s is not None and s < -1) or (end is not None and d is not None and end > d):
             raise ShapeError(f"slice: begin[{i}] = {b} and size[{i}] = {s} do not fit "
-                             f"dimension {i} of shape {x.shape}; expected 0 <= begin <= dim "
+                             f"dimension {i} of shape {shape}; expected 0 <= begin <= dim "
                              "and 0 <= size <= dim - begin (or size -1 for 'to the end').")
-        out.append((None if d is None else d - b) if s == -1 else s)
-    return TensorSpec(out, x.dtype)
+        if s == -1:
+            out.append(None if d is None or b is None else d - b)
+        else:
+            out.append(s)
+    return out
 
 
-def _slice_kernel(xp, x, begin=(), size=()):
+def _slice_kernel(xp, x, *bounds, begin=(), size=()):
+    if bounds:  # known only when the graph runs: begin and size are inputs
+        begin, size = (run_time_ints("slice", "Slice", name, b, known)
+                       for name, b, known in zip(("begin", "size"), bounds, (begin, size)))
+        if len(begin) != x.ndim or len(size) != x.ndim:
+            raise InvalidArgumentError(
+                f"slice: got begin {list(begin)} and size {list(size)} when the graph runs "
+                f"for a tensor of shape {x.shape}; expected {x.ndim} entries each.", op="Slice")
+        _sliced_sizes(begin, size, x.shape, tuple(x.shape))
     if len(begin) != x.ndim or len(size) != x.ndim:
         raise ValueError("begin/size length")
     key = []
@@ -244,21 +106,41 @@ def _slice_kernel(xp, x, begin=(), size=()):
 
 
 def _slice_vjp(ctx, g):
-    in_shape = ctx.inputs[0]._value.shape
+    x = ctx.inputs[0]
+    in_shape = x._value.shape
     out_shape = ctx.outputs[0]._value.shape
-    paddings = tuple((b, d - b - s) for b, s, d in zip(ctx.attrs["begin"], out_shape, in_shape))
-    # PadV2 is registered by manip_ops, which imports this module (pad's gradient is a
-    # slice), so the gradient finds it through the registry.
-    return (dispatch(registry.get("PadV2"), (g, 0), {"paddings": paddings}),)
+    if len(ctx.inputs) == 1 and in_shape is not None and None not in in_shape + out_shape:
+        paddings = tuple((b, d - b - s)
+                         for b, s, d in zip(ctx.attrs["begin"], out_shape, in_shape))
+        # PadV2 is registered by manip_ops, which imports this module (pad's gradient is a
+        # slice), so the gradient finds it through the registry.
+        return (dispatch(registry.get("PadV2"), (g, 0), {"paddings": paddings}),)
+    # Some size is known only when the graph runs: scatter g into zeros of x's shape at
+    # begin .. begin + shape(g), with StridedSlice's gradient.
+    begin = ctx.attrs["begin"]
+    begin_t = ctx.inputs[1] if len(ctx.inputs) > 1 else convert_to_tensor(begin)
+    end_t = add(begin_t, _shape(g, out_type=begin_t.dtype))
+    strides_t = convert_to_tensor([1] * len(begin), begin_t.dtype)
+    attrs = {"begin": begin, "strides": (1,) * len(begin), "shape": in_shape,
+             "end": tuple(None if b is None or s is None else b + s
+                          for b, s in zip(begin, out_shape))}
+    grad = strided_slice_grad(g, _shape(x, out_type=begin_t.dtype), begin_t, end_t, strides_t,
+                              attrs)
+    return (grad,) + (None,) * (len(ctx.inputs) - 1)
 
 
 _SLICE = register(OpDef("slice", "Slice", ("input",), _slice_infer, _slice_kernel,
-                        vjp=_slice_vjp, attrs={"begin": (), "size": ()},
-                        doc="Extracts size[i] elements from begin[i] along each dimension."))
+                        vjp=_slice_vjp, attrs={"begin": (), "size": ()}, same_dtype=(0,),
+                        doc="Extracts size[i] elements from begin[i] along each dimension. "
+                            "Bounds known only when a graph runs are two more inputs (begin, "
+                            "size: 1-D int tensors); the attrs then hold None for them."))
 
 
 def slice(input_, begin, size, name=None):  # noqa: A001 - TensorFlow's name
     """Extracts a slice of `size` elements starting at `begin` in each dimension.
+
+    Inside `engine.function`, `begin` and `size` may hold tensors known only when the graph
+    runs (a list mixing ints and scalar integer tensors, or a 1-D integer tensor).
 
     Args:
         input_: a tensor.
@@ -276,8 +158,24 @@ def slice(input_, begin, size, name=None):  # noqa: A001 - TensorFlow's name
         array([[2, 3],
                [5, 6]], dtype=int32)
     """
-    return dispatch(_SLICE, (input_,), {"begin": _sa.static_shape(begin, "slice begin"),
-                                        "size": _sa.static_shape(size, "slice size")})
+    try:
+        attrs = {"begin": _sa.static_shape(begin, "slice begin"),
+                 "size": _sa.static_shape(size, "slice size")}
+    except TracingError:  # a symbolic bound: its value exists only when the graph runs
+        return _dynamic_slice(input_, begin, size)
+    return dispatch(_SLICE, (input_,), attrs)
+
+
+def _dynamic_slice(input_, begin, size):
+    (b, b_t), (s, s_t) = (int_list_argument("slice", k, v)
+                          for k, v in (("begin", begin), ("size", size)))
+    if b is None or s is None:
+        raise ShapeError("slice: begin or size is a 1-D tensor of unknown length; expected "
+                         "one entry per dimension, a length known while tracing.")
+    if b_t is None and s_t is None:
+        return dispatch(_SLICE, (input_,), {"begin": b, "size": s})
+    tensors = tuple(convert_to_tensor(k) if t is None else t for k, t in ((b, b_t), (s, s_t)))
+    return dispatch(_SLICE, (input_,) + tensors, {"begin": b, "size": s})
 
 
 # --- tensor[key] ----------------------------------------------------------------------------
@@ -294,9 +192,16 @@ def _key_error(key) -> TypeError:
 
 
 def _int_like(item, key):
-    """An int from a NumPy integer or a 0-d integer tensor/array; TypeError otherwise."""
+    """An int from a NumPy integer or a 0-d integer tensor/array; TypeError otherwise.
+
+    A symbolic scalar whose value tracing does not know is returned as it is."""
     if isinstance(item, (bool, np.bool_)):
         raise _key_error(key)
+    if is_symbolic(item):
+        if not item.dtype.is_integer or item.shape.rank != 0:
+            raise _key_error(key)
+        known = known_int(item)
+        return item if known is None else known
     if isinstance(item, Tensor) or hasattr(item, "_read") or isinstance(item, np.ndarray):
         value = np.asarray(item)
         if value.ndim == 0 and value.dtype.kind in "iu":
@@ -312,7 +217,8 @@ def _bound(value, key):
 
 
 def _normalize_items(items: tuple, key) -> tuple:
-    """A key whose entries are all int, slice (int/None parts), None or Ellipsis."""
+    """A key whose entries are all int, slice (int/None parts), None or Ellipsis; inside
+    `engine.function`, an int may be a symbolic scalar tensor."""
     out = []
     for item in items:
         t = type(item)
@@ -324,6 +230,14 @@ def _normalize_items(items: tuple, key) -> tuple:
         else:
             out.append(_int_like(item, key))
     return tuple(out)
+
+
+def _holds_tensors(items: tuple) -> bool:
+    for item in items:
+        parts = (item.start, item.stop, item.step) if type(item) is _slice else (item,)
+        if any(isinstance(p, Tensor) for p in parts):
+            return True
+    return False
 
 
 def _spec_from_items(items: tuple) -> dict:
@@ -410,6 +324,7 @@ def getitem(tensor, key):
         array([[4, 5]], dtype=int32)
     """
     tk = type(key)
+    symbolic = False  # whether a bound is a tensor known only when a graph runs
     if tk is tuple:
         items = key
         for item in key:
@@ -422,14 +337,23 @@ def getitem(tensor, key):
                         and (c is None or type(c) is int)):
                     continue
             items = _normalize_items(key, key)
+            symbolic = _holds_tensors(items)
             break
     elif tk is int or tk is _slice or key is None or key is Ellipsis:
-        items = _normalize_items((key,), key) if tk is _slice else (key,)
+        if tk is _slice:
+            items = _normalize_items((key,), key)
+            symbolic = _holds_tensors(items)
+        else:
+            items = (key,)
     else:
         result = _array_key(tensor, key)
         if result is not None:
             return result
         items = (_int_like(key, key),)
+    if symbolic:
+        spec = _spec_from_items(items)
+        bounds = [spec.pop(k) for k in ("begin", "end", "strides")]
+        return dispatch_strided_slice("tensor[...]", tensor, *bounds, spec)
     if not _G.slow:  # nothing records ops: index the array directly, skipping dispatch
         source = tensor
         if type(source) is not Tensor and hasattr(source, "_read"):

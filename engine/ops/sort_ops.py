@@ -23,11 +23,12 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import DTypeError, ShapeError
+from engine.errors import DTypeError, InvalidArgumentError, ShapeError, TracingError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import static_args as _sa
 from engine.ops import unary_ops as _u
+from engine.ops.shape_tensors import known_int
 from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
@@ -120,12 +121,14 @@ def _partial_top_k(xp, x, k):
 
 
 # --- TopKV2 ---------------------------------------------------------------------------------
-def _top_k_infer(x, k=1, sorted=True, index_type=_dt.int32):
+def _top_k_infer(x, *k_input, k=1, sorted=True, index_type=_dt.int32):
     _inf.check_dtype("top_k", x, REAL)
     index_type = _dt.as_dtype(index_type)
     if index_type not in (_dt.int32, _dt.int64):
         raise DTypeError(f"top_k: got index_type {index_type.name}; expected int32 or int64.")
-    if k < 0:
+    if k_input:  # known only when the graph runs: the k attr is None
+        _check_scalar_int("top_k", "k", k_input[0])
+    elif k is None or k < 0:
         raise ShapeError(f"top_k: got k={k}; expected k >= 0.")
     if x.shape.rank is None:
         return TensorSpec(None, x.dtype), TensorSpec(None, index_type)
@@ -133,7 +136,7 @@ def _top_k_infer(x, k=1, sorted=True, index_type=_dt.int32):
         raise ShapeError("top_k: got a scalar; expected a tensor of rank >= 1 (top_k works "
                          "along the last axis).")
     n = x.shape[-1]
-    if n is not None and k > n:
+    if n is not None and k is not None and k > n:
         raise ShapeError(f"top_k: got k={k} for shape {x.shape}; expected k <= {n}, the size "
                          "of the last axis.")
     shape = x.shape[:-1].as_list() + [k]
@@ -141,9 +144,11 @@ def _top_k_infer(x, k=1, sorted=True, index_type=_dt.int32):
 
 
 @computes_in_float32  # exact: float32 holds every bfloat16, and the order is the same
-def _top_k_kernel(xp, x, k=1, sorted=True, index_type=_dt.int32):
+def _top_k_kernel(xp, x, *k_input, k=1, sorted=True, index_type=_dt.int32):
     n = x.shape[-1]
     index_np = _dt.as_dtype(index_type)._np
+    if k_input:
+        k = _run_time_k(k_input[0], n if x.ndim else None)
     if k == 0 or x.size == 0:
         shape = x.shape[:-1] + (k,)
         return xp.empty(shape, x.dtype), xp.empty(shape, index_np)
@@ -163,13 +168,46 @@ def _top_k_kernel(xp, x, k=1, sorted=True, index_type=_dt.int32):
 def _top_k_vjp(ctx, g_values, g_indices):
     x = ctx.inputs[0]
     indices = ctx.outputs[1]
-    return (_put_along_last_axis(g_values, indices, x._value.shape[-1]),)
+    grad = _put_along_last_axis(g_values, indices, _last_size(x))
+    return (grad,) + (None,) * (len(ctx.inputs) - 1)
 
 
 _TOP_K = register(OpDef(
     "top_k", "TopKV2", ("input",), _top_k_infer, _top_k_kernel, vjp=_top_k_vjp,
     attrs={"k": 1, "sorted": True, "index_type": _dt.int32}, num_outputs=2, dtypes=REAL,
-    doc="The k largest entries of the last axis and their indices (ties: lower index)."))
+    same_dtype=(0,),
+    doc="The k largest entries of the last axis and their indices (ties: lower index). A k "
+        "known only when a graph runs is a second input (an int scalar); k is then None."))
+
+
+# --- sizes known only when a graph runs ------------------------------------------------------
+def _check_scalar_int(op: str, what: str, spec) -> None:
+    if spec.dtype not in (_dt.int32, _dt.int64) or spec.shape.rank not in (None, 0):
+        raise DTypeError(f"{op}: {what} is a {spec.dtype.name} tensor of shape {spec.shape}; "
+                         "expected an int32 or int64 scalar.")
+
+
+def _run_time_k(array, n) -> int:
+    k = int(array.reshape(()))
+    if k < 0 or n is None or k > n:
+        raise InvalidArgumentError(f"top_k: k is {k} when the graph runs; expected 0 <= k <= "
+                                   f"{n}, the size of the last axis.", op="TopKV2")
+    return k
+
+
+def _last_size(x):
+    """x's last dimension: an int, or a scalar tensor when known only at run time."""
+    n = x._value.shape[-1]
+    return _a.shape(x)[-1] if n is None else n
+
+
+def _size_inputs(value) -> tuple:
+    """A count argument as `(attr, inputs)`: the attr, else None and the scalar tensor."""
+    try:
+        return int(np.asarray(_sa.static_axis(value))), ()
+    except TracingError:  # a symbolic count: its value exists only when the graph runs
+        known = known_int(value)
+        return (known, ()) if known is not None else (None, (value,))
 
 
 # --- the gradient's scatter and gather (each the other's gradient) --------------------------
@@ -179,8 +217,10 @@ def _check_indices(name, indices):
                          "or int64.")
 
 
-def _put_infer(values, indices, n=None):
+def _put_infer(values, indices, *n_input, n=None):
     _check_indices("_put_along_last_axis", indices)
+    if n_input:
+        _check_scalar_int("_put_along_last_axis", "n", n_input[0])
     if values.shape.rank is None:
         return TensorSpec(None, values.dtype)
     return TensorSpec(values.shape[:-1].as_list() + [n], values.dtype)
@@ -191,7 +231,9 @@ def _take_infer(values, indices):
     return TensorSpec(indices.shape, values.dtype)
 
 
-def _put_kernel(xp, values, indices, n=None):
+def _put_kernel(xp, values, indices, *n_input, n=None):
+    if n_input:
+        n = int(n_input[0].reshape(()))
     k = values.shape[-1]
     out = xp.zeros(values.shape[:-1] + (n,), values.dtype)
     if out.size == 0 or k == 0:
@@ -208,19 +250,22 @@ def _take_kernel(xp, values, indices):
 _PUT = register(OpDef(
     "_put_along_last_axis", "_PutAlongLastAxis", ("values", "indices"),
     _put_infer, _put_kernel,
-    vjp=lambda ctx, g: (_take_along_last_axis(g, ctx.inputs[1]), None),
+    vjp=lambda ctx, g: (_take_along_last_axis(g, ctx.inputs[1]),) + (None,) * (
+        len(ctx.inputs) - 1),
     attrs={"n": None}, same_dtype=(), doc="Internal: top_k's gradient, zeros of last-axis "
-    "size n with values[..., j] at indices[..., j] (indices distinct along the axis)."))
+    "size n with values[..., j] at indices[..., j] (indices distinct along the axis); an n "
+    "known only when a graph runs is a third input."))
 _TAKE = register(OpDef(
     "_take_along_last_axis", "_TakeAlongLastAxis", ("values", "indices"),
     _take_infer, _take_kernel,
-    vjp=lambda ctx, g: (_put_along_last_axis(g, ctx.inputs[1],
-                                             ctx.inputs[0]._value.shape[-1]), None),
+    vjp=lambda ctx, g: (_put_along_last_axis(g, ctx.inputs[1], _last_size(ctx.inputs[0])),
+                        None),
     same_dtype=(), doc="Internal: values[..., indices[..., j]] along the last axis."))
 
 
 def _put_along_last_axis(values, indices, n):
-    return dispatch(_PUT, (values, indices), {"n": int(n)})
+    n, sizes = _size_inputs(n)
+    return dispatch(_PUT, (values, indices) + sizes, {"n": n})
 
 
 def _take_along_last_axis(values, indices):
@@ -236,7 +281,8 @@ def top_k(input, k=1, sorted=True, index_type=_dt.int32, name=None):
 
     Args:
         input: a real tensor of rank >= 1.
-        k: how many entries to return (0 <= k <= input.shape[-1]).
+        k: how many entries to return (0 <= k <= input.shape[-1]): an int, or (inside
+            `engine.function`) a scalar int tensor, perhaps known only when the graph runs.
         sorted: return the entries in descending order (else in index order).
         index_type: int32 (default) or int64.
         name: ignored in eager mode.
@@ -251,9 +297,9 @@ def top_k(input, k=1, sorted=True, index_type=_dt.int32, name=None):
         >>> engine.math.top_k(engine.constant([1.0, 3.0, 2.0]), k=2).indices.numpy()
         array([1, 2], dtype=int32)
     """
-    k = int(np.asarray(_sa.static_axis(k)))
-    values, indices = dispatch(_TOP_K, (input,), {"k": k, "sorted": bool(sorted),
-                                                  "index_type": _dt.as_dtype(index_type)})
+    k, sizes = _size_inputs(k)
+    values, indices = dispatch(_TOP_K, (input,) + sizes, {
+        "k": k, "sorted": bool(sorted), "index_type": _dt.as_dtype(index_type)})
     return TopKV2(values, indices)
 
 
@@ -278,7 +324,7 @@ def _sort_along(op: str, values, axis, direction):
     ascending = direction == "ASCENDING"
     flip = _u.invert if x.dtype.is_integer else _u.negative
     key = flip(x) if ascending else x
-    out, indices = top_k(key, x._value.shape[-1])
+    out, indices = top_k(key, _last_size(x))
     if ascending:
         out = flip(out)
     if perm is not None:

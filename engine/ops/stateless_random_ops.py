@@ -5,7 +5,8 @@
 numbers are drawn on the host and copied to the op's device, so they are the same on
 every platform and device. Use these where a computation must be repeatable: a traced
 function, a data pipeline, a gradient check. `engine.random.experimental.stateless_split`
-derives new seeds from a seed.
+derives new seeds from a seed. Inside `engine.function` a shape (or `num_samples`) may hold
+sizes known only when the graph runs (`shape_inputs`).
 
 This module also holds the helpers the stateful ops and `Generator` share: turning
 `mean`/`stddev` and `minval`/`maxval` into engine ops, so that their gradients flow.
@@ -20,14 +21,16 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor, to_array
 from engine.dispatch import dispatch
-from engine.errors import DTypeError, InvalidArgumentError
+from engine.errors import DTypeError, InvalidArgumentError, TracingError
 from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import random_kernels as _k
 from engine.ops import static_args as _sa
 from engine.ops.join_ops import stack
+from engine.ops.shape_tensors import known_int, shape_argument
 from engine.registry import FLOAT, INTEGER
 from engine.tensor import Tensor
+from engine.tensor_shape import TensorShape
 
 __all__ = [
     "stateless_normal", "stateless_uniform", "stateless_truncated_normal",
@@ -61,7 +64,44 @@ _UNIFORM_DTYPES = FLOAT | INTEGER
 # --- helpers shared with random_ops and random_generator ------------------------------------
 def shape_attr(shape, op: str) -> tuple:
     """A shape argument (list, TensorShape, int tensor) as a tuple of ints >= 0."""
-    return _k.check_shape(op, _sa.static_shape(shape, op))
+    try:
+        return _k.check_shape(op, _sa.static_shape(shape, op))
+    except TypeError:
+        if isinstance(shape, TensorShape) and shape.rank is not None:
+            raise TypeError(f"{op}: got shape {shape}, whose None sizes are known only when "
+                            "a graph runs; expected a list of ints. Pass engine.shape(x), a "
+                            "tensor, instead of x.shape.") from None
+        raise
+
+
+def shape_inputs(shape, op: str) -> tuple:
+    """A shape argument as `(attr, inputs)`: the `shape` attr and the node's extra inputs.
+
+    Eagerly, and whenever tracing knows every size, the shape is the attr alone (`inputs`
+    is empty). Inside `engine.function` it may hold sizes known only when the graph runs
+    (`[engine.shape(x)[0], 3]`, `engine.shape(x)`): the attr keeps the known sizes
+    (`(None, 3)`) and `inputs` holds the shape as a 1-D integer tensor.
+    """
+    try:
+        return shape_attr(shape, op), ()
+    except TracingError:  # a symbolic size: its value exists only when the graph runs
+        dims, runtime = shape_argument(op, shape)
+        dims = _k.check_shape(op, dims)
+        return dims, (() if runtime is None else (runtime,))
+
+
+def count_inputs(count, op: str, what: str) -> tuple:
+    """A count argument (`num_samples`) as `(attr, inputs)`, like `shape_inputs`."""
+    try:
+        return operator.index(count), ()
+    except TracingError:
+        known = known_int(count)
+        if known is not None:
+            return known, ()
+        if count.dtype not in _k.INDEX_DTYPES or count.shape.rank not in (None, 0):
+            raise DTypeError(f"{op}: {what} is a {count.dtype.name} tensor of shape "
+                             f"{count.shape}; expected an int32 or int64 scalar.") from None
+        return None, (count,)
 
 
 def as_input(value, dtype: _dt.DType):
@@ -164,9 +204,9 @@ def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=
         True
     """
     check_alg(alg, "stateless_normal")
-    attrs = {"shape": shape_attr(shape, "stateless_normal"),
-             "dtype": _k.check_dtype("stateless_normal", dtype, FLOAT)}
-    return scale_and_shift(dispatch(_NORMAL, (_seed(seed),), attrs), stddev, mean)
+    shape, sizes = shape_inputs(shape, "stateless_normal")
+    attrs = {"shape": shape, "dtype": _k.check_dtype("stateless_normal", dtype, FLOAT)}
+    return scale_and_shift(dispatch(_NORMAL, (_seed(seed),) + sizes, attrs), stddev, mean)
 
 
 def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32,
@@ -193,9 +233,10 @@ def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.floa
         True
     """
     check_alg(alg, "stateless_truncated_normal")
-    attrs = {"shape": shape_attr(shape, "stateless_truncated_normal"),
+    shape, sizes = shape_inputs(shape, "stateless_truncated_normal")
+    attrs = {"shape": shape,
              "dtype": _k.check_dtype("stateless_truncated_normal", dtype, FLOAT)}
-    return scale_and_shift(dispatch(_TRUNCATED, (_seed(seed),), attrs), stddev, mean)
+    return scale_and_shift(dispatch(_TRUNCATED, (_seed(seed),) + sizes, attrs), stddev, mean)
 
 
 def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, name=None,
@@ -224,13 +265,13 @@ def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, nam
     """
     check_alg(alg, "stateless_uniform")
     dtype, maxval = check_uniform("stateless_uniform", dtype, minval, maxval, True)
-    shape = shape_attr(shape, "stateless_uniform")
+    shape, sizes = shape_inputs(shape, "stateless_uniform")
     if dtype.is_integer and minval is None:
-        return dispatch(_FULL_INT, (_seed(seed),), {"shape": shape, "dtype": dtype})
+        return dispatch(_FULL_INT, (_seed(seed),) + sizes, {"shape": shape, "dtype": dtype})
     if dtype.is_integer:
-        return dispatch(_UNIFORM_INT, (_seed(seed), as_input(minval, dtype),
-                                       as_input(maxval, dtype)), {"shape": shape})
-    rnd = dispatch(_UNIFORM, (_seed(seed),), {"shape": shape, "dtype": dtype})
+        bounds = (as_input(minval, dtype), as_input(maxval, dtype))
+        return dispatch(_UNIFORM_INT, (_seed(seed),) + bounds + sizes, {"shape": shape})
+    rnd = dispatch(_UNIFORM, (_seed(seed),) + sizes, {"shape": shape, "dtype": dtype})
     return to_range(rnd, minval, maxval)
 
 
@@ -252,8 +293,9 @@ def stateless_categorical(logits, num_samples, seed, dtype=_dt.int64, name=None)
         TensorShape([1, 5])
     """
     dtype = _k.check_dtype("stateless_categorical", dtype or _dt.int64, _k.INDEX_DTYPES)
-    attrs = {"num_samples": operator.index(num_samples), "output_dtype": dtype}
-    return dispatch(_MULTINOMIAL, (_seed(seed), logits), attrs)
+    count, sizes = count_inputs(num_samples, "stateless_categorical", "num_samples")
+    attrs = {"num_samples": count, "output_dtype": dtype}
+    return dispatch(_MULTINOMIAL, (_seed(seed), logits) + sizes, attrs)
 
 
 def _param_of_dtype(op: str, what: str, value, dtype):
@@ -312,8 +354,8 @@ def stateless_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32, name=None)
         TensorShape([10, 2])
     """
     alpha, beta = gamma_params("stateless_gamma", alpha, beta, dtype)
-    sample = dispatch(_GAMMA, (_seed(seed), alpha),
-                      {"shape": shape_attr(shape, "stateless_gamma")})
+    shape, sizes = shape_inputs(shape, "stateless_gamma")
+    sample = dispatch(_GAMMA, (_seed(seed), alpha) + sizes, {"shape": shape})
     return gamma_scale(sample, beta)
 
 
@@ -338,9 +380,10 @@ def stateless_poisson(shape, seed, lam, dtype=_dt.int32, name=None):
         >>> engine.random.stateless_poisson([4], [1, 2], lam=3.0).dtype
         engine.int32
     """
-    attrs = {"shape": shape_attr(shape, "stateless_poisson"),
+    shape, sizes = shape_inputs(shape, "stateless_poisson")
+    attrs = {"shape": shape,
              "dtype": _k.check_dtype("stateless_poisson", dtype, _k.POISSON_DTYPES)}
-    return dispatch(_POISSON, (_seed(seed), lam), attrs)
+    return dispatch(_POISSON, (_seed(seed), lam) + sizes, attrs)
 
 
 def stateless_split(seed, num=2, alg="auto_select"):
@@ -365,7 +408,8 @@ def stateless_split(seed, num=2, alg="auto_select"):
     if not dtype.is_integer:
         raise DTypeError(f"stateless_split: seed has dtype {dtype.name}; expected int32 or "
                          "int64.")
-    return dispatch(_FULL_INT, (seed,), {"shape": (int(num), 2), "dtype": dtype})
+    shape, sizes = shape_inputs([num, 2], "stateless_split")
+    return dispatch(_FULL_INT, (seed,) + sizes, {"shape": shape, "dtype": dtype})
 
 
 def stateless_fold_in(seed, data, alg="auto_select"):

@@ -139,7 +139,7 @@ def _reshape(graph, node):
     inner = x._node
     if inner.type == "Reshape" and is_plain(inner):
         x = inner.inputs[0]
-        node.inputs = [x]
+        node.inputs = [x] + node.inputs[1:]  # keeps a shape known only when the graph runs
         rewired = (None, f"reshape of reshape {inner.name}")
     shape = x._value.shape
     out = node.outputs[0]
