@@ -12,14 +12,15 @@ Calls: a registry kernel is called directly with the array module and its attrs 
 keyword constants in the generated line (`t3 = k7(x5, t1, axis=(1,), keepdims=True)`,
 `x5` being NumPy), and a ufunc op is the ufunc itself (`t3 = k2(t1, t2)`), so no wrapper
 runs between the line and NumPy. On the CPU a few hot ops whose kernels only add checks
-around one NumPy call run that call (`_lower`: float Sum and Mean, rank-2 MatMul as
-`matmul(t1.T, t2)`). Only a kernel that may return a NumPy scalar (a 0-d result) is
-wrapped in `asarray`. A constant used on another device is copied there once, at compile
-time.
+around one NumPy call run that call (`engine.graph.lowering`: float Sum and Mean, rank-2
+MatMul as `matmul(t1.T, t2)`). Only a kernel that may return a NumPy scalar (a 0-d
+result) is wrapped in `asarray`. A constant used on another device is copied there once,
+at compile time.
 
 Buffer planning: after an instruction, every slot that nothing later reads is released
 (`del`), so the allocator reuses the memory for the next intermediate, and a variable
-update (`assign_add`/`assign_sub`) writes in place once no live slot holds the old value.
+update (`assign_add`/`assign_sub`: `engine.graph.variable_writes`) writes in place once
+no live slot holds the old value.
 A `Fused` node (`engine.graph.fused`) may also write into an input buffer that dies with
 it: `Program.donations(node)` names those inputs, decided here at compile time by one
 rule. Input `k` is donated when (1) the node is the tensor's only reader and the tensor is
@@ -36,30 +37,34 @@ them.
 Errors: when a kernel fails, the traceback's line in the generated function names the
 instruction; the error then names the node, its inputs' shapes, and the user's source
 line that created it. With op listeners (the profiler) or `check_numerics` on, the same
-instructions run through an instrumented version that times each node and emits events.
+instructions run through an instrumented version that times each node and emits events
+(both in `engine.graph.diagnostics`).
 """
 
 from __future__ import annotations
 
-import sys
-import threading
-import time
 from keyword import iskeyword
 
 import numpy as np
 
 from engine import context, hooks
-from engine import dtypes as _dt
 from engine.backend import devices as _devices
 from engine.backend import numpy_backend
-from engine.errors import InvalidArgumentError, OpError
+from engine.errors import InvalidArgumentError
 from engine.graph import fused
+from engine.graph.diagnostics import ProgramDiagnostics
 from engine.graph.ir import Graph, Node, SymbolicTensor
+from engine.graph.lowering import _is_literal, _lower
+from engine.graph.variable_writes import (
+    _ASSIGNS,
+    _aliases_user_memory,
+    _assign,
+    _assign_add,
+    _assign_sub,
+)
 
 __all__ = ["Program", "Instruction", "NODE_BUILDERS"]
 
-_getrefcount = sys.getrefcount
-_EXCLUSIVE = fused.EXCLUSIVE_REFERENCES  # getrefcount of an array only its variable holds
 _CPU0 = _devices.CPU0
 _G = context.GLOBAL
 
@@ -99,7 +104,7 @@ class Instruction:
         return f"{', '.join(self.outputs) or '_'} = {self.node.type}({', '.join(self.inputs)})"
 
 
-class Program:
+class Program(ProgramDiagnostics):
     """A compiled graph: call it with the input arrays; returns the output arrays."""
 
     def __init__(self, graph: Graph, instrumented: bool = False):
@@ -292,131 +297,6 @@ class Program:
                 raise
             raise error from exc
 
-    def _run_instrumented(self, arrays: list) -> tuple:
-        if self._instrumented is None:
-            self._globals["_step"] = self._step
-            self._instrumented = self._compile(self._emit(instrumented=True), "run")
-        try:
-            return self._instrumented(*arrays)
-        except Exception as exc:  # noqa: BLE001
-            error = self._explain(exc)
-            if error is exc:
-                raise
-            raise error from exc
-
-    def _step(self, k: int, fn, /, *args, **keywords):
-        ins = self.instructions[k]
-        node = ins.node
-        arrays = args[len(ins.leading):]
-        listeners = hooks._listeners.get("op")
-        start = time.perf_counter_ns()
-        result = fn(*args, **keywords)
-        end = time.perf_counter_ns()
-        outs = result if isinstance(result, (tuple, list)) else (result,)
-        if _G.strict:
-            _check_outputs(node, outs)
-        if _G.check_numerics:
-            written = _written(node, self.graph.variables)
-            values = list(outs) + [v._value for v in written]
-            labels = [f"output {j}" for j in range(len(outs))] + [
-                f"the new value of variable {v.name!r}" for v in written]
-            for o, label in zip(values, labels):
-                o = np.asarray(o) if not hasattr(o, "dtype") else o
-                if o.dtype in _dt.INEXACT_NUMPY and not bool(
-                        node.device.xp.isfinite(o).all()):
-                    raise _node_error(node, f"check_numerics: graph node {node.name!r} "
-                                            f"({node.type}) produced NaN or Inf in {label}"
-                                            f"{_fused_members(node)}")
-        if listeners:
-            event = hooks.OpEvent(
-                op=node.type, scope=node.scope, device=node.device.name,
-                input_shapes=tuple(tuple(np.shape(a)) for a in arrays),
-                input_dtypes=tuple(_dt.from_numpy(a.dtype).name for a in arrays
-                                   if hasattr(a, "dtype")),
-                start_ns=start, end_ns=end,
-                bytes_out=sum(int(getattr(o, "nbytes", 0)) for o in outs),
-                thread_id=threading.get_ident())
-            for callback in listeners:
-                callback(event)
-        return result
-
-    def _explain(self, exc: Exception) -> Exception:
-        """The failing instruction's node, its inputs and the user's line, as an error.
-
-        An error that already names its node (`error.node`: raised by `_step`'s checks or
-        by a nested program) is returned as it is, so the node and its line appear once.
-        """
-        if getattr(exc, "node", None) is not None:
-            return exc
-        tb = exc.__traceback__
-        frame_line = None
-        frame = None
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == self._filename:
-                frame, frame_line = tb.tb_frame, tb.tb_lineno
-            tb = tb.tb_next
-        ins = next((i for i in self.instructions if i.line == frame_line), None)
-        if ins is None:
-            return exc
-        node = ins.node
-        arrays = [frame.f_locals.get(n, self._globals.get(n)) for n in ins.inputs]
-        reason = exc if isinstance(exc, OpError) else None
-        if reason is None and node.op is not None and all(a is not None for a in arrays):
-            from engine.dispatch import explain_failure  # noqa: PLC0415
-
-            reason = explain_failure(node.op, arrays, node.attrs, exc)
-        text = reason.args[0] if reason is not None else f"{type(exc).__name__}: {exc}"
-        if node.type == "Fused" and all(a is not None for a in arrays):
-            text = fused.explain(node, arrays, text)
-        message = f"Graph node {node.name!r} ({node.type}) failed: {text}{_created_at(node)}"
-        cls = type(reason) if isinstance(reason, OpError) else InvalidArgumentError
-        try:
-            error = cls(message, op=node.type)
-        except TypeError:
-            error = InvalidArgumentError(message, op=node.type)
-        error.node = node
-        return error
-
-
-def _check_outputs(node: Node, outs) -> None:
-    """Strict mode: each output must match the shape and dtype the graph promised."""
-    if len(outs) != len(node.outputs):
-        raise InvalidArgumentError(f"Graph node {node.name!r} ({node.type}) made {len(outs)} "
-                                   f"outputs; the graph expects {len(node.outputs)}.")
-    for k, (out, t) in enumerate(zip(outs, node.outputs)):
-        shape = tuple(np.shape(out))
-        dtype = np.asarray(out).dtype if not hasattr(out, "dtype") else out.dtype
-        want = t._value.shape
-        ok_shape = want is None or (len(want) == len(shape) and all(
-            w is None or w == s for w, s in zip(want, shape)))
-        if not ok_shape or dtype != t._value.dtype:
-            raise _node_error(node, f"strict checks: graph node {node.name!r} ({node.type}) "
-                                    f"output {k} is {shape} {dtype}; tracing promised "
-                                    f"{t.shape} {t.dtype.name}")
-
-
-def _written(node: Node, variables: list) -> list:
-    """The variables a fused node updates (see `engine.graph.passes.inplace`)."""
-    writes = node.attrs.get("writes") if node.type == "Fused" else None
-    return [variables[k] for _, k in writes] if writes else []
-
-
-def _node_error(node: Node, text: str) -> InvalidArgumentError:
-    """An error about `node` that says where it was created, marked as explained."""
-    error = InvalidArgumentError(f"{text}{_created_at(node)}", op=node.type)
-    error.node = node  # `_explain` passes it on as it is
-    return error
-
-
-def _fused_members(node: Node) -> str:
-    members = node.info.get("members") if node.type == "Fused" else None
-    return f" (fused: {', '.join(members)})" if members else ""
-
-
-def _created_at(node: Node) -> str:
-    text = node.source_text()
-    return f"\n  The node was created at {text}" if text else ""
-
 
 def _slot_of(expr: str) -> str:
     """The slot an input expression reads: `t3` for `t3` and for `_tr(t3, d1, d2)`."""
@@ -442,81 +322,6 @@ _FRESH = frozenset({"MatMul", "Conv2D", "Fused", "BiasAdd", "Relu", "ReluGrad", 
 
 def _returns_fresh(node: Node) -> bool:
     return node.type in _FRESH or (node.op is not None and node.op.ufunc is not None)
-
-
-def _lower(node: Node):
-    """A direct NumPy call for a few hot ops whose kernels only add Python around it.
-
-    Each lowering computes exactly what the op's kernel computes for the static case it
-    accepts (float dtypes, which excludes bfloat16, and for MatMul rank-2 operands); it
-    saves the kernel's checks and argument handling, which dominate on small tensors.
-    """
-    ins = node.inputs
-    dtype = node.outputs[0]._value.dtype if node.outputs else None
-    if dtype is None or dtype.kind != "f":
-        return None
-    if node.type == "MatMul" and all(t._value.ndim == 2 for t in ins):
-        a = node.attrs.get("transpose_a") or node.attrs.get("adjoint_a")
-        b = node.attrs.get("transpose_b") or node.attrs.get("adjoint_b")
-        return np.matmul, (), {}, [".T" if a else "", ".T" if b else ""]
-    if node.type == "Sum":  # np.sum is add.reduce behind a Python wrapper
-        return np.add.reduce, (), node.attrs, None
-    if node.type == "Mean":
-        return np.mean, (), node.attrs, None
-    return None
-
-
-def _is_literal(value) -> bool:
-    if value is None or type(value) in (bool, int, str):
-        return True
-    if type(value) is float:
-        return value == value and value not in (float("inf"), float("-inf"))
-    if type(value) is tuple:
-        return all(_is_literal(v) for v in value)
-    return False
-
-
-def _aliases_user_memory(t: SymbolicTensor) -> bool:
-    """Whether a value may share memory with something outside the graph."""
-    return t._node.type in ("Placeholder", "Const", "ReadVariableOp")
-
-
-# --- variable updates (the executor's counterparts of Variable.assign*) ---------------------
-def _assign(var, value) -> None:
-    var._tensor = None
-    xp = var._device.xp
-    # A kernel may return a NumPy scalar for a 0-d result; a variable keeps an array.
-    var._value = value if isinstance(value, xp.ndarray) else xp.asarray(value)
-
-
-def _assign_add(var, delta) -> None:
-    var._tensor = None
-    current = var._value
-    xp = var._device.xp
-    # References: the attribute, `current`, getrefcount's argument (on CPython 3.11).
-    if _getrefcount(current) <= _EXCLUSIVE and _owner(current):
-        xp.add(current, delta, out=current)
-    else:
-        var._value = xp.asarray(xp.add(current, delta))  # 0-d inputs give a NumPy scalar
-
-
-def _assign_sub(var, delta) -> None:
-    var._tensor = None
-    current = var._value
-    xp = var._device.xp
-    if _getrefcount(current) <= _EXCLUSIVE and _owner(current):
-        xp.subtract(current, delta, out=current)
-    else:
-        var._value = xp.asarray(xp.subtract(current, delta))
-
-
-def _owner(array) -> bool:
-    flags = getattr(array, "flags", None)
-    return flags is not None and flags.owndata and getattr(flags, "writeable", True)
-
-
-_ASSIGNS = {"AssignVariableOp": "_assign", "AssignAddVariableOp": "_assign_add",
-            "AssignSubVariableOp": "_assign_sub"}
 
 
 NODE_BUILDERS["Fused"] = fused.build

@@ -9,26 +9,25 @@ same signature run that program and do not run the Python body.
 When a call needs a new trace, the function records why (which argument changed, from
 what to what); from the third trace on it warns once per argument and kind of change,
 with the fix. `f.explain_retracing()` returns the same as data.
+The record and the warning are `engine.graph.retracing`; each trace's compiled graph is a
+`ConcreteFunction` (`engine.graph.concrete_function`).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import os
-import sys
 import types
-import warnings
 import weakref
 
 from engine import context, nest
 from engine.backend import devices as _devices
 from engine.convert import convert_to_tensor
 from engine.errors import OpError
-from engine.graph import cuda_graphs
 from engine.graph import signature as _sig
-from engine.graph.executor import Program
+from engine.graph.concrete_function import ConcreteFunction
 from engine.graph.ir import SymbolicTensor
+from engine.graph.retracing import RETRACE_WARNING_AFTER, RetraceLog  # noqa: F401 - re-exported
 from engine.graph.settings import (  # noqa: F401 - re-exported
     _SETTINGS,
     debug_replay_enabled,
@@ -37,109 +36,16 @@ from engine.graph.settings import (  # noqa: F401 - re-exported
     set_debug_replay,
 )
 from engine.graph.trace import FuncGraph, tracing
-from engine.tensor import Tensor, wrap
+from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
 
 __all__ = ["function", "Function", "ConcreteFunction", "run_functions_eagerly",
            "functions_run_eagerly", "set_debug_replay", "debug_replay_enabled"]
 
 _THREAD = context.THREAD
-RETRACE_WARNING_AFTER = 3  # warn from this many traces of one function on
-class ConcreteFunction:
-    """One traced graph of a `Function`, for one input signature.
-
-    Attributes:
-        graph: the optimized `engine.Graph`.
-        structured_input_signature: `(args, kwargs)` with `TensorSpec`s for the tensors.
-        structured_outputs: what the Python function returned, with symbolic tensors.
-        pass_report: what each optimization pass changed.
-    """
-
-    def __init__(self, graph: FuncGraph, leaves: list, structured_inputs, structured_outputs,
-                 output_map: list, python_function, pass_report: list):
-        self.graph = graph
-        self._leaves = leaves
-        self._tensor_leaves = [leaf for leaf in leaves if leaf.kind == "tensor"]
-        self.structured_input_signature = structured_inputs
-        self.structured_outputs = structured_outputs
-        self._output_map = output_map
-        self._python_function = python_function
-        self.pass_report = pass_report
-        self._program = Program(graph)
-        from engine.graph import passes  # noqa: PLC0415 - passes import the executor's types
-
-        self._runner, self._no_capture = cuda_graphs.runner_for(
-            self._program, passes.get_experimental_options()["cuda_graphs"])
-        self._out_devices = [t._device for t in graph.outputs]
-        self._simple_output = (len(output_map) == 1 and output_map[0][0] == "t"
-                               and not nest.is_nested(structured_outputs))
-
-    @property
-    def inputs(self) -> list:
-        """The graph's input placeholders."""
-        return list(self.graph.inputs)
-
-    @property
-    def outputs(self) -> list:
-        """The graph's output tensors."""
-        return list(self.graph.outputs)
-
-    @property
-    def variables(self) -> tuple:
-        """The variables the graph reads or writes."""
-        return tuple(self.graph.variables)
-
-    @property
-    def trainable_variables(self) -> tuple:
-        """The trainable variables the graph reads or writes."""
-        return tuple(v for v in self.graph.variables if v.trainable)
-
-    @property
-    def name(self) -> str:
-        """The graph's name."""
-        return self.graph.name
-
-    @property
-    def cuda_graph_status(self) -> str:
-        """Whether calls replay a captured CUDA graph (`engine.graph.cuda_graphs`), and if not,
-        why: "captured", "warming up", or "not captured: <the reason>"."""
-        if self._no_capture is not None:
-            return f"not captured: {self._no_capture}"
-        return self._runner.status
-
-    def pretty_printed_signature(self) -> str:
-        """The input signature and outputs as text."""
-        ins = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in self._leaves)
-        outs = ", ".join(f"{t.shape} {t.dtype.name}" for t in self.graph.outputs)
-        return f"{self.graph.name}({ins}) -> ({outs})"
-
-    def __call__(self, *args, **kwargs):
-        """Runs the graph on arguments with this function's signature."""
-        named = _sig.bind_arguments(None, args, kwargs)
-        _, tensors, leaves = _sig.encode(named)
-        tensors = [t if isinstance(t, Tensor) else convert_to_tensor(t) for t in tensors]
-        if not _sig.compatible(self._leaves, leaves, exact_python=False):
-            raise ValueError(_sig.mismatch_message(self.graph.name, self._leaves, leaves))
-        return self._call_flat(tensors)
-
-    def _call_flat(self, tensors: list):
-        arrays = [t._value for t in tensors]
-        results = self._runner(arrays)
-        if self._simple_output:
-            return wrap(results[0], self._out_devices[0])
-        flat = []
-        for kind, value in self._output_map:
-            if kind == "t":
-                flat.append(wrap(results[value], self._out_devices[value]))
-            else:
-                flat.append(value)
-        return nest.pack_sequence_as(self.structured_outputs, flat)
-
-    def __repr__(self) -> str:
-        return f"<ConcreteFunction {self.pretty_printed_signature()}>"
 
 
-class Function:
+class Function(RetraceLog):
     """A Python function that runs as a traced graph (see `engine.function`)."""
 
     def __init__(self, python_function, input_signature=None, reduce_retracing=False,
@@ -200,15 +106,6 @@ class Function:
     def experimental_get_tracing_count(self) -> int:
         """How many times the Python function has been traced."""
         return len(self._traces)
-
-    def explain_retracing(self) -> list[dict]:
-        """Why each trace after the first happened, as data.
-
-        Returns:
-            One dict per retrace: `{"trace": n, "changes": [{"argument", "kind", "old",
-            "new", "fix"}, ...]}`.
-        """
-        return [dict(r, changes=[dict(c) for c in r["changes"]]) for r in self._retraces]
 
     # --- calling ------------------------------------------------------------------------
     def __get__(self, instance, owner):
@@ -393,28 +290,6 @@ class Function:
             self._general.append(concrete)
         self._traces.append(leaves)
         return concrete
-
-    def _note_retrace(self, leaves: list) -> None:
-        if not self._traces:
-            return
-        best = min((_sig.differences(old, leaves) for old in self._traces), key=len)
-        record = {"trace": len(self._traces) + 1, "changes": best}
-        self._retraces.append(record)
-        if len(self._traces) + 1 < RETRACE_WARNING_AFTER or not self._warn_retracing:
-            return
-        fresh = [c for c in best if (c["argument"], c["kind"]) not in self._warned]
-        if not fresh:
-            return
-        self._warned.update((c["argument"], c["kind"]) for c in fresh)
-        lines = [f"engine.function {self._name!r} is being traced for time "
-                 f"{len(self._traces) + 1}; tracing is slow, so calls should reuse "
-                 "graphs. This trace happened because:"]
-        for c in fresh:
-            lines.append(f"  - argument `{c['argument']}` changed {c['kind']}: {c['old']} -> "
-                         f"{c['new']}. Fix: {c['fix']}.")
-        lines.append(f"{self._name}.explain_retracing() returns every reason as data.")
-        warnings.warn("\n".join(lines), stacklevel=_stacklevel_outside_engine())
-
     def __repr__(self) -> str:
         return f"<engine.function {self._name!r}, {len(self._traces)} traces>"
 
@@ -465,22 +340,6 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
 
 
 # --- helpers ----------------------------------------------------------------------------
-_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _stacklevel_outside_engine() -> int:
-    """The `stacklevel` for a warning raised by our caller that points at the first frame
-    outside the engine package: the user's line, whichever entry point (`__call__`,
-    `get_concrete_function`, a Keras `fit`) led here."""
-    frame = sys._getframe(1)  # the caller of `warnings.warn`: stacklevel 1
-    level = 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            _ENGINE_DIR):
-        frame = frame.f_back
-        level += 1
-    return level
-
-
 def _autograph_convert(python_function):
     try:
         from engine.autograph import convert  # noqa: PLC0415 - optional until it exists

@@ -20,25 +20,37 @@ or an input buffer the executor donated (see `Program.donations`). Relu compares
 cached array of zeros of its shape, which NumPy's SIMD loops run about 3x faster than a
 comparison with the scalar 0. The same recipes serve any array module with NumPy's
 ufuncs; on a CuPy device the node instead becomes one `cupy.ElementwiseKernel`
-(`cuda_source` shows its code), compiled on first use.
+(`engine.graph.fused_cuda.cuda_source` shows its code), compiled on first use.
 
-A node may also update variables (`writes`, below): it writes into the variables' own
-buffers, and runs in cache-sized chunks when all its members have one large shape, so an
-Adam update of one weight (m, v and the weight) is one call that allocates two small
-scratch buffers.
+A node may also update variables (`writes`, see `engine.graph.fused_inplace`): it writes
+into the variables' own buffers, and runs in cache-sized chunks when all its members have
+one large shape, so an Adam update of one weight (m, v and the weight) is one call that
+allocates two small scratch buffers.
 
 Every member computes exactly what its registry kernel computes, in the same order and
-dtype, so a fused graph gives the same bits as the unfused one.
+dtype, so a fused graph gives the same bits as the unfused one. When the kernel fails
+anyway, `engine.graph.fused_explain` reruns the members one by one to name the one that
+failed.
 """
 
 from __future__ import annotations
-
-import sys
 
 import numpy as np
 
 from engine.backend import numpy_backend
 from engine.errors import InvalidArgumentError
+from engine.graph.fused_cuda import _CUDA, _full_shape_outputs, cuda_source  # noqa: F401
+from engine.graph.fused_explain import explain, run_members  # noqa: F401 - re-exported
+from engine.graph.fused_inplace import (  # noqa: F401 - re-exported
+    _CHUNK_BYTES,
+    EXCLUSIVE_REFERENCES,
+    _chunk_length,
+    _chunk_loop,
+    _chunk_names,
+    _static,
+    _variable_lines,
+    variables_of,
+)
 
 __all__ = ["ELEMENTWISE", "UFUNCS", "build", "numpy_source", "cuda_source", "run_members",
            "explain", "variables_of", "EXCLUSIVE_REFERENCES"]
@@ -66,22 +78,6 @@ ELEMENTWISE.update({
     "ReluGrad": [("multiply", 0, ("greater", 1, 0.0))],
     "BiasAdd": [("add", 0, 1)],  # channel-last data formats only (see the fusion pass)
 })
-
-# The same members as CUDA expressions over T (the dtype); {0}, {1} are the operands.
-_CUDA = {"Neg": "-{0}", "Abs": "abs({0})", "Exp": "exp({0})", "Log": "log({0})",
-         "Log1p": "log1p({0})", "Expm1": "expm1({0})", "Sqrt": "sqrt({0})",
-         "Square": "{0} * {0}", "Reciprocal": "(T)1 / {0}", "Sin": "sin({0})",
-         "Cos": "cos({0})", "Tan": "tan({0})", "Tanh": "tanh({0})", "Sinh": "sinh({0})",
-         "Cosh": "cosh({0})", "Floor": "floor({0})", "Ceil": "ceil({0})",
-         "Sign": "(isnan({0}) ? {0} : (T)(({0} > (T)0) - ({0} < (T)0)))",
-         "AddV2": "{0} + {1}", "Sub": "{0} - {1}", "Mul": "{0} * {1}", "RealDiv": "{0} / {1}",
-         # NumPy's maximum and minimum propagate NaN; CUDA's fmax/fmin would drop it.
-         "Maximum": "(({0} > {1}) || isnan({0})) ? {0} : {1}",
-         "Minimum": "(({0} < {1}) || isnan({0})) ? {0} : {1}",
-         "Pow": "pow({0}, {1})", "Relu": "(({0} > (T)0) || isnan({0})) ? {0} : (T)0",
-         "Rsqrt": "(T)1 / sqrt({0})", "Sigmoid": "(tanh({0} * (T)0.5) + (T)1) * (T)0.5",
-         "SquaredDifference": "({0} - {1}) * ({0} - {1})",
-         "ReluGrad": "{0} * (T)({1} > (T)0)", "BiasAdd": "{0} + {1}"}
 
 
 def _names(steps) -> set:
@@ -111,10 +107,6 @@ def _zeros(shape: tuple, dtype: np.dtype) -> np.ndarray:
 
 
 # --- planning: which member writes into which buffer -------------------------------------
-def _static(shape) -> bool:
-    return shape is not None and all(d is not None for d in shape)
-
-
 def _plan(members: list, outputs: list, input_specs: list, donate: frozenset,
           writes: dict | None = None) -> list:
     """The buffer each member writes: a variable name already holding a dead buffer of the
@@ -286,130 +278,6 @@ def numpy_source(attrs: dict, input_specs: list, donate=frozenset(), module=np,
     return "\n".join(head + lines + tail) + "\n", env
 
 
-# --- variable updates -----------------------------------------------------------------------
-# The in-place pass (`engine.graph.passes.inplace`) gives a fused node `writes`: pairs
-# [member j, variable k] meaning "member j's result is variable k's new value", and member
-# inputs ["variable", k]: variable k's value when the node starts. The kernel then reads the
-# variable itself and writes the new value into the variable's own buffer when nothing else
-# can see that buffer (`_fits`), else into a copy that replaces it (`Variable.assign_add`'s
-# rule). An update whose members all have one large shape runs in chunks of `_CHUNK_BYTES`
-# per operand, so that its dozen passes stay in the L2 cache.
-
-_CHUNK_BYTES = 1 << 18  # per operand; on W2 (1 MiB L2) 128-256 KiB were best, 64 and 512 slower
-
-
-def _exclusive_references() -> int:
-    """What `sys.getrefcount` says, in a kernel, of an array held only by its variable."""
-    holder = type("Holder", (), {})()
-    holder._value = np.empty(1)
-    namespace = {"_h": holder, "_getrefcount": sys.getrefcount}
-    exec("def probe():\n    x = _h._value\n    return _getrefcount(x)\n", namespace)  # noqa: S102
-    return namespace["probe"]()
-
-
-EXCLUSIVE_REFERENCES = _exclusive_references()  # 3 on CPython 3.11: attribute, local, argument
-
-
-def _fits(array, shape: tuple, dtype) -> bool:
-    """Whether `array` (held by nothing but its variable) may take its new value in place."""
-    if type(array) is not np.ndarray or array.shape != shape or array.dtype != dtype:
-        return False
-    flags = array.flags
-    return flags.c_contiguous and flags.owndata and flags.writeable
-
-
-def variables_of(attrs: dict) -> set:
-    """The indices of the variables a fused node reads or writes.
-
-    Args:
-        attrs: a `Fused` node's attrs.
-
-    Returns:
-        A set of indices into the graph's `variables`.
-
-    Example:
-        >>> sorted(engine.graph.fused.variables_of({"members": [], "writes": [[0, 2]]}))
-        [2]
-    """
-    found = {k for _, k in attrs.get("writes", ())}
-    for m in attrs["members"]:
-        found.update(ref[1] for ref in m["inputs"] if ref[0] == "variable")
-    return found
-
-
-def _variable_lines(attrs, writes, members, variables, env) -> list:
-    """The kernel's first lines: each variable's value, and for a variable it writes, the
-    buffer to write: its own if nothing else holds it, else a private copy (so reading the
-    old value from `w<k>` is right either way; `_plan` sees that no read comes too late)."""
-    lines = []
-    for k in sorted(variables_of(attrs)):
-        env[f"_v{k}"] = variables[k]
-        if k not in writes.values():
-            lines.append(f"    x{k} = _v{k}._value")
-            continue
-        member = members[max(j for j, w in writes.items() if w == k)]
-        env[f"_s{k}"] = tuple(member["shape"])
-        env[f"_d{k}"] = np.dtype(member["dtype"])
-        env.update(_getrefcount=sys.getrefcount, _fits=_fits, _copy=_copy)
-        lines += [f"    _v{k}._tensor = None",  # a cached snapshot nobody else holds
-                  f"    w{k} = _v{k}._value",
-                  f"    if _getrefcount(w{k}) > {EXCLUSIVE_REFERENCES} or not "
-                  f"_fits(w{k}, _s{k}, _d{k}):",
-                  f"        w{k} = _copy(w{k}, _s{k}, _d{k})"]
-    return lines
-
-
-def _copy(array, shape: tuple, dtype) -> np.ndarray:
-    copy = np.empty(shape, dtype)
-    np.copyto(copy, array)
-    return copy
-
-
-def _chunk_length(attrs: dict, input_specs: list):
-    """Elements per chunk for an update whose members and inputs all have one large static
-    shape (inputs may also be scalars) and that returns nothing; else None."""
-    members = attrs["members"]
-    written = {k for _, k in attrs.get("writes", ())}
-    if not written or attrs["outputs"] or variables_of(attrs) - written:
-        return None  # a variable it only reads could have any shape
-    shapes = {tuple(m["shape"]) if _static(m["shape"]) else None for m in members}
-    if len(shapes) != 1 or None in shapes or () in shapes:
-        return None
-    (shape,) = shapes
-    chunk = _CHUNK_BYTES // max(np.dtype(m["dtype"]).itemsize for m in members)
-    size = int(np.prod(shape))
-    specs_ok = all(_static(s) and tuple(s) in (shape, ()) for s, _ in input_specs)
-    return chunk if size > chunk and specs_ok else None
-
-
-def _chunk_names(attrs: dict, writes: dict, input_specs: list) -> dict:
-    """Whole array -> chunk names: inputs `i<k>` -> `ci<k>` (not scalars), variables
-    `w<k>`/`x<k>` -> `cw<k>`/`cx<k>`; scratch `b<j>` keeps its name (a chunk-sized array)."""
-    rename = {f"i{k}": f"ci{k}" for k, (shape, _) in enumerate(input_specs) if len(shape)}
-    written = set(writes.values())
-    rename.update({f"w{k}": f"cw{k}" for k in sorted(written)})
-    rename.update({f"x{k}": f"cx{k}" for k in sorted(variables_of(attrs) - written)})
-    return rename
-
-
-def _chunk_loop(chunk: int, rename: dict, members: list, plan: list, body: list, env: dict,
-                module) -> list:
-    """`body` (the members' calls on chunk names) wrapped in a loop over the chunks."""
-    size = int(np.prod(members[0]["shape"]))
-    scratch = sorted({p for p in plan if p and p.startswith("b")}, key=lambda b: int(b[1:]))
-    env["_empty"] = module.empty
-    lines = [f"    f{whole} = {whole}.reshape(-1)" for whole in rename]
-    for b in scratch:
-        env[f"_d{b}"] = np.dtype(members[int(b[1:])]["dtype"])
-        lines.append(f"    {b} = _empty({chunk}, _d{b})")
-    lines.append(f"    for s in range(0, {size}, {chunk}):")
-    lines += [f"        {part} = f{whole}[s:s + {chunk}]" for whole, part in rename.items()]
-    if scratch and size % chunk:
-        lines.append(f"        if s + {chunk} > {size}:  # the last chunk is shorter")
-        lines += [f"            {b} = {b}[:{size % chunk}]" for b in scratch]
-    return lines + ["    " + line for line in body]
-
-
 def _step_operand(op, args: list, current, shape, dtype, env: dict, constant, ufunc) -> str:
     if op == "r":
         return current
@@ -427,44 +295,6 @@ def _step_operand(op, args: list, current, shape, dtype, env: dict, constant, uf
         env[name] = _zeros(shape, dtype)
         return name
     return constant(0.0, dtype)
-
-
-# --- CUDA (CuPy) ---------------------------------------------------------------------------
-def cuda_source(attrs: dict, num_inputs: int, name: str = "eagerlab_fused") -> dict:
-    """The `cupy.ElementwiseKernel` arguments of a fused node: one CUDA loop for all members.
-
-    Args:
-        attrs: the `Fused` node's attrs.
-        num_inputs: how many inputs the node has.
-        name: the kernel's name.
-
-    Returns:
-        `{"in_params", "out_params", "operation", "name"}`.
-
-    Example:
-        >>> attrs = {"members": [{"type": "Mul", "inputs": [["input", 0], ["const", 2.0]],
-        ...                       "shape": [4], "dtype": "float32"},
-        ...                      {"type": "Exp", "inputs": [["member", 0]], "shape": [4],
-        ...                       "dtype": "float32"}], "outputs": [1]}
-        >>> print(engine.graph.fused.cuda_source(attrs, 1)["operation"])
-        T m0 = i0 * (T)2.0;
-        T m1 = exp(m0);
-        o0 = m1;
-    """
-    lines = []
-    for j, m in enumerate(attrs["members"]):
-        args = []
-        for ref in m["inputs"]:
-            if ref[0] == "const":
-                args.append(f"(T){float(ref[1])!r}")
-            else:
-                args.append(f"i{ref[1]}" if ref[0] == "input" else f"m{ref[1]}")
-        lines.append(f"T m{j} = {_CUDA[m['type']].format(*args)};")
-    outs = attrs["outputs"]
-    lines += [f"o{k} = m{j};" for k, j in enumerate(outs)]
-    return {"in_params": ", ".join(f"T i{k}" for k in range(num_inputs)),
-            "out_params": ", ".join(f"T o{k}" for k in range(len(outs))),
-            "operation": "\n".join(lines), "name": name}
 
 
 # --- the builder --------------------------------------------------------------------------
@@ -492,88 +322,3 @@ def build(node, program):
     fn.source = source
     return fn
 
-
-def _full_shape_outputs(kernel, node, input_shapes: list, xp):
-    """`kernel`, or a wrapper that cuts outputs smaller than the loop back to their shape.
-
-    A `cupy.ElementwiseKernel` writes every output at the broadcast shape of all its
-    arguments, while a fused group may also output a smaller member (Adam's scalar step
-    size next to a weight-sized update). That member's value is the same along the
-    broadcast axes, so its output is cut to one element along them.
-    """
-    shapes = [tuple(t._value.shape) for t in node.outputs]
-    if any(d is None for shape in shapes + input_shapes for d in shape):
-        return kernel
-    full = np.broadcast_shapes(*input_shapes, *shapes)
-    if all(shape == full for shape in shapes):
-        return kernel
-    lead = len(full)
-    cuts = [None if shape == full else
-            (0,) * (lead - len(shape)) + tuple(
-                slice(0, 1) if d == 1 and f != 1 else slice(None)
-                for d, f in zip(shape, full[lead - len(shape):]))
-            for shape in shapes]
-    contiguous = xp.ascontiguousarray
-
-    def run(*arrays):
-        outs = kernel(*arrays)
-        if len(shapes) == 1:
-            outs = (outs,)
-        cut = tuple(out if c is None else contiguous(out[c]).reshape(shape)
-                    for out, c, shape in zip(outs, cuts, shapes))
-        return cut if len(shapes) > 1 else cut[0]
-
-    run.kernel = kernel
-    return run
-
-
-def run_members(attrs: dict, arrays: list, xp=np, variables=()):
-    """Runs a fused node's members one by one with their registry kernels.
-
-    Used to explain a failure: returns `(index, exception, member_inputs)` for the first
-    member that fails on `arrays` (and the current values of `variables`, the graph's), or
-    None when all succeed.
-    """
-    from engine import registry  # noqa: PLC0415 - graph modules sit above the registry
-
-    values: list = []
-    for j, m in enumerate(attrs["members"]):
-        dtype = np.dtype(m["dtype"])
-        args = [dtype.type(ref[1]) if ref[0] == "const" else arrays[ref[1]] if ref[0] == "input"
-                else variables[ref[1]]._value if ref[0] == "variable" else values[ref[1]]
-                for ref in m["inputs"]]
-        try:
-            values.append(registry.get(m["type"]).kernel_for(xp)(*args))
-        except Exception as exc:  # noqa: BLE001 - handed back to explain the node's error
-            return j, exc, args
-    return None
-
-
-def explain(node, arrays: list, text: str) -> str:
-    """The error text of a failing fused node, naming the member that fails and its line.
-
-    Args:
-        node: the `Fused` node.
-        arrays: its input arrays.
-        text: the error as the executor has it.
-
-    Returns:
-        The text to put after "Graph node ... failed: ".
-    """
-    from engine import registry  # noqa: PLC0415
-    from engine.dispatch import explain_failure  # noqa: PLC0415
-    from engine.errors import OpError  # noqa: PLC0415
-
-    members = node.info.get("members") or []
-    found = run_members(node.attrs, arrays, node.device.xp, node.graph.variables)
-    if found is None or found[0] >= len(members):
-        return f"{text} (fused: {', '.join(members)})"
-    index, exc, args = found
-    member = node.attrs["members"][index]
-    reason = exc if isinstance(exc, OpError) else explain_failure(
-        registry.get(member["type"]), args, {}, exc)
-    sources = node.info.get("sources") or []
-    where = sources[index] if index < len(sources) else None
-    at = f", created at {where[0]}:{where[1]} in {where[2]}" if where else ""
-    return (f"fused member {members[index]!r} ({member['type']}{at}) failed: "
-            f"{reason.args[0]} (fused: {', '.join(members)})")
