@@ -25,6 +25,7 @@ from engine.dtypes import INEXACT_NUMPY as _INEXACT
 from engine.registry import OpContext, get
 from engine.scopes import name_scope
 from engine.tensor import Tensor, wrap
+from engine.tensor_shape import TensorSpec
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
 
@@ -64,23 +65,68 @@ def _add(a: Tensor, b: Tensor) -> Tensor:
     return dispatch(_op("AddV2"), (a, b))
 
 
-def _unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
-    """Sums `grad` over the axes along which an input of `shape` was broadcast.
+def _unbroadcast(grad: Tensor, x: Tensor, ctx: OpContext) -> Tensor:
+    """Sums `grad` over the axes along which input `x` of the broadcasting op of `ctx` was
+    broadcast.
 
     Leading axes are summed away and size-1 axes summed with keepdims, so the result has
-    exactly `shape` without a reshape; this works while tracing with unknown dimensions too
-    (an unknown input dimension is taken as not broadcast).
+    exactly `x`'s shape without a reshape. While tracing, a dimension of `x` known only at
+    run time may be 1 (broadcast) where the gradient's is not; unless the op's shape rule
+    shows the output's size there is `x`'s own, one `SumToShape(grad, shape(x))` node sums
+    the right axes when the graph runs (as TensorFlow's BroadcastGradientArgs does), and
+    so it does for unknown ranks.
     """
-    gshape = tuple(grad._value.shape)
-    if gshape == shape and None not in shape:
+    shape = x._value.shape
+    gshape = grad._value.shape
+    if gshape == shape and shape is not None and None not in shape:
         return grad
+    if shape is None or gshape is None:
+        return _sum_to_shape(grad, x)
     lead = len(gshape) - len(shape)
+    axes = []
+    for i, d in enumerate(shape):
+        if d == 1:
+            if gshape[lead + i] != 1:
+                axes.append(i)
+        elif d is None and gshape[lead + i] != 1 and not _own_size(ctx, x, lead + i, gshape):
+            return _sum_to_shape(grad, x)
     if lead:
         grad = dispatch(_op("Sum"), (grad,), {"axis": tuple(range(lead)), "keepdims": False})
-    axes = tuple(i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1)
     if axes:
-        grad = dispatch(_op("Sum"), (grad,), {"axis": axes, "keepdims": True})
+        grad = dispatch(_op("Sum"), (grad,), {"axis": tuple(axes), "keepdims": True})
     return grad
+
+
+def _own_size(ctx: OpContext, x: Tensor, axis: int, gshape: tuple) -> bool:
+    """Whether the op's output has `x`'s own size at gradient axis `axis` (so `x` was not
+    broadcast there): asks the op's `infer` for the output shape with `x`'s size there set
+    to 1, and sees whether the output's size is then 1 as well (no other input widens it).
+    """
+    own = axis - (len(gshape) - len(x._value.shape))
+    specs = []
+    for t in ctx.inputs:
+        dims = t._value.shape
+        if t is x:
+            dims = dims[:own] + (1,) + dims[own + 1:]
+        specs.append(TensorSpec(dims, t.dtype))
+    try:
+        out = ctx.op.infer(*specs, **ctx.attrs)
+    except Exception:  # noqa: BLE001 - no proof: the graph decides when it runs
+        return False
+    for spec in (out if isinstance(out, (tuple, list)) else (out,)):
+        if spec.shape.rank == len(gshape):
+            return spec.shape.as_list()[axis] == 1
+    return False
+
+
+def _sum_to_shape(grad: Tensor, x: Tensor) -> Tensor:
+    """`SumToShape(grad, shape(x))`: the broadcast axes are decided when the graph runs."""
+    dims = x._value.shape
+    if dims is not None and None not in dims:
+        target = wrap(np.asarray(dims, np.int32))
+    else:
+        target = dispatch(_op("Shape"), (x,), {"out_type": "int32"})
+    return dispatch(_op("SumToShape"), (grad, target), {"dims": dims})
 
 
 class GradientTape:
@@ -309,12 +355,12 @@ class GradientTape:
                 out_grads = [g if g is not None else _zeros_like(o)
                              for g, o in zip(out_grads, outputs)]
             needs = tuple(k is not None and k in relevant for k in keys)
+            ctx = OpContext(op, inputs, outputs, attrs, needs)
             if scope:  # gradient ops carry the forward op's layer path, as in TF
                 with name_scope(f"gradient_tape/{scope}/"):
-                    in_grads = op.vjp(OpContext(op, inputs, outputs, attrs, needs),
-                                      *out_grads)
+                    in_grads = op.vjp(ctx, *out_grads)
             else:
-                in_grads = op.vjp(OpContext(op, inputs, outputs, attrs, needs), *out_grads)
+                in_grads = op.vjp(ctx, *out_grads)
             if len(in_grads) != len(inputs):
                 raise RuntimeError(f"{op.name}: gradient rule returned {len(in_grads)} "
                                    f"gradients for {len(inputs)} inputs")
@@ -322,7 +368,7 @@ class GradientTape:
                 if k is None or g is None or k not in relevant:
                     continue
                 if op.broadcasts:
-                    g = _unbroadcast(g, tuple(x._value.shape))
+                    g = _unbroadcast(g, x, ctx)
                 _accumulate(pending, k, g)
         results = []
         for s in sources:

@@ -181,6 +181,8 @@ OP_CASES = [
     *[_case(f.__name__, f, A, B, grad="grad") for f in (
         M.add, M.subtract, M.multiply, M.maximum, M.minimum, M.squared_difference, M.atan2)],
     _case("add_broadcast", M.add, A, B[0], grad="grad"),
+    _case("sum_to_shape", lambda g: E.raw_ops.SumToShape(input=g, shape=[1, 4]), A,
+          grad="grad2"),
     _case("divide", M.divide, A, POS, grad="grad"),
     _case("floormod", M.floormod, A, POS, grad="grad"),
     _case("pow", M.pow, POS, A, grad="grad"),

@@ -261,7 +261,9 @@ class Program(ProgramDiagnostics):
                     call = f"_step({k}, {fname}, {args})".replace(", )", ")")
                 else:
                     call = f"{fname}({args})"
-                if len(ins.outputs) == 1 and ins.node.outputs[0]._value.shape == () and (
+                # NumPy kernels may return NumPy scalars for 0-d results: wrap them back
+                # (outputs of unknown rank may be 0-d too).
+                if len(ins.outputs) == 1 and ins.node.outputs[0]._value.shape in ((), None) and (
                         ins.node.device is _CPU0):
                     call = f"_asarray({call})"
             lines.append(f"    {target} = {call}" if target else f"    {call}")

@@ -31,5 +31,6 @@ from engine.ops import (  # noqa: F401 - imported to register the ops
     sequence_ops,
     slicing_ops,
     sort_ops,
+    sum_to_shape_ops,
     unary_ops,
 )

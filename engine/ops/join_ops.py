@@ -10,6 +10,7 @@ from engine.backend import cupy_backend
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import infer as _inf
+from engine.ops import shape_ops as _shape_ops
 from engine.ops.array_ops import identity
 from engine.ops.static_args import static_axis
 from engine.registry import OpDef, register
@@ -192,10 +193,17 @@ def _concat_kernel(xp, *values, axis=0):
 
 def _concat_vjp(ctx, g):
     axis = ctx.attrs.get("axis", 0)
-    sizes = [t._value.shape[axis] for t in ctx.inputs]
     from engine.ops.manip_ops import split  # noqa: PLC0415 - sits above this module
 
+    # A size known only when the graph runs is the input's `shape(t)[axis]`, a node.
+    sizes = [_size_along(t, axis) for t in ctx.inputs]
     return tuple(split(g, sizes, axis=axis))
+
+
+def _size_along(t, axis: int):
+    dims = t._value.shape
+    size = None if dims is None else dims[axis]
+    return _shape_ops.shape(t)[axis] if size is None else size
 
 
 _CONCAT = register(OpDef("concat", "ConcatV2", ("*values",), _concat_infer, _concat_kernel,

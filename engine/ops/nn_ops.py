@@ -17,6 +17,8 @@ from engine.ops import reduce_ops as _r
 from engine.ops import unary_ops as _u
 from engine.ops.activation_ops import *  # noqa: F403 - part of engine.nn
 from engine.ops.activation_ops import __all__ as _activations_all
+from engine.ops.fill_ops import ones_like
+from engine.ops.join_ops import concat
 from engine.ops.nn_losses import *  # noqa: F403 - part of engine.nn
 from engine.ops.nn_losses import __all__ as _losses_all
 from engine.ops.widening import BFLOAT16, run_in_float32
@@ -86,11 +88,15 @@ def _bias_add_grad_kernel(xp, g, data_format="NHWC"):
 
 def _bias_add_grad_vjp(ctx, g):
     out_backprop = ctx.inputs[0]
-    shape = tuple(out_backprop._value.shape)
-    axis = _channel_axis(ctx.attrs.get("data_format", "NHWC"), len(shape))
-    if axis != len(shape) - 1:
-        g = _a.reshape(g, (-1,) + (1,) * (len(shape) - 2))
-    return (_a.broadcast_to(g, shape),)
+    rank = out_backprop._value.ndim
+    channels_first = ctx.attrs.get("data_format", "NHWC").startswith("NC")
+    if channels_first and rank is None:  # traced with an unknown rank: (c, 1, ..., 1)
+        ones = ones_like(_a.shape(out_backprop)[2:])
+        g = _a.reshape(g, concat([convert_to_tensor([-1], ones.dtype), ones], 0))
+    elif channels_first and rank > 2:
+        g = _a.reshape(g, (-1,) + (1,) * (rank - 2))
+    # `broadcast_like`: sizes known only when the graph runs come from shape(out_backprop).
+    return (_a.broadcast_like(g, out_backprop),)
 
 
 _BIAS_ADD_GRAD = register(OpDef(

@@ -14,8 +14,9 @@ seed in the counter instead), so nearby seeds give unrelated streams.
 
 Tracing: a graph must turn the read-and-advance (`_next_address`) into a graph op on the
 state variable (TensorFlow's `RngReadAndSkip`) so that each run draws new numbers; the
-draw op needs nothing more. Ops seeded through `set_seed` need nothing at all (see
-`random_kernels`).
+draw op needs nothing more: a shape holding sizes known only when the graph runs becomes
+its last input, as for the other random ops (`stateless_random_ops.shape_inputs`). Ops
+seeded through `set_seed` need nothing at all (see `random_kernels`).
 """
 
 from __future__ import annotations
@@ -211,16 +212,18 @@ class Generator:
             >>> engine.random.Generator.from_seed(1).normal([2]).dtype
             engine.float32
         """
-        attrs = {"shape": _sl.shape_attr(shape, "Generator.normal"), "alg": self._alg,
+        shape, sizes = _sl.shape_inputs(shape, "Generator.normal")
+        attrs = {"shape": shape, "alg": self._alg,
                  "dtype": _k.check_dtype("Generator.normal", dtype, FLOAT)}
-        rnd = dispatch(_NORMAL, self._next_address(), attrs)
+        rnd = dispatch(_NORMAL, self._next_address() + sizes, attrs)
         return _sl.scale_and_shift(rnd, stddev, mean)
 
     def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
         """Normal numbers within 2 `stddev` of `mean` (values beyond are re-drawn)."""
-        attrs = {"shape": _sl.shape_attr(shape, "Generator.truncated_normal"), "alg": self._alg,
+        shape, sizes = _sl.shape_inputs(shape, "Generator.truncated_normal")
+        attrs = {"shape": shape, "alg": self._alg,
                  "dtype": _k.check_dtype("Generator.truncated_normal", dtype, FLOAT)}
-        rnd = dispatch(_TRUNCATED, self._next_address(), attrs)
+        rnd = dispatch(_TRUNCATED, self._next_address() + sizes, attrs)
         return _sl.scale_and_shift(rnd, stddev, mean)
 
     def uniform(self, shape, minval=0, maxval=None, dtype=_dt.float32, name=None):
@@ -233,20 +236,22 @@ class Generator:
         dtype, maxval = _sl.check_uniform(op, dtype, minval, maxval, True)
         if dtype.is_integer and minval is None:
             return self.uniform_full_int(shape, dtype)
-        attrs = {"shape": _sl.shape_attr(shape, op), "alg": self._alg}
+        shape, sizes = _sl.shape_inputs(shape, op)
+        attrs = {"shape": shape, "alg": self._alg}
         key, counter = self._next_address()
         if dtype.is_integer:
             return dispatch(_UNIFORM_INT, (key, counter, _sl.as_input(minval, dtype),
-                                           _sl.as_input(maxval, dtype)), attrs)
-        rnd = dispatch(_UNIFORM, (key, counter), {**attrs, "dtype": dtype})
+                                           _sl.as_input(maxval, dtype)) + sizes, attrs)
+        rnd = dispatch(_UNIFORM, (key, counter) + sizes, {**attrs, "dtype": dtype})
         return _sl.to_range(rnd, minval, maxval)
 
     def uniform_full_int(self, shape, dtype=_dt.int64, name=None):
         """Integers over the whole range of `dtype` (int32, int64, uint32, uint64)."""
         op = "Generator.uniform_full_int"
-        attrs = {"shape": _sl.shape_attr(shape, op), "alg": self._alg,
+        shape, sizes = _sl.shape_inputs(shape, op)
+        attrs = {"shape": shape, "alg": self._alg,
                  "dtype": _k.check_dtype(op, dtype, _k.FULL_INT_DTYPES)}
-        return dispatch(_FULL_INT, self._next_address(), attrs)
+        return dispatch(_FULL_INT, self._next_address() + sizes, attrs)
 
     def make_seeds(self, count: int = 1):
         """`count` seeds for the stateless ops: an int64 tensor of shape (2, count)."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from engine import dtypes as _dt
 from engine.dispatch import dispatch
-from engine.errors import DTypeError, TracingError
+from engine.errors import DTypeError, ShapeError, TracingError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
@@ -96,22 +96,35 @@ def reduce_infer(name, allowed=NUMERIC, out_dtype=None):
     return infer
 
 
-def _axes_of(ctx) -> tuple:
-    """The reduced axes of a reduction's context as non-negative ints (all when None)."""
+def _axes_of(ctx) -> tuple | None:
+    """The reduced axes of a reduction's context as non-negative ints (all when None).
+
+    For an input of unknown rank (traced), the axis attr as given: None for all axes.
+    """
     ndim = ctx.inputs[0]._value.ndim
     axis = ctx.attrs.get("axis")
+    if axis is not None:
+        axis = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if ndim is None:
+        return None if axis is None else tuple(int(a) for a in axis)
     if axis is None:
         return tuple(range(ndim))
-    axis = (axis,) if isinstance(axis, (int, np.integer)) else axis
     return tuple(sorted(int(a) % ndim for a in axis)) if ndim else ()
 
 
 def restore_reduced(g, ctx):
     """Reshapes a reduction's output-shaped tensor `g` so it broadcasts against the input."""
-    shape = tuple(ctx.inputs[0]._value.shape)
-    if ctx.attrs.get("keepdims") or not shape:
+    x = ctx.inputs[0]
+    shape = x._value.shape
+    if ctx.attrs.get("keepdims") or shape == ():
         return g
     axes = _axes_of(ctx)
+    if shape is None:  # unknown rank, traced: a full reduction's scalar broadcasts as it is
+        if axes is None:
+            return g
+        # The kept-dims shape, from the reduction itself: axes need no normalizing.
+        kept = dispatch(_SUM, (zeros_like(x),), {"axis": axes, "keepdims": True})
+        return _a.reshape(g, _a.shape(kept))
     if None in shape:  # traced with dimensions known only at run time
         for axis in axes:
             g = _a.expand_dims(g, axis)
@@ -302,9 +315,11 @@ def _prod_vjp(ctx, g):
     # d prod / d x_i = (product of the elements before i) * (product of those after i):
     # two exclusive cumprods, so zeros in the input need no special case (no division).
     x = ctx.inputs[0]
-    shape = tuple(x._value.shape)
+    shape = x._value.shape
     axes = _axes_of(ctx)
     g = restore_reduced(g, ctx)
+    if shape is None:  # unknown rank, traced
+        return (_prod_grad_of_unknown_rank(x, axes, g),)
     if not axes:
         return (_a.broadcast_to(g, shape),)
     if x._value.size == 0:
@@ -321,6 +336,22 @@ def _prod_vjp(ctx, g):
                          cumprod(flat, 0, exclusive=True, reverse=True))
     others = _a.transpose(_a.reshape(others, tuple(shape[i] for i in perm)), inverse)
     return (_m.multiply(others, g),)
+
+
+def _prod_grad_of_unknown_rank(x, axes, g):
+    if axes is None:  # every axis: the exclusive products over x flattened
+        flat = _a.reshape(x, [-1])
+        others = _m.multiply(cumprod(flat, 0, exclusive=True),
+                             cumprod(flat, 0, exclusive=True, reverse=True))
+        return _m.multiply(_a.reshape(others, _a.shape(x)), g)
+    if len(axes) == 1:
+        others = _m.multiply(cumprod(x, axes[0], exclusive=True),
+                             cumprod(x, axes[0], exclusive=True, reverse=True))
+        return _m.multiply(others, g)
+    raise ShapeError(f"reduce_prod: cannot take the gradient over axes {list(axes)} of a tensor "
+                     "of unknown rank (the axes must be moved together, which needs the rank); "
+                     "expected one axis or axis=None. Trace with a known rank (a TensorSpec "
+                     "such as [None, None]) or reduce one axis at a time.")
 
 
 _PROD = _reduction("reduce_prod", "Prod", _prod_kernel, _prod_vjp, NUMERIC,
