@@ -25,6 +25,7 @@ from engine.ops import (  # noqa: F401 - imported to register the ops
     random_ops,
     reduce_composites,
     reduce_ops,
+    rng_state_ops,
     rnn_ops,
     scan_ops,
     select_ops,

@@ -188,6 +188,11 @@ def _dense_infer(features, labels):
 def _dense_kernel(xp, features, labels):
     if features.ndim == 0:
         raise ValueError(f"{_DENSE}: scalar logits")  # infer explains
+    if features.shape != labels.shape and labels.ndim and (
+            features.shape[-1] != labels.shape[-1]):
+        # Logits broadcast along the classes: as TF's kernel, softmax over the broadcast ones.
+        classes = np.broadcast_shapes(features.shape[-1:], labels.shape[-1:])
+        features = xp.broadcast_to(features, features.shape[:-1] + classes)
     if features.size == 0:
         shape = np.broadcast_shapes(features.shape, labels.shape)
         return xp.zeros(shape[:-1], features.dtype), xp.zeros(shape, features.dtype)
@@ -199,8 +204,19 @@ def _dense_kernel(xp, features, labels):
     return loss, e - labels
 
 
+def _classes_broadcast(features, backprop):
+    """`features` broadcast to `backprop`'s shape when its class axis may be broadcast (size
+    1 against more classes, or not known while tracing); else `features` itself."""
+    mine, full = features._value.shape, backprop._value.shape
+    if mine is not None and full is not None and mine[-1] is not None and mine[-1] == full[-1]:
+        return features
+    return _m.add(features, zeros_like(backprop))
+
+
 def _dense_vjp(ctx, g_loss, g_backprop):
-    features = ctx.inputs[0]
+    # The softmax runs over the broadcast logits (the kernel's), so the labels' gradient
+    # and the second-order term must too; the logits' gradient is summed back centrally.
+    features = _classes_broadcast(ctx.inputs[0], ctx.outputs[1])
     g = _a.expand_dims(g_loss, -1)
     grad_features = _m.multiply(g, ctx.outputs[1])
     grad_labels = _m.multiply(g, _u.negative(log_softmax(features)))
@@ -226,7 +242,8 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 
     Args:
         labels: probabilities (e.g. one-hot), the same dtype as `logits` and a shape that
-            broadcasts against it.
+            broadcasts against it. As in TF's kernel, logits broadcast along the class axis
+            (a size-1 class axis against more classes) are broadcast before the softmax.
         logits: float scores, unnormalized.
         axis: the class axis (default -1).
         name: ignored in eager mode.

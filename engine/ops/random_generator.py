@@ -1,36 +1,38 @@
 """`engine.random.Generator`: an explicit random-number generator with its state in a Variable.
 
 A Generator holds a Philox address, `state = [counter_lo, counter_hi, key]` (int64, the
-layout of TensorFlow's Philox generator), in a non-trainable `Variable` on the CPU. Each
-draw reads the state, advances the counter by one, and runs a key/counter op
-(`StatelessRandomNormalV2`, ...) at the old address: the op itself is pure, and the state
-update is an ordinary variable update, so a generator can be saved and restored with the
-model's variables. One counter value names a whole sub-stream, so draws never overlap
-whatever their sizes; `skip(n)` skips n draws.
+layout of TensorFlow's Philox generator), in a non-trainable `Variable` on the CPU, so a
+generator can be saved and restored with the model's variables. Each draw is two ops:
+`RngReadAndSkip` (`rng_state_ops`) reads the address and advances the counter by one,
+and a pure key/counter op (`StatelessRandomNormalV2`, ...) draws at that address. One
+counter value names a whole sub-stream, so draws never overlap whatever their sizes;
+`skip(n)` skips n draws.
 
 `split(count)` makes generators with keys drawn from this one: different keys are
 independent Philox streams. `from_seed` hashes the seed into the key (TensorFlow puts the
 seed in the counter instead), so nearby seeds give unrelated streams.
 
-Tracing: a graph must turn the read-and-advance (`_next_address`) into a graph op on the
-state variable (TensorFlow's `RngReadAndSkip`) so that each run draws new numbers; the
-draw op needs nothing more: a shape holding sizes known only when the graph runs becomes
-its last input, as for the other random ops (`stateless_random_ops.shape_inputs`). Ops
-seeded through `set_seed` need nothing at all (see `random_kernels`).
+Inside `engine.function` the two ops become graph nodes: `RngReadAndSkip` is stateful, so
+it runs on every call of the graph, in program order, and feeds the draw its address as
+tensor inputs. A traced function therefore draws the numbers the same calls draw eagerly,
+new ones on each call, continuing the generator's one stream whether calls are eager or
+traced. A shape holding sizes known only when the graph runs becomes the draw's last
+input, as for the other random ops (`stateless_random_ops.shape_inputs`).
 """
 
 from __future__ import annotations
 
 import enum
-import threading
 
 import numpy as np
 
+from engine import context
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
 from engine.errors import InvalidArgumentError, ShapeError
 from engine.ops import random_kernels as _k
+from engine.ops import rng_state_ops as _rs
 from engine.ops import stateless_random_ops as _sl
 from engine.ops.fill_ops import zeros_like
 from engine.ops.join_ops import stack
@@ -55,8 +57,8 @@ _FULL_INT = _k.make_op(_KC, _k.FULL_INT, "stateless_random_uniform_full_int_v2",
 _TRUNCATED = _k.make_op(_KC, _k.TRUNCATED_NORMAL, "stateless_truncated_normal_v2",
                         "StatelessTruncatedNormalV2",
                         "Standard normal numbers within 2 of 0 at a key and counter.")
+_G = context.GLOBAL
 _GENERATOR_TAG = 0x67656E  # "gen": keeps from_seed keys apart from other hashed seeds
-_M128 = (1 << 128) - 1
 
 
 class Algorithm(enum.Enum):
@@ -135,9 +137,9 @@ class Generator:
             raise ValueError("Generator: give `state` (with `alg`) or `copy_from`; or use "
                              "Generator.from_seed(seed) / .from_non_deterministic_state().")
         self._alg = _alg(alg)
-        self._lock = threading.Lock()
         with device("/CPU:0"):
             self._state = Variable(_state_array(state), trainable=False, name="rng_state")
+        self._name = _rs.register_state(self._state)  # what RngReadAndSkip nodes call it
 
     # --- construction -----------------------------------------------------------------------
     @classmethod
@@ -195,14 +197,12 @@ class Generator:
         self._next_address(int(delta))
 
     def _next_address(self, delta: int = 1) -> tuple:
-        """The (key, counter) of this draw as uint64 arrays; advances the counter."""
-        with self._lock:
-            words = self._state.numpy().view(np.uint64)
-            count = int(words[0]) | int(words[1]) << 64
-            count_next = (count + delta) & _M128
-            new = np.array([count_next & _k.M64, count_next >> 64, words[2]], np.uint64)
-            self._state.assign(new.view(np.int64))
-        return words[2:3].copy(), words[:2].copy()
+        """The (key, counter) of this draw (uint64), from an `RngReadAndSkip` op (a graph
+        node when tracing) that advances the counter by `delta` when it runs."""
+        if not _G.slow:  # nothing traces or records ops: the kernel's work, skipping dispatch
+            return _rs.read_and_skip(self._state, delta)
+        attrs = {"generator": self._name, "alg": self._alg, "delta": delta}
+        return tuple(dispatch(_rs.READ_AND_SKIP, (), attrs))
 
     # --- draws ------------------------------------------------------------------------------
     def normal(self, shape, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):

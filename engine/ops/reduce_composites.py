@@ -17,6 +17,7 @@ from engine.ops import unary_ops as _u
 from engine.ops.fill_ops import zeros_like
 from engine.ops.reduce_ops import reduce_max, reduce_mean, reduce_sum
 from engine.ops.select_ops import where
+from engine.ops.shape_ops import shape
 from engine.registry import FLOAT
 
 __all__ = ["reduce_logsumexp", "reduce_variance", "reduce_std", "count_nonzero"]
@@ -56,7 +57,9 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     shift = _a.stop_gradient(where(_u.is_finite(raw_max), raw_max, zeros_like(raw_max)))
     out = _u.log(reduce_sum(_u.exp(_m.subtract(x, shift)), axis, keepdims=keepdims))
     if not keepdims:
-        shift = _a.reshape(shift, tuple(out._value.shape))
+        dims = out._value.shape  # None (unknown rank) or with None entries while tracing
+        known = dims is not None and None not in dims
+        shift = _a.reshape(shift, tuple(dims) if known else shape(out))
     return _m.add(out, shift)
 
 

@@ -9,7 +9,8 @@ record in their static shape whatever is known already.
 What is known comes from a small evaluation of the graph, as in TensorFlow's shape
 inference (`constant_value_as_shape`): constants, the static dimensions of a `Shape` node,
 and packing, concatenating, slicing, gathering and casting them; any other side-effect-free
-op whose (small, integer) inputs are all known is run once on them. So
+op whose (small, integer) inputs are all known is run once on them, and so is one with no
+inputs, on its attrs (a `Range` whose bounds were known while tracing). So
 `engine.zeros([engine.shape(x)[0], 3])` has the static shape `(None, 3)` for `x` of shape
 `(None, 4)`, and `engine.zeros(engine.shape(x))` has `(None, 4)`.
 """
@@ -33,6 +34,7 @@ _MAX_NODES = 64  # tensors looked at to evaluate one size, at most
 # Ops that pick elements of their first input; the positions they pick come from running
 # the kernel on `arange(n)` with the node's other (known) inputs and attrs.
 _SELECTIONS = frozenset({"StridedSlice", "Slice", "GatherV2", "ReverseV2", "Identity"})
+_STRUCTURAL = _SELECTIONS | {"Pack", "ConcatV2", "Cast"}
 
 
 def is_symbolic(value) -> bool:
@@ -170,7 +172,12 @@ def _known(value, memo: dict | None = None) -> np.ndarray | None:
 
 
 def _evaluate(node, index: int, memo: dict) -> np.ndarray | None:
-    """What tracing knows of output `index` of `node`; the rules follow TensorFlow's."""
+    """What tracing knows of output `index` of `node`; the rules follow TensorFlow's.
+
+    Besides the structural rules (`_structural`), any side-effect-free, non-random op whose
+    inputs are all known is run once on them; that includes an op with no tensor inputs at
+    all, which computes from its attrs (a `Range` whose bounds were known while tracing),
+    as TensorFlow's `constant_value` evaluates it."""
     kind = node.type
     if kind == "Const":
         return np.asarray(node.value).astype(object)
@@ -178,9 +185,33 @@ def _evaluate(node, index: int, memo: dict) -> np.ndarray | None:
         dims = node.inputs[0]._value.shape
         return None if dims is None else np.array(dims, dtype=object).reshape(len(dims))
     parts = [_known(t, memo) for t in node.inputs]
+    if kind in _STRUCTURAL:
+        found = _structural(node, parts)
+        if found is not None:
+            return found
+    op = node.op
+    if op is None or op.stateful or node.stateful or "Random" in kind or not _all_known(parts):
+        return None
+    try:
+        out = op.cpu_kernel(*_arrays(parts, node.inputs), **node.attrs)
+    except Exception:  # noqa: BLE001 - unknown at trace time; the graph run reports it
+        return None
+    out = out[index] if isinstance(out, (tuple, list)) else out
+    return np.asarray(out).astype(object)
+
+
+def _structural(node, parts: list) -> np.ndarray | None:
+    """The rules that move entries without computing with them: packing, concatenating,
+    casting between integer types and selecting (`_SELECTIONS`). `parts` are the inputs'
+    entries as object arrays (None where a whole input is unknown); an entry may be an int,
+    None (unknown) or a `DimensionOf`, which these rules carry along unchanged."""
+    kind = node.type
     if kind == "Pack" and node.attrs.get("axis", 0) == 0 and all(
             p is not None and p.ndim == 0 for p in parts):
-        return np.array([p.item() for p in parts], dtype=object).reshape(len(parts))
+        found = np.empty(len(parts), dtype=object)
+        for k, p in enumerate(parts):
+            found[k] = p.item()
+        return found
     if kind == "ConcatV2" and all(p is not None and p.ndim == 1 for p in parts):
         return np.concatenate(parts)
     if kind == "Cast" and parts[0] is not None and node.inputs[0].dtype.is_integer and (
@@ -191,20 +222,17 @@ def _evaluate(node, index: int, memo: dict) -> np.ndarray | None:
             return None
         positions = node.op.cpu_kernel(np.arange(len(parts[0])),
                                        *_arrays(parts[1:], node.inputs[1:]), **node.attrs)
-        return np.asarray(parts[0][np.asarray(positions)], dtype=object)
-    op = node.op
-    if op is None or op.stateful or "Random" in kind or not parts or not _all_known(parts):
-        return None
-    try:
-        out = op.cpu_kernel(*_arrays(parts, node.inputs), **node.attrs)
-    except Exception:  # noqa: BLE001 - unknown at trace time; the graph run reports it
-        return None
-    out = out[index] if isinstance(out, (tuple, list)) else out
-    return np.asarray(out).astype(object)
+        picked = np.asarray(positions)
+        found = np.empty(picked.shape, dtype=object)
+        found[...] = parts[0][picked]  # a 0-d pick gives the entry itself
+        return found
+    return None
 
 
 def _all_known(parts: list) -> bool:
-    return all(p is not None and None not in p.ravel().tolist() for p in parts)
+    """Whether every entry of every part is a number (not None, not a `DimensionOf`)."""
+    return all(p is not None and not any(v is None or isinstance(v, DimensionOf)
+                                         for v in p.ravel().tolist()) for p in parts)
 
 
 def _arrays(parts: list, tensors: list) -> list:
@@ -214,9 +242,9 @@ def _arrays(parts: list, tensors: list) -> list:
 def known_values(value) -> np.ndarray | None:
     """A small integer tensor's elements as an int64 array when tracing knows every one.
 
-    Like `known_dims` and `known_int`, and nodes that compute from their attrs alone (a
-    `Range` with bounds known while tracing, as TensorFlow's `constant_value` evaluates
-    them) count as known too: `engine.range(engine.rank(x))` for `x` of known rank.
+    Like `known_dims` and `known_int` (nodes that compute from their attrs alone, such as
+    a `Range` with bounds known while tracing, count as known, as TensorFlow's
+    `constant_value` evaluates them): `engine.range(engine.rank(x))` for `x` of known rank.
 
     Args:
         value: anything; only integer tensors can be known.
@@ -231,40 +259,10 @@ def known_values(value) -> np.ndarray | None:
     """
     if not isinstance(value, Tensor) or value.dtype not in _INDEX_DTYPES:
         return None
-    known = _known(value, _attr_only_values(value))
+    known = _known(value)
     if known is None or not _all_known([known]):
         return None
     return np.asarray(known.tolist(), np.int64)
-
-
-def _attr_only_values(value) -> dict:
-    """`_known`'s memo, primed with the values of the small nodes upstream of `value` that
-    take no inputs and compute from their attrs alone (side-effect free, not random)."""
-    memo: dict = {}
-    seen: set = set()
-    pending = [value]
-    while pending and len(seen) < _MAX_NODES:
-        tensor = pending.pop()
-        node = getattr(tensor, "_node", None)
-        if node is None or id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        if node.inputs:
-            pending.extend(node.inputs)
-            continue
-        op = node.op
-        shape = tensor._value.shape
-        if op is None or op.stateful or "Random" in node.type or shape is None or (
-                None in shape or int(np.prod(shape)) > _MAX_KNOWN):
-            continue
-        try:
-            out = op.cpu_kernel(**node.attrs)
-        except Exception:  # noqa: BLE001 - unknown at trace time; the graph run reports it
-            continue
-        out = np.asarray(out[tensor._index] if isinstance(out, (tuple, list)) else out)
-        if out.shape == tuple(shape):
-            memo[id(tensor)] = out.astype(object)
-    return memo
 
 
 # --- integer lists other than shapes, and where unknown sizes come from ----------------------
@@ -392,36 +390,9 @@ def _sources(value, memo: dict) -> np.ndarray | None:
         found = np.empty(len(dims), dtype=object)
         for axis, d in enumerate(dims):
             found[axis] = DimensionOf(source, axis) if d is None else d
-    elif kind in ("Pack", "ConcatV2", "Cast") or kind in _SELECTIONS:
-        found = _sources_of(node, [_sources(t, memo) for t in node.inputs])
+    elif kind in _STRUCTURAL:
+        found = _structural(node, [_sources(t, memo) for t in node.inputs])
     if found is None:
         found = _known(value)
     memo[key] = found
     return found
-
-
-def _sources_of(node, parts: list) -> np.ndarray | None:
-    kind = node.type
-    if kind == "Pack" and node.attrs.get("axis", 0) == 0 and all(
-            p is not None and p.ndim == 0 for p in parts):
-        found = np.empty(len(parts), dtype=object)
-        for k, p in enumerate(parts):
-            found[k] = p.item()
-        return found
-    if kind == "ConcatV2" and all(p is not None and p.ndim == 1 for p in parts):
-        return np.concatenate(parts)
-    if kind == "Cast" and parts[0] is not None and node.inputs[0].dtype.is_integer and (
-            _dt.as_dtype(node.attrs["dtype"]).is_integer):
-        return parts[0]
-    if kind in _SELECTIONS and parts and parts[0] is not None and parts[0].ndim == 1:
-        rest = [_known(t) for t in node.inputs[1:]]
-        if not _all_known(rest):
-            return None
-        positions = node.op.cpu_kernel(np.arange(len(parts[0])),
-                                       *_arrays(rest, node.inputs[1:]), **node.attrs)
-        picked = np.asarray(positions)
-        found = np.empty(picked.shape, dtype=object)
-        for index in np.ndindex(picked.shape):
-            found[index] = parts[0][picked[index]]
-        return found
-    return None

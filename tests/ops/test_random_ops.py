@@ -563,7 +563,7 @@ def test_listeners_see_random_ops():
         rnd.normal([2], seed=1)
         rnd.stateless_uniform([2], [1, 2])
         rnd.Generator.from_seed(1).truncated_normal([2])
-    assert seen == ["RandomStandardNormal", "StatelessRandomUniform",
+    assert seen == ["RandomStandardNormal", "StatelessRandomUniform", "RngReadAndSkip",
                     "StatelessTruncatedNormalV2"]
 
 
