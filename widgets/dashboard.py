@@ -122,6 +122,7 @@ class TrainingDashboard(Callback):
         self._text = None
         self._rendered_revision = None
         self._displayed = False
+        self._handle = None  # the display handle of the live view (updated at the end)
         self._warned_pause = False
 
     # --- the controls, in code ------------------------------------------------------------
@@ -282,6 +283,14 @@ class TrainingDashboard(Callback):
             self._text.train_end(self.controller, repr(self))
         else:
             self._render()
+            self._show_final_text()
+
+    def _show_final_text(self) -> None:
+        """Re-sends the displayed output so that its text form (what a saved notebook, GitHub
+        or nbval shows) is the final state, not the one from when `fit` began."""
+        handle = getattr(self, "_handle", None)
+        if handle is not None and self._view is not None:
+            handle.update(self._view.box)
 
     # --- between batches ----------------------------------------------------------------
     def _between_batches(self) -> None:
@@ -375,7 +384,7 @@ class TrainingDashboard(Callback):
             return
         from IPython.display import display  # noqa: PLC0415
 
-        display(view.box)
+        self._handle = display(view.box, display_id=True)
         self._displayed = True
 
 

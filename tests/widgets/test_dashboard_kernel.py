@@ -106,8 +106,12 @@ def test_clicks_reach_a_busy_cell():
                 if plan and plan[0][0] is not None:
                     click(client, buttons[plan[0][0]])
         assert not plan, f"the dashboard never showed {plan[0][1]!r} (last: {shown!r})"
-        # One widget displayed once, nothing printed but the cell's own print.
-        assert displays == ["TrainingDashboard(epochs=0/200, batches=0, state=running)"]
+        # One widget displayed once, nothing printed but the cell's own print; at the end
+        # the same output is updated so that its text form shows the final state.
+        assert displays[0] == "TrainingDashboard(epochs=0/200, batches=0, state=running)"
+        assert len(displays) == 2 and re.fullmatch(
+            r"TrainingDashboard\(epochs=\d+/200, batches=[1-9]\d*, state=stopped\)",
+            displays[1]), displays
         assert "".join(stdout).startswith("RESULT")
         result = re.search(r"RESULT (\w+) (\d+) (\d+)", "".join(stdout))
         assert result, f"no result; output: {''.join(stdout)!r}"
