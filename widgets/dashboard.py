@@ -29,7 +29,7 @@ Saving notebooks: save them without widget state (JupyterLab: Settings > Save Wi
 State Automatically, off; nbconvert: `--ExecutePreprocessor.store_widget_state=False`,
 or strip `metadata.widgets`). With widget state, each plotly `FigureWidget` stores its
 JavaScript in the file (megabytes); without it, a reopened notebook shows the dashboard's
-text repr, e.g. `TrainingDashboard(epochs=0/5, batches=0, state=running)`.
+text repr as of the end of `fit`, e.g. `TrainingDashboard(epochs=5/5, batches=80, state=finished)`.
 
 Google Colab: enable third-party widgets once per session (one line), then use it as
 anywhere else:
