@@ -25,6 +25,7 @@ from engine.errors import ShapeError
 from engine.keras import constraints, initializers, regularizers
 from engine.keras.activations import softmax as _softmax_over
 from engine.keras.layers.base import Layer
+from engine.keras.layers.weight_options import weight_options_config
 
 __all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
 
@@ -315,13 +316,7 @@ class MultiHeadAttention(Layer):
             "output_shape": None if self._output_shape is None else list(self._output_shape),
             "attention_axes": None if self._attention_axes is None else list(
                 self._attention_axes),
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint)})
+            **weight_options_config(self)})
         return config
 
 

@@ -27,6 +27,7 @@ from engine.keras.layers.conv_arguments import (
     normalize_tuple,
     require_rank,
 )
+from engine.keras.layers.weight_options import weight_options_config
 from engine.ops import array_ops, conv_ops, depthwise_conv_ops, join_ops, manip_ops, nn_ops
 
 __all__ = ["Conv", "depthwise"]
@@ -184,13 +185,7 @@ class Conv(Layer):
             "padding": self.padding, "data_format": self.data_format,
             "dilation_rate": self.dilation_rate, "groups": self.groups,
             "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint)})
+            **weight_options_config(self)})
         return config
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from engine.keras import activations, constraints, initializers, regularizers
 from engine.keras.layers.base import InputSpec, Layer
+from engine.keras.layers.weight_options import weight_options_config
 from engine.ops import array_ops, einsum_ops, matmul_ops
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Lambda"]
@@ -83,13 +84,7 @@ class Dense(Layer):
         config.update({
             "units": self.units, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint)})
+            **weight_options_config(self)})
         return config
 
 

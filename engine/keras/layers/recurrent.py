@@ -27,6 +27,7 @@ from engine.graph.trace import init_scope
 from engine.keras import activations, constraints, initializers, regularizers
 from engine.keras.layers import rnn_kernels
 from engine.keras.layers.base import InputSpec, Layer
+from engine.keras.layers.weight_options import weight_options_config
 from engine.ops import random_ops
 from engine.ops.fill_ops import ones_like, zeros, zeros_like
 from engine.scopes import name_scope
@@ -131,15 +132,7 @@ class CellArguments:
         return {
             "units": self.units, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_options_config(self, ("kernel", "recurrent", "bias"), activity=False),
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout}
 
 
