@@ -2,7 +2,9 @@
 
 The decorated function runs with the tapes paused (a private tape only notes which
 trainable variables it reads); its result is then recorded on every active tape as one
-step whose gradient rule is the user's `grad_fn`, standing in for an `OpDef`.
+step whose gradient rule is the user's `grad_fn`, standing in for an `OpDef`. Inside
+`engine.function` the same happens on symbolic tensors, so `grad_fn` traces into the graph
+when `tape.gradient` runs.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from engine import context, nest
+from engine import context, dispatch, nest, registry
 from engine.tape import GradientTape
 from engine.tensor import Tensor, wrap
 
@@ -77,6 +79,24 @@ class _AccessRecorder(GradientTape):
                 self._variables[id(s)] = s
 
 
+def _fresh_output(tensor: Tensor) -> Tensor:
+    """A new tensor with `tensor`'s value, for the custom step to own on the tapes.
+
+    Eagerly that is a second `Tensor` on the same array. While tracing, the value is a
+    `SymbolicValue` of the graph, so the new tensor must be a graph node too (an
+    `Identity`, added with the tapes paused): wrapping the symbolic value in an eager
+    `Tensor` would make it a `Const` node and hand `SymbolicValue`s to the kernels.
+    """
+    if _THREAD.graph is None:
+        return wrap(tensor._value, tensor._device)
+    saved = _THREAD.tapes[:]
+    _THREAD.tapes[:] = []
+    try:
+        return dispatch.dispatch(registry.get("Identity"), (tensor,))
+    finally:
+        _THREAD.tapes[:] = saved
+
+
 def custom_gradient(f):
     """Decorator: defines a function's gradient yourself.
 
@@ -121,8 +141,7 @@ def custom_gradient(f):
                      if isinstance(a, Tensor) or getattr(a, "_is_variable", False)]
         arg_ids = {id(a) for a in flat_args}
         variables = [v for k, v in recorder._variables.items() if k not in arg_ids]
-        flat_y = nest.flatten(y)
-        fresh = [wrap(t._value, t._device) if isinstance(t, Tensor) else t for t in flat_y]
+        fresh = [_fresh_output(t) if isinstance(t, Tensor) else t for t in nest.flatten(y)]
         outputs = tuple(t for t in fresh if isinstance(t, Tensor))
         op = _CustomGradientOp(getattr(f, "__name__", "custom_gradient"), grad_fn,
                                len(flat_args), variables, len(outputs))
