@@ -298,7 +298,7 @@ def _traced_loop(cond, body, args, packed, shape_invariants, maximum_iterations,
         if isinstance(leaf, TensorArray):
             buffer = leaf._loop_buffer()
             t = None if buffer is None else as_graph_tensor(graph, buffer)
-            specs.append(None if t is None else spec_of(t))
+            specs.append(None if t is None else leaf._loop_spec(t))
             keys.append(t)
         else:
             t = as_graph_tensor(graph, leaf)

@@ -13,10 +13,15 @@ Two representations, chosen when the array is made (as TensorFlow does):
 While tracing, the size may be a Python int or a scalar int tensor known only when the
 graph runs (`engine.TensorArray(dtype, size=n)` for an argument `n`); the buffer then has
 the shape `(None, *element_shape)` and is made by a `Fill` node that takes `n` as an input.
-With `dynamic_size=True`, a static size grows through writes at Python-int indices (in
-unrolled loops), and a size known only at run time grows when the graph runs (each
-write pads the buffer up to the index). An element shape not given upfront comes from
-the first write. A traced write copies the buffer (O(size) per write).
+With `dynamic_size=True` the size is always a run-time value while tracing (as in
+TensorFlow, whose dynamic arrays stack to `(None, ...)`), even when it starts as a Python
+int: a while_loop then carries a buffer of shape `(None, *element_shape)` whose first
+dimension may change between iterations, and a write past the end grows the buffer when
+the graph runs (a scatter of the old rows into zeros up to the index). The buffer's
+length is the size, so `stack` is the buffer itself and `size` its first dimension. An
+element shape not given upfront comes from the first write; later writes must match it.
+A traced write copies the buffer (O(size) per write), so growing by one row at a time
+costs no more than any other write.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 from engine import context
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
+from engine.custom_grad import custom_gradient
 from engine.errors import DTypeError, InvalidIndexError, ShapeError
 from engine.graph.ir import SymbolicTensor
 from engine.ops.array_ops import expand_dims, reshape, shape
@@ -93,9 +99,10 @@ class TensorArray:
         self._element_shape = TensorShape(element_shape)
         self._size_given = size is not None
         self._eager = context.executing_eagerly()
-        # _size: an int, or None while the size is known only when the graph runs; then
-        # _size_tensor holds it until a buffer exists (whose first dimension it is after).
-        self._size, self._size_tensor = _initial_size(size, self._eager)
+        # _size: an int, or None while the size is known only when the graph runs (always
+        # for a traced dynamic array); then _size_tensor holds it until a buffer exists
+        # (whose first dimension it is after).
+        self._size, self._size_tensor = _initial_size(size, self._eager, self._dynamic_size)
         self._elements = [None] * self._size if self._eager else None
         self._buffer = None
         self._make_buffer = None
@@ -150,14 +157,16 @@ class TensorArray:
         i = _static_int(index)
         if i is not None and i < 0:
             raise InvalidIndexError(f"TensorArray.write: index must be non-negative; got {i}.")
-        if self._size is None:
-            ta = self._grown_at_run_time("write", index) if self._dynamic_size else self
-        else:
-            ta = self if i is None or i < self._size else self._grown("write", i + 1)
-        if i is None and ta._size == 0:
+        if self._dynamic_size:
+            ta = self._grown_at_run_time("write", index)
+        elif i is not None and self._size is not None and i >= self._size:
+            raise self._out_of_range("write", i)
+        elif i is None and self._size == 0:
             raise ValueError("TensorArray.write: the index is known only when the graph runs, "
-                             "and the array has size 0. While tracing, give the final size "
-                             "upfront: engine.TensorArray(dtype, size=n).")
+                             "and the array has static size 0. Give the size upfront "
+                             "(engine.TensorArray(dtype, size=n)) or pass dynamic_size=True.")
+        else:
+            ta = self
         buffer = ta._ensure_buffer("write")
         indices = [[i]] if i is not None else reshape(index, (1, 1))
         return ta._copy(_buffer=tensor_scatter_nd_update(buffer, indices,
@@ -214,12 +223,11 @@ class TensorArray:
                 self.write(i, row)
             return self
         ta = self
-        if self._size is None:
-            if self._dynamic_size and static != []:
-                last = max(static) if static is not None else reduce_max(indices)
-                ta = self._grown_at_run_time("scatter", last)
-        elif static is not None and static and max(static) >= self._size:
-            ta = self._grown("scatter", max(static) + 1)
+        if self._dynamic_size and static != []:
+            last = max(static) if static is not None else reduce_max(indices)
+            ta = self._grown_at_run_time("scatter", last)
+        elif self._size is not None and static and max(static) >= self._size:
+            raise self._out_of_range("scatter", max(static))
         buffer = ta._ensure_buffer("scatter")
         where = reshape(np.asarray(static, np.int32) if static is not None else indices, (-1, 1))
         return ta._copy(_buffer=tensor_scatter_nd_update(buffer, where, value))
@@ -314,17 +322,28 @@ class TensorArray:
         """A traced TensorArray over `buffer` (a loop variable or a node's output)."""
         dims = buffer.shape.dims
         size = dims[0] if dims else self._current_size()  # None: known only at run time
+        size = None if self._dynamic_size else size
         return self._copy(_eager=False, _elements=None, _buffer=buffer, _make_buffer=None,
                           _size=size, _element_shape=TensorShape(dims[1:] if dims else None))
 
     def _deferred(self, make_buffer) -> TensorArray:
         """A traced TensorArray whose buffer `make_buffer(spec)` makes on first need."""
+        size = None if self._dynamic_size else self._current_size()
         return self._copy(_eager=False, _elements=None, _buffer=None,
-                          _make_buffer=make_buffer, _size=self._current_size())
+                          _make_buffer=make_buffer, _size=size)
+
+    def _loop_spec(self, buffer) -> TensorSpec:
+        """The spec a loop carries `buffer` under: a dynamic array's length may change."""
+        dims = buffer.shape.dims
+        if self._dynamic_size and dims:
+            return TensorSpec([None] + dims[1:], buffer.dtype)
+        return TensorSpec(buffer.shape, buffer.dtype)
 
     def _initial_buffer(self, spec: TensorSpec):
         """The buffer before a loop whose body first wrote the array (`spec` tells how)."""
-        size = spec.shape[0] if spec.shape[0] is not None else self._size_tensor
+        size = spec.shape[0]
+        if size is None:
+            size = self._size_tensor if self._size_tensor is not None else self._current_size()
         return zeros([size] + spec.shape[1:].as_list(), spec.dtype)
 
     # --- helpers --------------------------------------------------------------------------
@@ -382,36 +401,23 @@ class TensorArray:
                 self._buffer = zeros([size] + dims[1:], self._dtype)
         return self._buffer
 
-    def _grown(self, api: str, size: int) -> TensorArray:
-        """A traced array grown to `size` elements (writes at Python-int indices)."""
-        if not self._dynamic_size:
-            raise InvalidIndexError(f"TensorArray.{api}: index {size - 1} is out of range for "
-                                    f"a TensorArray of size {self._size}; give a larger size "
-                                    "or dynamic_size=True.")
-        if self._buffer is None:
-            return self._copy(_size=size)
-        pad = zeros([size - self._size] + self._known_shape(api), self._dtype)
-        return self._copy(_size=size, _buffer=concat([self._buffer, pad], 0))
+    def _out_of_range(self, api: str, index: int) -> InvalidIndexError:
+        return InvalidIndexError(f"TensorArray.{api}: index {index} is out of range for a "
+                                 f"TensorArray of size {self._size}; give a larger size or "
+                                 "dynamic_size=True.")
 
     def _grown_at_run_time(self, api: str, last) -> TensorArray:
         """A traced array of run-time size, grown when the graph runs to hold index `last`."""
         buffer = self._ensure_buffer(api)
         size = maximum(last + 1, shape(buffer)[0])
-        return self._copy(_buffer=self._rows_in_zeros(api, buffer, size))
+        return self._copy(_buffer=_padded_rows(buffer, size))
 
     def _unstack_at_run_time(self, value) -> TensorArray:
         """`unstack` while the rows or the size are known only when the graph runs: the rows,
         followed by zeros up to the size."""
         size = maximum(self.size(), shape(value)[0])
-        return self._copy(_size=None, _buffer=self._rows_in_zeros("unstack", value, size),
+        return self._copy(_size=None, _buffer=_padded_rows(value, size),
                           _make_buffer=None)
-
-    def _rows_in_zeros(self, api: str, rows, size):
-        """`rows` followed by zero rows up to `size` (>= their number), sizes known only at
-        run time. A scatter, not a concat: its gradient needs no static sizes."""
-        where = expand_dims(range_(shape(rows)[0]), 1)  # (rows, 1)
-        return tensor_scatter_nd_update(zeros([size] + self._known_shape(api), self._dtype),
-                                        where, rows)
 
     def _eager_index(self, api: str, index, grow: bool = False) -> int:
         i = _static_int(index)
@@ -428,11 +434,31 @@ class TensorArray:
         return i
 
 
-def _initial_size(size, eager: bool) -> tuple:
+@custom_gradient
+def _padded_rows(rows, size):
+    """`rows` followed by zero rows up to `size` (>= their number; both known at run time).
+
+    A scatter, not a concat (whose gradient would need static sizes). The gradient is the
+    first rows of the incoming one, found from the number of rows (a scalar): a
+    while_loop's backward pass keeps per iteration what it reads, which must have one
+    shape in every iteration, as a growing `rows` (or the scatter's indices) has not.
+    """
+    count = shape(rows)[0]
+    where = expand_dims(range_(count), 1)  # (rows, 1)
+    padded = tensor_scatter_nd_update(zeros(concat([expand_dims(size, 0), shape(rows)[1:]], 0),
+                                            rows.dtype), where, rows)
+
+    def grad(upstream):
+        return gather(upstream, range_(count)), None
+
+    return padded, grad
+
+
+def _initial_size(size, eager: bool, dynamic: bool) -> tuple:
     """`(int, None)` for a size known now, `(None, int32 scalar tensor)` for one known only
-    when the graph runs."""
+    when the graph runs (while tracing, always for a dynamic array)."""
     if size is None:
-        return 0, None
+        size = 0
     value = _static_int(size)
     if value is None and is_symbolic(size) and not eager:
         if size.dtype not in (_dt.int32, _dt.int64) or size.shape.rank not in (None, 0):
@@ -444,6 +470,8 @@ def _initial_size(size, eager: bool) -> tuple:
     if value is None or value < 0:
         raise ValueError(f"TensorArray: size must be a non-negative int or scalar int tensor; "
                          f"got {size!r}.")
+    if dynamic and not eager:
+        return None, convert_to_tensor(value, _dt.int32)
     return value, None
 
 
