@@ -355,12 +355,29 @@ def _initial_value_while_tracing(graph, initial_value, dtype, name) -> Tensor:
                 initial_value, "_as_tensor"):
             initial_value = initial_value()
         if isinstance(initial_value, Tensor) and getattr(initial_value, "_node", None):
-            raise ValueError(
-                f"Variable {name or 'Variable'!r}: the initial value {initial_value.name} is "
-                "computed inside engine.function from the function's inputs. Initial values "
-                "must not depend on them: pass a callable or a value that can be computed "
-                "before the call (e.g. engine.zeros(shape)), and assign later.")
+            initial_value = _lift(initial_value, name)
         return convert_to_tensor(initial_value, dtype=dtype)
+
+
+def _lift(tensor, name) -> Tensor:
+    """A symbolic initial value evaluated now, as TF's `init_scope` lifts initializers.
+
+    Constants, static shapes and random draws are fine (a random initializer draws once);
+    a value computed from the function's inputs or from variable reads is refused.
+    """
+    from engine.graph import lifting  # noqa: PLC0415 - graph sits above this module
+
+    reason = lifting.blocker(tensor)
+    if reason is not None:
+        raise ValueError(
+            f"Variable {name or 'Variable'!r}: the initial value {tensor.name} is computed "
+            f"inside engine.function from {reason}: its value is known only when the "
+            "function runs. Initial values must not depend on them (inputs, variable "
+            "reads); they may use constants, static shapes (x.shape) and "
+            "random draws: create the variable from such a value (e.g. "
+            "engine.zeros([x.shape[-1], units])) and assign the input-dependent value "
+            "afterwards with `variable.assign(...)`.")
+    return lifting.lift(tensor)
 
 
 class _Named:

@@ -41,7 +41,7 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.graph.passes.rewrite import Substitution, const_node, is_plain
 
-__all__ = ["run", "MAX_FOLDED_ELEMENTS"]
+__all__ = ["run", "evaluate", "MAX_FOLDED_ELEMENTS"]
 
 MAX_FOLDED_ELEMENTS = 1 << 20
 
@@ -96,10 +96,9 @@ def _fold(graph, node) -> list | None:
         return None
     try:
         with np.errstate(divide="raise", over="raise", invalid="raise"):
-            result = node.op.cpu_kernel(*arrays, **node.attrs)
+            results = evaluate(node, arrays)
     except Exception:  # noqa: BLE001 - left for the graph run, which names the node
         return None
-    results = result if isinstance(result, (tuple, list)) else (result,)
     if len(results) != len(node.outputs):
         return None
     folded = []
@@ -109,6 +108,26 @@ def _fold(graph, node) -> list | None:
             return None
         folded.append(array)
     return folded
+
+
+def evaluate(node, arrays: list) -> list:
+    """Runs `node`'s CPU kernel on host arrays, now; returns its results, one per output.
+
+    The evaluator of this pass, shared with variable lifting (`engine.graph.lifting`),
+    which evaluates a variable's initial value computed while tracing.
+
+    Args:
+        node: a graph node with a registry op (`node.op`).
+        arrays: one host array per input of `node`.
+
+    Returns:
+        A list of the kernel's results (arrays, or NumPy scalars for 0-d results).
+
+    Raises:
+        Whatever the kernel raises for these arrays.
+    """
+    result = node.op.cpu_kernel(*arrays, **node.attrs)
+    return list(result) if isinstance(result, (tuple, list)) else [result]
 
 
 def _small(node) -> bool:
