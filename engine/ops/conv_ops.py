@@ -9,8 +9,11 @@ as in TF:
 - `strides` and `dilations`: 4-tuples in NHWC order, batch and channel entries 1;
 - `padding`: `"SAME"`, `"VALID"` or `"EXPLICIT"` with `explicit_paddings`, a flat
   8-tuple `(0, 0, top, bottom, left, right, 0, 0)`;
-- `input_sizes` / `filter_sizes`, tensor inputs in TF, are static attributes here (a
-  tensor passed to `raw_ops` is converted).
+- `input_sizes` / `filter_sizes`, tensor inputs in TF, are attributes here when tracing
+  knows every size (always, eagerly). When a size is known only when the graph runs (a
+  gradient traced with `TensorSpec([None, 8, 8, 1])`), the attr keeps the known sizes, None
+  elsewhere, and the node takes the sizes as a third input, a 1-D int tensor
+  (`engine.shape(x)`), which the kernel reads (see `shape_tensors`).
 
 Data formats: the ops compute in NHWC only (TensorFlow's CPU kernels do the same). The
 public functions accept `data_format="NCHW"` / `"NCW"` and transpose to NHWC and back with
@@ -29,12 +32,13 @@ The pooling ops live in `pool_ops.py` and are re-exported here, so that `engine.
 from __future__ import annotations
 
 from engine.dispatch import dispatch
-from engine.errors import ShapeError, UnimplementedError
+from engine.errors import ShapeError, TracingError, UnimplementedError
 from engine.ops import array_ops as _a
 from engine.ops import conv_kernels as _ck
 from engine.ops import infer as _inf
 from engine.ops import static_args as _sa
 from engine.ops import window_attrs as _w
+from engine.ops.shape_tensors import run_time_ints, shape_argument, shape_of_tensor
 from engine.ops.widening import BFLOAT16, run_in_float32
 from engine.registry import FLOAT, OpDef, register
 from engine.tensor_shape import TensorSpec
@@ -101,8 +105,8 @@ def _conv_attrs(ctx) -> dict:
 def _conv2d_vjp(ctx, g):
     x, w = ctx.inputs
     attrs = _conv_attrs(ctx)
-    dx = _conv2d_backprop_input(tuple(x._value.shape), w, g, attrs) if _needs(ctx, 0) else None
-    dw = _conv2d_backprop_filter(x, tuple(w._value.shape), g, attrs) if _needs(ctx, 1) else None
+    dx = _conv2d_backprop_input(shape_of_tensor(x, 4), w, g, attrs) if _needs(ctx, 0) else None
+    dw = _conv2d_backprop_filter(x, shape_of_tensor(w, 4), g, attrs) if _needs(ctx, 1) else None
     return dx, dw
 
 
@@ -124,18 +128,18 @@ def _check_dy(op: str, dy: TensorSpec, expected: list, forward: str) -> None:
 
 
 def _backprop_input_infer(op: str, forward: str, filter_layout: str, depthwise: bool):
-    def infer(w, dy, input_sizes=None, **attrs):
+    def infer(w, dy, *runtime, input_sizes=None, **attrs):
         dtype = _inf.same_dtype(op, w, dy)
         _inf.check_dtype(op, w, FLOAT)
         strides, dilations, pads = _w.attrs_args(op, attrs)
-        n, h, wd, c = _w.sizes_attr(op, input_sizes, "input_sizes")
+        n, h, wd, c = _w.sizes_attr(op, input_sizes, "input_sizes", *runtime[:1])
         kh, kw, wc, wo = _w.rank4(op, w, "filter", filter_layout)
-        if wc is not None and wc != c:
+        if wc is not None and c is not None and wc != c:
             raise ShapeError(f"{op}: input_sizes {[n, h, wd, c]} has {c} channels but the "
                              f"filter of shape {w.shape} expects {wc} (its third axis); "
                              "expected them to match.")
         oh, ow = _w.spatial_out(op, (h, wd), (kh, kw), strides, dilations, pads)
-        out_c = wo if not depthwise else (None if wo is None else c * wo)
+        out_c = wo if not depthwise else (None if wo is None or c is None else c * wo)
         _check_dy(op, dy, [n, oh, ow, out_c], forward)
         return TensorSpec([n, h, wd, c], dtype)
 
@@ -143,18 +147,19 @@ def _backprop_input_infer(op: str, forward: str, filter_layout: str, depthwise: 
 
 
 def _backprop_filter_infer(op: str, forward: str, depthwise: bool):
-    def infer(x, dy, filter_sizes=None, **attrs):
+    def infer(x, dy, *runtime, filter_sizes=None, **attrs):
         dtype = _inf.same_dtype(op, x, dy)
         _inf.check_dtype(op, x, FLOAT)
         strides, dilations, pads = _w.attrs_args(op, attrs)
-        kh, kw, wc, wo = _w.sizes_attr(op, filter_sizes, "filter_sizes")
+        kh, kw, wc, wo = _w.sizes_attr(op, filter_sizes, "filter_sizes", *runtime[:1])
         n, h, wd, c = _w.rank4(op, x, "input", _w.NHWC_LAYOUT)
-        if c is not None and c != wc:
+        if c is not None and wc is not None and c != wc:
             raise ShapeError(f"{op}: the input of shape {x.shape} has {c} channels but "
                              f"filter_sizes {[kh, kw, wc, wo]} expects {wc}; expected them "
                              "to match.")
         oh, ow = _w.spatial_out(op, (h, wd), (kh, kw), strides, dilations, pads)
-        _check_dy(op, dy, [n, oh, ow, wc * wo if depthwise else wo], forward)
+        out_c = wc * wo if depthwise and None not in (wc, wo) else (None if depthwise else wo)
+        _check_dy(op, dy, [n, oh, ow, out_c], forward)
         return TensorSpec([kh, kw, wc, wo], dtype)
 
     return infer
@@ -172,9 +177,18 @@ def _geometry_ok(x_shape, w_shape, dy_shape, s, d, pads, depthwise=False) -> boo
     return tuple(dy_shape) == (x_shape[0],) + out + (out_c,)
 
 
-def _backprop_input_kernel(xp, w, dy, input_sizes=None, strides=None, padding=None,
+def sizes_input(op: str, tf_name: str, what: str, runtime: tuple, known):
+    """A backprop kernel's sizes: the attr, or the run-time input checked against it."""
+    if not runtime:
+        return known
+    return run_time_ints(op, tf_name, what, runtime[0], known)
+
+
+def _backprop_input_kernel(xp, w, dy, *runtime, input_sizes=None, strides=None, padding=None,
                            explicit_paddings=(), data_format="NHWC", dilations=_w.ONES,
                            use_cudnn_on_gpu=True):
+    input_sizes = sizes_input("conv2d_backprop_input", "Conv2DBackpropInput", "input_sizes",
+                              runtime, input_sizes)
     s, d, pads = _w.kernel_args("conv2d_backprop_input", strides, padding, explicit_paddings,
                                 data_format, dilations)
     if not _geometry_ok(tuple(input_sizes), w.shape, dy.shape, s, d, pads):
@@ -186,9 +200,11 @@ def _backprop_input_kernel(xp, w, dy, input_sizes=None, strides=None, padding=No
     return _ck.conv2d_backprop_input(xp, dy, w, tuple(input_sizes), s, d, pads)
 
 
-def _backprop_filter_kernel(xp, x, dy, filter_sizes=None, strides=None, padding=None,
-                            explicit_paddings=(), data_format="NHWC", dilations=_w.ONES,
-                            use_cudnn_on_gpu=True):
+def _backprop_filter_kernel(xp, x, dy, *runtime, filter_sizes=None, strides=None,
+                            padding=None, explicit_paddings=(), data_format="NHWC",
+                            dilations=_w.ONES, use_cudnn_on_gpu=True):
+    filter_sizes = sizes_input("conv2d_backprop_filter", "Conv2DBackpropFilter",
+                               "filter_sizes", runtime, filter_sizes)
     s, d, pads = _w.kernel_args("conv2d_backprop_filter", strides, padding, explicit_paddings,
                                 data_format, dilations)
     if not _geometry_ok(x.shape, tuple(filter_sizes), dy.shape, s, d, pads):
@@ -203,41 +219,50 @@ def _backprop_filter_kernel(xp, x, dy, filter_sizes=None, strides=None, padding=
 def _backprop_input_vjp(ctx, g):
     # dx = B_in(w, dy) is bilinear: d/dw is a filter backprop with g as the input, d/d(dy)
     # the forward convolution of g.
-    w, dy = ctx.inputs
+    w, dy = ctx.inputs[:2]
     attrs = _conv_attrs(ctx)
-    gw = _conv2d_backprop_filter(g, tuple(w._value.shape), dy, attrs) if _needs(ctx, 0) else None
+    gw = _conv2d_backprop_filter(g, shape_of_tensor(w, 4), dy, attrs) if _needs(ctx, 0) else None
     gdy = dispatch(_CONV2D, (g, w), attrs) if _needs(ctx, 1) else None
-    return gw, gdy
+    return (gw, gdy) + (None,) * (len(ctx.inputs) - 2)  # the sizes: no gradient
 
 
 def _backprop_filter_vjp(ctx, g):
-    x, dy = ctx.inputs
+    x, dy = ctx.inputs[:2]
     attrs = _conv_attrs(ctx)
-    gx = _conv2d_backprop_input(tuple(x._value.shape), g, dy, attrs) if _needs(ctx, 0) else None
+    gx = _conv2d_backprop_input(shape_of_tensor(x, 4), g, dy, attrs) if _needs(ctx, 0) else None
     gdy = dispatch(_CONV2D, (x, g), attrs) if _needs(ctx, 1) else None
-    return gx, gdy
+    return (gx, gdy) + (None,) * (len(ctx.inputs) - 2)
 
 
 _CONV2D_BACKPROP_INPUT = register(OpDef(
     "conv2d_backprop_input", "Conv2DBackpropInput", ("filter", "out_backprop"),
     _backprop_input_infer("conv2d_backprop_input", "conv2d", _w.HWIO_LAYOUT, False),
     _backprop_input_kernel, vjp=_backprop_input_vjp,
-    attrs={"input_sizes": None, **_CONV_ATTRS}, dtypes=FLOAT,
+    attrs={"input_sizes": None, **_CONV_ATTRS}, dtypes=FLOAT, same_dtype=(0, 1),
     doc="Gradient of Conv2D with respect to its input; also the transposed convolution."))
 _CONV2D_BACKPROP_FILTER = register(OpDef(
     "conv2d_backprop_filter", "Conv2DBackpropFilter", ("input", "out_backprop"),
     _backprop_filter_infer("conv2d_backprop_filter", "conv2d", False),
     _backprop_filter_kernel, vjp=_backprop_filter_vjp,
-    attrs={"filter_sizes": None, **_CONV_ATTRS}, dtypes=FLOAT,
+    attrs={"filter_sizes": None, **_CONV_ATTRS}, dtypes=FLOAT, same_dtype=(0, 1),
     doc="Gradient of Conv2D with respect to its filter."))
 
 
+def dispatch_sized(op_def, inputs: tuple, what: str, sizes: tuple, attrs: dict):
+    """Runs a backprop op given its sizes as `(known, runtime)` (see `shape_of_tensor`): the
+    run-time shape tensor, when there is one, becomes the node's last input."""
+    known, runtime = sizes
+    if runtime is not None:
+        inputs = inputs + (runtime,)
+    return dispatch(op_def, inputs, {what: known, **attrs})
+
+
 def _conv2d_backprop_input(input_sizes: tuple, w, dy, attrs: dict):
-    return dispatch(_CONV2D_BACKPROP_INPUT, (w, dy), {"input_sizes": input_sizes, **attrs})
+    return dispatch_sized(_CONV2D_BACKPROP_INPUT, (w, dy), "input_sizes", input_sizes, attrs)
 
 
 def _conv2d_backprop_filter(x, filter_sizes: tuple, dy, attrs: dict):
-    return dispatch(_CONV2D_BACKPROP_FILTER, (x, dy), {"filter_sizes": filter_sizes, **attrs})
+    return dispatch_sized(_CONV2D_BACKPROP_FILTER, (x, dy), "filter_sizes", filter_sizes, attrs)
 
 
 # --- public functions: convolution -------------------------------------------------------------
@@ -310,12 +335,24 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
     return _w.run_nhwc(_CONV2D, input, (_a.expand_dims(filters, 0),), attrs, first, squeeze_h=True)
 
 
-def _output_shape(op: str, output_shape, rank: int, first: bool) -> tuple:
-    shape = _sa.static_shape(output_shape, f"{op} output_shape")
-    if len(shape) != rank:
-        raise ShapeError(f"{op}: got output_shape {list(shape)}; expected {rank} dimensions "
+def _output_shape(op: str, output_shape, rank: int, first: bool, one_d: bool = False) -> tuple:
+    """`output_shape` as the NHWC `input_sizes` of `Conv2DBackpropInput`: `(known, runtime)`,
+    `runtime` a 1-D int tensor when some size is known only when the graph runs."""
+    try:
+        shape, runtime = tuple(_sa.static_shape(output_shape, f"{op} output_shape")), None
+    except TracingError:  # a symbolic size: its value exists only when the graph runs
+        shape, runtime = shape_argument(f"{op} output_shape", output_shape)
+    if shape is None or len(shape) != rank:
+        raise ShapeError(f"{op}: got output_shape {output_shape!r}; expected {rank} dimensions "
                          "(the shape of the forward convolution's input).")
-    return tuple(shape[i] for i in _w.TO_LAST[rank]) if first else shape
+    order = _w.TO_LAST[rank] if first else tuple(range(rank))
+    if runtime is None:
+        shape = tuple(shape[i] for i in order)
+        return (shape[:1] + (1,) + shape[1:] if one_d else shape), None
+    items = [shape[i] if shape[i] is not None else runtime[i] for i in order]
+    if one_d:
+        items.insert(1, 1)
+    return shape_argument(f"{op} output_shape", items)
 
 
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC",
@@ -345,11 +382,12 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
     """
     first = _w.is_channels_first("conv2d_transpose", data_format, "NHWC", "NCHW")
     attrs = _w.op_attrs("conv2d_transpose", 2, first, strides, padding, dilations)
-    attrs["input_sizes"] = _output_shape("conv2d_transpose", output_shape, 4, first)
+    sizes = _output_shape("conv2d_transpose", output_shape, 4, first)
     if first:
-        y = dispatch(_CONV2D_BACKPROP_INPUT, (filters, _a.transpose(input, _w.TO_LAST[4])), attrs)
+        y = dispatch_sized(_CONV2D_BACKPROP_INPUT, (filters, _a.transpose(input, _w.TO_LAST[4])),
+                           "input_sizes", sizes, attrs)
         return _a.transpose(y, _w.TO_FIRST[4])
-    return dispatch(_CONV2D_BACKPROP_INPUT, (filters, input), attrs)
+    return dispatch_sized(_CONV2D_BACKPROP_INPUT, (filters, input), "input_sizes", sizes, attrs)
 
 
 def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NWC",
@@ -373,11 +411,10 @@ def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data
     """
     first = _w.is_channels_first("conv1d_transpose", data_format, "NWC", "NCW")
     attrs = _w.op_attrs("conv1d_transpose", 1, first, strides, padding, dilations)
-    n, w, c = _output_shape("conv1d_transpose", output_shape, 3, first)
-    attrs["input_sizes"] = (n, 1, w, c)
+    sizes = _output_shape("conv1d_transpose", output_shape, 3, first, one_d=True)
     x = _a.transpose(input, _w.TO_LAST[3]) if first else input
-    y = dispatch(_CONV2D_BACKPROP_INPUT,
-                 (_a.expand_dims(filters, 0), _a.expand_dims(x, 1)), attrs)
+    y = dispatch_sized(_CONV2D_BACKPROP_INPUT, (_a.expand_dims(filters, 0), _a.expand_dims(x, 1)),
+                       "input_sizes", sizes, attrs)
     y = _a.squeeze(y, 1)
     return _a.transpose(y, _w.TO_FIRST[3]) if first else y
 

@@ -23,7 +23,10 @@ from engine.ops.conv_ops import (  # shape inference and gradient helpers shared
     _geometry_ok,
     _needs,
     conv2d,
+    dispatch_sized,
+    sizes_input,
 )
+from engine.ops.shape_tensors import shape_of_tensor
 from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, OpDef, register
 
@@ -46,8 +49,12 @@ def _depthwise_kernel(xp, x, w, strides, padding, explicit_paddings=(), data_for
 
 
 @computes_in_float32
-def _dw_backprop_input_kernel(xp, w, dy, input_sizes=None, strides=None, padding=None,
-                              explicit_paddings=(), data_format="NHWC", dilations=_w.ONES):
+def _dw_backprop_input_kernel(xp, w, dy, *runtime, input_sizes=None, strides=None,
+                              padding=None, explicit_paddings=(), data_format="NHWC",
+                              dilations=_w.ONES):
+    input_sizes = sizes_input("depthwise_conv2d_backprop_input",
+                              "DepthwiseConv2dNativeBackpropInput", "input_sizes", runtime,
+                              input_sizes)
     s, d, pads = _w.kernel_args("depthwise_conv2d_backprop_input", strides, padding,
                                 explicit_paddings, data_format, dilations)
     if not _geometry_ok(tuple(input_sizes), w.shape, dy.shape, s, d, pads, depthwise=True):
@@ -56,8 +63,12 @@ def _dw_backprop_input_kernel(xp, w, dy, input_sizes=None, strides=None, padding
 
 
 @computes_in_float32
-def _dw_backprop_filter_kernel(xp, x, dy, filter_sizes=None, strides=None, padding=None,
-                               explicit_paddings=(), data_format="NHWC", dilations=_w.ONES):
+def _dw_backprop_filter_kernel(xp, x, dy, *runtime, filter_sizes=None, strides=None,
+                               padding=None, explicit_paddings=(), data_format="NHWC",
+                               dilations=_w.ONES):
+    filter_sizes = sizes_input("depthwise_conv2d_backprop_filter",
+                               "DepthwiseConv2dNativeBackpropFilter", "filter_sizes", runtime,
+                               filter_sizes)
     s, d, pads = _w.kernel_args("depthwise_conv2d_backprop_filter", strides, padding,
                                 explicit_paddings, data_format, dilations)
     if not _geometry_ok(x.shape, tuple(filter_sizes), dy.shape, s, d, pads, depthwise=True):
@@ -70,34 +81,36 @@ def _depthwise_vjp(ctx, g):
     attrs = _conv_attrs(ctx)
     dx = dw = None
     if _needs(ctx, 0):
-        dx = dispatch(_DW_BACKPROP_INPUT, (w, g), {"input_sizes": tuple(x._value.shape), **attrs})
+        dx = dispatch_sized(_DW_BACKPROP_INPUT, (w, g), "input_sizes", shape_of_tensor(x, 4),
+                            attrs)
     if _needs(ctx, 1):
-        dw = dispatch(_DW_BACKPROP_FILTER, (x, g),
-                      {"filter_sizes": tuple(w._value.shape), **attrs})
+        dw = dispatch_sized(_DW_BACKPROP_FILTER, (x, g), "filter_sizes", shape_of_tensor(w, 4),
+                            attrs)
     return dx, dw
 
 
 def _dw_backprop_input_vjp(ctx, g):
-    w, dy = ctx.inputs
+    w, dy = ctx.inputs[:2]
     attrs = _conv_attrs(ctx)
     gw = gdy = None
     if _needs(ctx, 0):
-        gw = dispatch(_DW_BACKPROP_FILTER, (g, dy),
-                      {"filter_sizes": tuple(w._value.shape), **attrs})
+        gw = dispatch_sized(_DW_BACKPROP_FILTER, (g, dy), "filter_sizes", shape_of_tensor(w, 4),
+                            attrs)
     if _needs(ctx, 1):
         gdy = dispatch(_DEPTHWISE, (g, w), attrs)
-    return gw, gdy
+    return (gw, gdy) + (None,) * (len(ctx.inputs) - 2)  # the sizes: no gradient
 
 
 def _dw_backprop_filter_vjp(ctx, g):
-    x, dy = ctx.inputs
+    x, dy = ctx.inputs[:2]
     attrs = _conv_attrs(ctx)
     gx = gdy = None
     if _needs(ctx, 0):
-        gx = dispatch(_DW_BACKPROP_INPUT, (g, dy), {"input_sizes": tuple(x._value.shape), **attrs})
+        gx = dispatch_sized(_DW_BACKPROP_INPUT, (g, dy), "input_sizes", shape_of_tensor(x, 4),
+                            attrs)
     if _needs(ctx, 1):
         gdy = dispatch(_DEPTHWISE, (x, g), attrs)
-    return gx, gdy
+    return (gx, gdy) + (None,) * (len(ctx.inputs) - 2)
 
 
 _DEPTHWISE = register(OpDef(
@@ -110,14 +123,14 @@ _DW_BACKPROP_INPUT = register(OpDef(
     ("filter", "out_backprop"),
     _backprop_input_infer("depthwise_conv2d_backprop_input", "depthwise_conv2d", _HWIM, True),
     _dw_backprop_input_kernel, vjp=_dw_backprop_input_vjp,
-    attrs={"input_sizes": None, **_DW_ATTRS}, dtypes=FLOAT,
+    attrs={"input_sizes": None, **_DW_ATTRS}, dtypes=FLOAT, same_dtype=(0, 1),
     doc="Gradient of DepthwiseConv2dNative with respect to its input."))
 _DW_BACKPROP_FILTER = register(OpDef(
     "depthwise_conv2d_backprop_filter", "DepthwiseConv2dNativeBackpropFilter",
     ("input", "out_backprop"),
     _backprop_filter_infer("depthwise_conv2d_backprop_filter", "depthwise_conv2d", True),
     _dw_backprop_filter_kernel, vjp=_dw_backprop_filter_vjp,
-    attrs={"filter_sizes": None, **_DW_ATTRS}, dtypes=FLOAT,
+    attrs={"filter_sizes": None, **_DW_ATTRS}, dtypes=FLOAT, same_dtype=(0, 1),
     doc="Gradient of DepthwiseConv2dNative with respect to its filter."))
 
 

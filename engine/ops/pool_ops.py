@@ -2,8 +2,10 @@
 
 Registered ops mirror TensorFlow's: `MaxPool`, `MaxPoolGrad`, `MaxPoolGradGrad`, `AvgPool`
 and `AvgPoolGrad`, with TF's attributes (`ksize` and `strides` as NHWC 4-tuples, `padding`
-with `explicit_paddings`; `orig_input_shape` is a static attribute). They compute in NHWC;
-the public functions transpose NCHW/NCW input (see `window_attrs.run_nhwc`).
+with `explicit_paddings`). `AvgPoolGrad`'s `orig_input_shape`, a tensor input in TF, is an
+attribute when tracing knows every size; otherwise the attr keeps the known sizes and the
+node takes `engine.shape(x)` as a second input, read at run time (see `shape_tensors`).
+They compute in NHWC; the public functions transpose NCHW/NCW input (see `window_attrs.run_nhwc`).
 
 Every order of derivative is available: `MaxPoolGrad` is linear in its `grad` and
 `MaxPoolGradGrad` is its adjoint (a gather at each window's first maximum), so each is the
@@ -20,6 +22,7 @@ from engine.errors import ShapeError, UnimplementedError
 from engine.ops import infer as _inf
 from engine.ops import pool_kernels as _pk
 from engine.ops import window_attrs as _w
+from engine.ops.shape_tensors import run_time_ints, shape_of_tensor
 from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
@@ -155,22 +158,26 @@ _MAX_POOL_GRAD_GRAD = register(OpDef(
 
 
 def _avg_pool_vjp(ctx, g):
-    attrs = dict(ctx.attrs, orig_input_shape=tuple(ctx.inputs[0]._value.shape))
-    return (dispatch(_AVG_POOL_GRAD, (g,), attrs),)
+    known, runtime = shape_of_tensor(ctx.inputs[0], 4)
+    attrs = dict(ctx.attrs, orig_input_shape=known)
+    return (dispatch(_AVG_POOL_GRAD, (g,) if runtime is None else (g, runtime), attrs),)
 
 
-def _avg_pool_grad_infer(g, orig_input_shape=None, **attrs):
+def _avg_pool_grad_infer(g, *runtime, orig_input_shape=None, **attrs):
     op = "avg_pool2d_grad"
     _inf.check_dtype(op, g, FLOAT)
     k, s, pads = _pool_attrs(op, attrs)
-    x_shape = _w.sizes_attr(op, orig_input_shape, "orig_input_shape")
+    x_shape = _w.sizes_attr(op, orig_input_shape, "orig_input_shape", *runtime[:1])
     _same_shape(op, "grad", g, _pooled(op, x_shape, k, s, pads))
     return TensorSpec(x_shape, g.dtype)
 
 
 @computes_in_float32  # bfloat16 window sums stall: add in float32
-def _avg_pool_grad_kernel(xp, g, orig_input_shape=None, ksize=None, strides=None, padding=None,
-                          explicit_paddings=(), data_format="NHWC"):
+def _avg_pool_grad_kernel(xp, g, *runtime, orig_input_shape=None, ksize=None, strides=None,
+                          padding=None, explicit_paddings=(), data_format="NHWC"):
+    if runtime:
+        orig_input_shape = run_time_ints("avg_pool2d_grad", "AvgPoolGrad", "orig_input_shape",
+                                         runtime[0], orig_input_shape)
     k, s, pads = _pool_params("avg_pool2d_grad", ksize, strides, padding, explicit_paddings,
                               data_format)
     x_shape = tuple(orig_input_shape)
@@ -182,7 +189,7 @@ def _avg_pool_grad_kernel(xp, g, orig_input_shape=None, ksize=None, strides=None
 def _avg_pool_grad_vjp(ctx, g):
     # AvgPoolGrad is the adjoint of the linear map AvgPool, so its adjoint is AvgPool.
     attrs = {k: v for k, v in ctx.attrs.items() if k != "orig_input_shape"}
-    return (dispatch(_AVG_POOL, (g,), attrs),)
+    return (dispatch(_AVG_POOL, (g,), attrs),) + (None,) * (len(ctx.inputs) - 1)
 
 
 _AVG_POOL = register(OpDef(
@@ -193,6 +200,7 @@ _AVG_POOL = register(OpDef(
 _AVG_POOL_GRAD = register(OpDef(
     "avg_pool2d_grad", "AvgPoolGrad", ("grad",), _avg_pool_grad_infer, _avg_pool_grad_kernel,
     vjp=_avg_pool_grad_vjp, attrs={"orig_input_shape": None, **_POOL_ATTRS}, dtypes=FLOAT,
+    same_dtype=(0,),
     doc="Gradient of AvgPool: each window spreads grad / count over its elements."))
 
 

@@ -396,3 +396,37 @@ def _sources(value, memo: dict) -> np.ndarray | None:
         found = _known(value)
     memo[key] = found
     return found
+
+
+# --- a tensor's own shape as an op's size argument ------------------------------------------
+def shape_of_tensor(value, rank: int | None = None) -> tuple:
+    """A tensor's shape as an op's size argument: what tracing knows, and the run-time tensor.
+
+    For gradients that rebuild an input's shape (`Conv2DBackpropInput`'s `input_sizes`,
+    `AvgPoolGrad`'s `orig_input_shape`): eagerly, and whenever tracing knows every
+    dimension, the shape is a tuple of ints and needs no tensor; otherwise the op takes
+    `engine.shape(value)` as an input, as TensorFlow's ops do.
+
+    Args:
+        value: a tensor (eager or symbolic).
+        rank: the rank the op expects, used when even `value`'s rank is unknown.
+
+    Returns:
+        `(dims, runtime)`: `dims` a tuple of ints with None where a dimension is known only
+        when the graph runs (None when the rank is unknown and `rank` is not given);
+        `runtime` None when every dimension is known, else `engine.shape(value)`.
+
+    Example:
+        >>> engine.ops.shape_tensors.shape_of_tensor(engine.ones([2, 3]))
+        ((2, 3), None)
+    """
+    dims = value._value.shape
+    if dims is not None:
+        dims = tuple(dims)
+        if None not in dims:
+            return dims, None
+    elif rank is not None:
+        dims = (None,) * rank
+    from engine.ops.shape_ops import shape  # noqa: PLC0415 - only symbolic shapes need it
+
+    return dims, shape(value)

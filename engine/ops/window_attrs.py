@@ -112,13 +112,27 @@ NHWC_LAYOUT = "(batch, height, width, channels) in NHWC"
 HWIO_LAYOUT = "(height, width, in_channels, out_channels)"
 
 
-def sizes_attr(op: str, sizes, what: str) -> list:
-    """A 4-D shape attribute (`input_sizes`, `filter_sizes`, …) as a list of ints."""
+def sizes_attr(op: str, sizes, what: str, runtime=None) -> list:
+    """A 4-D shape attribute (`input_sizes`, `filter_sizes`, …) as a list of ints, None
+    where a size is known only when the graph runs.
+
+    `runtime` is the spec of the op's run-time shape input, if it has one: then the attr
+    holds only what tracing knew (None entries, or None for all four).
+    """
+    if runtime is not None:
+        if runtime.dtype.name not in ("int32", "int64") or not runtime.shape.is_compatible_with(
+                [4]):
+            raise ShapeError(f"{op}: got {what} as a {runtime.dtype.name} tensor of shape "
+                             f"{runtime.shape}; expected a 1-D int32 tensor of 4 sizes, such "
+                             "as engine.shape(x).")
+        if sizes is None:
+            return [None] * 4
     sizes = tuple(sizes) if sizes is not None else ()
-    if len(sizes) != 4 or any(int(d) < 0 for d in sizes):
+    if len(sizes) != 4 or any(d is not None and int(d) < 0 for d in sizes) or (
+            runtime is None and None in sizes):
         raise ShapeError(f"{op}: got {what} {list(sizes)}; expected the 4 dimensions of a "
                          f"shape {NHWC_LAYOUT if what != 'filter_sizes' else HWIO_LAYOUT}.")
-    return [int(d) for d in sizes]
+    return [None if d is None else int(d) for d in sizes]
 
 
 # --- public functions: argument normalization -------------------------------------------------
