@@ -141,8 +141,3 @@ def test_bad_inputs_name_the_layer():
         layers.RepeatVector(2)(np.zeros((2, 3, 4), np.float32))
     with pytest.raises(ShapeError, match=r"Permute.*rank 3"):
         layers.Permute((2, 1))(np.zeros((2, 3, 4, 5), np.float32))
-    spec = engine.TensorSpec([None, None, None, 2], engine.float32)
-    for layer in (layers.UpSampling2D(), layers.UpSampling2D(interpolation="bilinear")):
-        traced = engine.function(lambda t, layer=layer: layer(t), input_signature=[spec])
-        with pytest.raises(ShapeError, match="UpSampling2D.*must be known"):
-            traced(np.zeros((1, 2, 2, 2), np.float32))

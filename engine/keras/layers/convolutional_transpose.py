@@ -3,10 +3,11 @@
 A transposed convolution is the gradient of a convolution, as a layer: it upsamples by
 `strides`. Its `kernel` has shape `kernel_size + (filters, in_channels)` (Keras' layout) and
 its `bias` shape `(filters,)`. The layers run the engine's `conv1d_transpose` and
-`conv2d_transpose` ops, which need the output's full shape. Where the batch size is unknown
-(the functional API wires models with batch `None`; `engine.function` with an
+`conv2d_transpose` ops, which need the output's full shape. Where only the batch size is
+unknown (the functional API wires models with batch `None`; `engine.function` with an
 `input_signature` may too) the layer instead spreads the input with zeros (the stride) and
-convolves with the flipped kernel, which is the same linear map.
+convolves with the flipped kernel, which is the same linear map. Where spatial sizes are
+unknown too, it passes the op an output shape computed from `engine.shape(x)`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from engine.errors import ShapeError
 from engine.keras.layers.base import InputSpec
 from engine.keras.layers.conv_arguments import deconv_output_length, normalize_tuple
 from engine.keras.layers.convolutional_base import Conv
-from engine.ops import array_ops, conv_ops, manip_ops
+from engine.ops import array_ops, conv_ops, manip_ops, shape_ops
+from engine.tensor import Tensor
 
 __all__ = ["Conv1DTranspose", "Conv2DTranspose"]
 
@@ -68,13 +70,14 @@ class ConvTranspose(Conv):
         self.built = True
 
     def _output_spatial(self, inputs) -> list:
+        """The output's spatial sizes: ints, or scalar tensors where the input's are unknown."""
         dims = inputs.shape.as_list()
-        spatial = dims[2:] if self.data_format == "channels_first" else dims[1:-1]
-        if None in spatial:
-            raise ShapeError(f"{self.name} ({type(self).__name__}): got an input of shape "
-                             f"{inputs.shape}; the spatial sizes must be known to size the "
-                             "output. Give them in the model's Input shape or in the "
-                             "function's input_signature.")
+        first_axis = 2 if self.data_format == "channels_first" else 1
+        spatial = dims[first_axis:first_axis + self.rank]
+        if None in spatial:  # sizes known only when the graph runs
+            runtime = shape_ops.shape(inputs)
+            spatial = [n if n is not None else runtime[first_axis + k]
+                       for k, n in enumerate(spatial)]
         pads = self.output_padding or (None,) * self.rank
         return [deconv_output_length(n, k, self.padding, p, s, d) for n, k, p, s, d in zip(
             spatial, self.kernel_size, pads, self.strides, self.dilation_rate)]
@@ -82,8 +85,11 @@ class ConvTranspose(Conv):
     def call(self, inputs):
         out_spatial = self._output_spatial(inputs)
         batch = inputs.shape[0]
-        if batch is None:
+        symbolic = any(isinstance(n, Tensor) for n in out_spatial)
+        if batch is None and not symbolic:
             return self._finish(self._transpose_unknown_batch(inputs, out_spatial))
+        if batch is None:  # the op takes a symbolic output_shape
+            batch = shape_ops.shape(inputs)[0]
         if self.data_format == "channels_first":
             output_shape = [batch, self.filters] + out_spatial
         else:

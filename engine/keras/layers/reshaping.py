@@ -2,14 +2,14 @@
 
 Padding, cropping and upsampling act on the steps of sequences and the height and width
 of images. Every layer here moves or copies values without weights, with engine ops that have
-gradients (`pad`, slicing, `tile`, `reshape`, `transpose`, `einsum`). The engine's
-`reshape` takes a static shape, so layers that reshape need the sizes of the example's
-axes when traced (the batch size may be unknown: it becomes the reshape's -1); they say
-so when those are unknown.
+gradients (`pad`, slicing, `tile`, `reshape`, `transpose`, `einsum`). Upsampling works
+with sizes unknown when traced (`None` in an `input_signature`): it then reshapes to a
+shape built from `engine.shape(x)`.
 
 `UpSampling2D(interpolation="bilinear")` matches Keras 2 (`tf.image.resize`, half-pixel
 centers): each spatial axis is multiplied by a fixed interpolation matrix, which also
-makes its gradient exact.
+makes its gradient exact. Where the sizes are unknown when traced, it blends each output
+phase from the input and its clamped neighbour instead (the same weights).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from engine.keras.layers.conv_arguments import (
     normalize_pairs,
     normalize_tuple,
 )
-from engine.ops import array_ops, einsum_ops, manip_ops
+from engine.ops import array_ops, einsum_ops, join_ops, manip_ops, shape_ops
+from engine.tensor import Tensor
 
 __all__ = ["ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D",
            "UpSampling2D", "Reshape", "Permute", "RepeatVector"]
@@ -40,17 +41,6 @@ def _spatial_axes(data_format: str, rank: int) -> list:
     """The input axes of the spatial dimensions, in order."""
     return list(range(2, rank + 2)) if data_format == "channels_first" else list(
         range(1, rank + 1))
-
-
-def _static_example_shape(layer, inputs) -> list:
-    """The shape of one example (without the batch axis); ShapeError if any is unknown."""
-    dims = inputs.shape.as_list()[1:]
-    if None in dims:
-        raise ShapeError(f"{_describe(layer)}: got an input of shape {inputs.shape}; the sizes "
-                         "of all axes but the batch axis must be known (the engine's reshape "
-                         "is static). Give them in the model's Input shape or in the "
-                         "function's input_signature.")
-    return dims
 
 
 class _Padding(Layer):
@@ -191,9 +181,18 @@ class Cropping2D(_Cropping):
         return config
 
 
-def _repeat_nearest(layer, x, sizes, axes: list):
+def _sizes(x) -> list:
+    """The input's sizes: ints where tracing knows them, else scalar tensors of `shape(x)`."""
+    dims = x.shape.as_list()
+    if None not in dims[1:]:
+        return dims
+    runtime = shape_ops.shape(x)
+    return [d if d is not None else runtime[k] for k, d in enumerate(dims)]
+
+
+def _repeat_nearest(x, sizes, axes: list):
     """Repeats every entry along `axes` (spatial, ascending) `sizes` times: one tile."""
-    dims = [x.shape[0]] + _static_example_shape(layer, x)
+    dims = _sizes(x)
     for offset, axis in enumerate(axes):
         x = array_ops.expand_dims(x, axis + offset + 1)  # (..., n, 1, ...)
     multiples = [1] * len(dims)
@@ -204,6 +203,29 @@ def _repeat_nearest(layer, x, sizes, axes: list):
     for axis, size in zip(axes, sizes):
         target[axis] *= size
     return array_ops.reshape(x, [-1] + target[1:])
+
+
+def _bilinear_along(x, axis: int, scale: int, dims: list):
+    """Bilinear upsampling (half-pixel centers) of `x` along `axis` by the integer `scale`.
+
+    Output `i * scale + j` samples the input at `i + t_j`, `t_j = (j + 0.5) / scale - 0.5`,
+    so each phase `j` blends `x` with its neighbour (clamped at the edges) by fixed weights,
+    whatever the axis' size: this form needs no static size, unlike the matrix.
+    """
+    def take(start, stop):
+        return x[(slice(None),) * axis + (slice(start, stop),)]
+
+    before = join_ops.concat([take(0, 1), take(0, -1)], axis)  # x[i - 1], clamped
+    after = join_ops.concat([take(1, None), take(-1, None)], axis)  # x[i + 1], clamped
+    phases = []
+    for j in range(scale):
+        t = (j + 0.5) / scale - 0.5
+        lower, upper, frac = (before, x, t + 1.0) if t < 0 else (x, after, t)
+        phases.append(lower * (1.0 - frac) + upper * frac if frac else lower)
+    y = join_ops.stack(phases, axis + 1)  # (..., n, scale, ...)
+    target = list(dims)
+    target[axis] = dims[axis] * scale
+    return array_ops.reshape(y, [-1] + target[1:])
 
 
 @functools.lru_cache(maxsize=64)
@@ -238,7 +260,7 @@ class UpSampling1D(Layer):
         self.input_spec = InputSpec(ndim=3)
 
     def call(self, inputs):
-        return _repeat_nearest(self, inputs, [self.size], [1])
+        return _repeat_nearest(inputs, [self.size], [1])
 
     def get_config(self) -> dict:
         """The layer's arguments."""
@@ -279,8 +301,14 @@ class UpSampling2D(Layer):
 
     def call(self, inputs):
         if self.interpolation == "nearest":
-            return _repeat_nearest(self, inputs, self.size, self._axes)
-        dims = _static_example_shape(self, inputs)
+            return _repeat_nearest(inputs, self.size, self._axes)
+        dims = _sizes(inputs)
+        if any(isinstance(d, Tensor) for d in dims[1:]):  # sizes known only when run
+            for axis, scale in zip(self._axes, self.size):
+                inputs = _bilinear_along(inputs, axis, scale, dims)
+                dims[axis] = dims[axis] * scale
+            return inputs
+        dims = dims[1:]
         dtype = inputs.dtype.as_numpy_dtype
         rows, cols = (convert_to_tensor(_bilinear_matrix(dims[axis - 1], scale).astype(dtype))
                       for axis, scale in zip(self._axes, self.size))
