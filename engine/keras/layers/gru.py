@@ -7,11 +7,11 @@ the TF 2 default, among others) and the cell loop otherwise (see rnn_kernels.py)
 from __future__ import annotations
 
 from engine import nest
-from engine.keras import activations, regularizers
+from engine.keras import activations
 from engine.keras.layers import rnn_kernels
 from engine.keras.layers.base import Layer
+from engine.keras.layers.fused_rnn import FusedRNN
 from engine.keras.layers.recurrent import (
-    RNN,
     WEIGHT_ARGS,
     CellArguments,
     DropoutRNNCellMixin,
@@ -117,7 +117,7 @@ class GRUCell(DropoutRNNCellMixin, CellArguments, Layer):
 
 
 @cell_properties(*WEIGHT_ARGS, "recurrent_activation", "reset_after")
-class GRU(RNN):
+class GRU(FusedRNN):
     """Gated recurrent unit layer, as TF 2's Keras (`reset_after=True` by default).
 
     Runs the fused `GRUSequence` kernel when activation is tanh, recurrent_activation
@@ -167,24 +167,7 @@ class GRU(RNN):
                          time_major=time_major, activity_regularizer=activity_regularizer,
                          **kwargs)
 
-    def _run(self, inputs, mask, training, initial_states):
-        reason = rnn_kernels.fused_unavailable_reason(self, inputs)
-        if reason is None:
-            return rnn_kernels.run_fused_gru(self, inputs, mask, training, initial_states)
-        rnn_kernels.report_fallback(self, reason)
-        return super()._run(inputs, mask, training, initial_states)
+    _fused_kernel = rnn_kernels.run_fused_gru
 
-    def get_config(self) -> dict:
-        """The layer's arguments (Keras' flat form, without a nested cell)."""
-        config = self._layer_config()
-        config.update(self.cell._weights_config())
-        config.update({
-            "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "reset_after": self.reset_after, "implementation": self.implementation,
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer)})
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects=None):
-        """Creates the layer from `get_config()`'s output."""
-        return cls(**config)
+    def _own_config(self) -> dict:
+        return {"reset_after": self.reset_after}

@@ -6,11 +6,11 @@ otherwise (see rnn_kernels.py); `RNN(LSTMCell(...))` always runs the cell loop.
 
 from __future__ import annotations
 
-from engine.keras import activations, regularizers
+from engine.keras import activations
 from engine.keras.layers import rnn_kernels
 from engine.keras.layers.base import Layer
+from engine.keras.layers.fused_rnn import FusedRNN
 from engine.keras.layers.recurrent import (
-    RNN,
     WEIGHT_ARGS,
     CellArguments,
     DropoutRNNCellMixin,
@@ -116,7 +116,7 @@ class LSTMCell(DropoutRNNCellMixin, CellArguments, Layer):
 
 
 @cell_properties(*WEIGHT_ARGS, "recurrent_activation", "unit_forget_bias")
-class LSTM(RNN):
+class LSTM(FusedRNN):
     """Long short-term memory layer (Hochreiter & Schmidhuber, 1997), as TF 2's Keras.
 
     Runs the fused `LSTMSequence` kernel (one op for the whole sequence, with a hand-written
@@ -167,24 +167,7 @@ class LSTM(RNN):
                          time_major=time_major, activity_regularizer=activity_regularizer,
                          **kwargs)
 
-    def _run(self, inputs, mask, training, initial_states):
-        reason = rnn_kernels.fused_unavailable_reason(self, inputs)
-        if reason is None:
-            return rnn_kernels.run_fused_lstm(self, inputs, mask, training, initial_states)
-        rnn_kernels.report_fallback(self, reason)
-        return super()._run(inputs, mask, training, initial_states)
+    _fused_kernel = rnn_kernels.run_fused_lstm
 
-    def get_config(self) -> dict:
-        """The layer's arguments (Keras' flat form, without a nested cell)."""
-        config = self._layer_config()
-        config.update(self.cell._weights_config())
-        config.update({
-            "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "unit_forget_bias": self.unit_forget_bias, "implementation": self.implementation,
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer)})
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects=None):
-        """Creates the layer from `get_config()`'s output."""
-        return cls(**config)
+    def _own_config(self) -> dict:
+        return {"unit_forget_bias": self.unit_forget_bias}
