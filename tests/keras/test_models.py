@@ -317,12 +317,35 @@ def test_sequential_with_a_string_input_builds():
     np.testing.assert_array_equal(out.numpy(), [[0, 1, 0, 1], [1, 0, 1, 0]])
 
 
-def test_dense_on_rank_3_inputs_matches_numpy():
-    layer = layers.Dense(3)
-    x = np.random.default_rng(0).normal(size=(2, 5, 4)).astype(np.float32)
-    out = layer(x)
+@pytest.mark.parametrize("shape,signature", [
+    ((6, 20, 8), None), ((2, 3, 20, 8), None), ((6, 20, 8), [None, 20, 8]),
+    ((6, 20, 8), [None, None, 8]), ((2, 3, 20, 8), [2, None, None, 8])])
+def test_dense_on_rank_3_inputs_matches_numpy(shape, signature):
+    # Leading axes fold into GEMM rows: values and gradients as NumPy's, the input's
+    # gradient row-major (the next layer's kernel would otherwise pay for a transposed view).
+    layer = layers.Dense(6, dtype="float64")
+    x = np.random.default_rng(0).normal(size=shape)
+    dy = np.random.default_rng(1).normal(size=shape[:-1] + (6,))
+
+    def run(x):
+        with engine.GradientTape() as tape:
+            tape.watch(x)
+            out = layer(x)
+            loss = engine.reduce_sum(out * dy)
+        return [out] + tape.gradient(loss, [x] + layer.trainable_weights)
+
+    if signature is not None:
+        run = engine.function(run, input_signature=[engine.TensorSpec(signature, "float64")])
+        assert run.get_concrete_function().structured_outputs[0].shape.as_list() == (
+            signature[:-1] + [6])
+    out, dx, dk, db = run(engine.constant(x))
     kernel, bias = layer.get_weights()
-    np.testing.assert_allclose(out.numpy(), x @ kernel + bias, rtol=1e-5)
+    rows, drows = x.reshape(-1, 8), dy.reshape(-1, 6)
+    np.testing.assert_allclose(out.numpy(), x @ kernel + bias, rtol=1e-12)
+    np.testing.assert_allclose(dx.numpy(), dy @ kernel.T, rtol=1e-12)
+    np.testing.assert_allclose(dk.numpy(), rows.T @ drows, rtol=1e-12)
+    np.testing.assert_allclose(db.numpy(), drows.sum(0), rtol=1e-12)
+    assert dx.numpy().flags.c_contiguous
 
 
 def test_nested_models_and_dict_inputs_and_outputs():

@@ -9,7 +9,7 @@ import numpy as np
 from engine.keras import activations, constraints, initializers, regularizers
 from engine.keras.layers.base import InputSpec, Layer
 from engine.keras.layers.weight_options import weight_options_config
-from engine.ops import array_ops, einsum_ops, matmul_ops
+from engine.ops import array_ops, matmul_ops, shape_ops
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Lambda"]
 
@@ -73,10 +73,28 @@ class Dense(Layer):
         if inputs.shape.rank == 2:
             out = matmul_ops.matmul(inputs, self.kernel)
         else:
-            out = einsum_ops.tensordot(inputs, self.kernel, [[inputs.shape.rank - 1], [0]])
+            out = self._matmul_last_axis(inputs)
         if self.use_bias:
             out = out + self.bias
         return self.activation(out) if self.activation is not None else out
+
+    def _matmul_last_axis(self, inputs):
+        """`inputs @ kernel` along the last axis of a rank > 2 input, as one 2-D GEMM.
+
+        The leading axes are folded into rows (a free reshape of contiguous inputs) so the
+        product and both its gradients are plain row-major GEMMs. An einsum here returned
+        its input gradient as a transposed view, and the next layer's kernel paid for it: W4's
+        LSTM backward transposed a `(64, 50, 128)` gradient laid out `(U, B, T)`.
+        """
+        lead = list(inputs.shape)[:-1]
+        rows = matmul_ops.matmul(array_ops.reshape(inputs, [-1, self.kernel.shape[0]]),
+                                 self.kernel)
+        if lead.count(None) > 1:  # sizes known only when the graph runs
+            dynamic = shape_ops.shape(inputs)
+            lead = [dynamic[i] if d is None else d for i, d in enumerate(lead)]
+        else:
+            lead = [-1 if d is None else d for d in lead]
+        return array_ops.reshape(rows, lead + [self.units])
 
     def get_config(self) -> dict:
         """The layer's arguments."""
