@@ -13,7 +13,11 @@ also runs alone:
   Keras' default), with the default traced train step and with `run_eagerly=True`;
 - W3 fit, W4 fit: the CNN (Conv2D, MaxPooling2D, NHWC) and the char LSTM LM (Embedding,
   LSTM, Dense) of W3 and W4, Adam, sparse softmax CE from logits, `fit` on the workload's 8
-  batches of 64 (`workloads.w3_batches`, `w4_batches`): 8 steps an epoch;
+  batches of 64 (`workloads.w3_batches`, `w4_batches`): 8 steps an epoch. The LSTM reads
+  the Embedding's table and ids (`embedding_folding`, see
+  `engine/keras/layers/rnn_kernels.py`), which skips three of the GEMMs that the NumPy
+  GEMM-only reference runs; the row "W4 fit unfolded" is the same model with that option
+  off;
 - W6 fit: the tiny MLP 16 -> 32 relu -> 1, MSE, SGD 0.01, `fit` on 64,000 samples in
   batches of 32 (2,000 steps an epoch): what the fit loop costs per batch;
 - W7 predict: W2's MLP, `model.predict` on 10,000 samples with `batch_size=1000`.
@@ -45,7 +49,8 @@ import workloads as W
 W2_FIT_SAMPLES = 20_480
 W6_FIT_SAMPLES = 64_000
 LOSS_STEPS = 3  # train_on_batch losses compared with the hand NumPy step's
-KERAS_ROWS = ("W2 fit", "W2 fit run_eagerly", "W3 fit", "W4 fit", "W6 fit", "W7 predict")
+KERAS_ROWS = ("W2 fit", "W2 fit run_eagerly", "W3 fit", "W4 fit", "W4 fit unfolded", "W6 fit",
+              "W7 predict")
 
 
 # ---------------------------------------------------------------- data and models
@@ -245,12 +250,29 @@ def measure_train(eng, samples: dict, losses: dict, name: str) -> None:
     losses[f"engine:{name} fit"] = [float(model.train_on_batch(bx, by))
                                     for bx, by in batches[:LOSS_STEPS]]
     x, y = pooled(batches)
-    samples.update(interleaved_rates({
+    sides = {
         f"numpy:Keras {name} hand step": (hand_step(), 1),
         f"numpy:Keras {name} GEMM-only": (R.gemm_only_step(name), 1),
         f"engine:{name} fit": (fit_epoch(model_fn(eng), x, y, len(batches[0][0])),
                                len(batches)),
-    }))
+    }
+    if name == "W4":  # the same without folding the Embedding into the LSTM's projection
+        sides["engine:W4 fit unfolded"] = (unfolded_fit(eng, model_fn, x, y, len(batches[0][0])),
+                                           len(batches))
+    samples.update(interleaved_rates(sides))
+
+
+def unfolded_fit(eng, model_fn, x, y, batch: int):
+    """`fit_epoch` of a model traced with the `embedding_folding` option off (the option is
+    read when the train step is traced, which happens here, on the first epoch)."""
+    options = eng.config.optimizer
+    options.set_experimental_options({"embedding_folding": False})
+    try:
+        run = fit_epoch(model_fn(eng), x, y, batch)
+        run()
+    finally:
+        options.set_experimental_options({"embedding_folding": True})
+    return run
 
 
 TRAIN_WORKLOADS = {"W3": (w3_model, R.w3_step, W.w3_batches),
@@ -290,7 +312,7 @@ def _first_losses(step) -> list:
 # ---------------------------------------------------------------- the table
 # (name, engine key, reference key, reference label, target ratio); samples/s, except
 # steps/s where the name is in STEP_ROWS
-STEP_ROWS = ("W3 fit", "W4 fit")
+STEP_ROWS = ("W3 fit", "W4 fit", "W4 fit unfolded")
 ROWS = [
     ("W2 fit", "engine:W2 fit", "numpy:Keras W2 hand step", "hand NumPy step x 128", 0.85),
     ("W2 fit", "engine:W2 fit", "numpy:Keras W2 GEMM-only", "NumPy GEMM-only x 128", None),
@@ -301,6 +323,8 @@ ROWS = [
     ("W3 fit", "engine:W3 fit", "numpy:Keras W3 hand step", "hand NumPy step", None),
     ("W4 fit", "engine:W4 fit", "numpy:Keras W4 GEMM-only", "NumPy GEMM-only", 0.85),
     ("W4 fit", "engine:W4 fit", "numpy:Keras W4 hand step", "hand NumPy step", None),
+    ("W4 fit unfolded", "engine:W4 fit unfolded", "numpy:Keras W4 GEMM-only", "NumPy GEMM-only",
+     None),
     ("W6 fit", "engine:W6 fit", "numpy:Keras W6 hand step", "hand NumPy step x 32", 0.25),
     ("W7 predict", "engine:W7 predict", "numpy:Keras W7 GEMM-only", "NumPy GEMM-only", 0.9),
     ("W7 predict", "engine:W7 predict", "numpy:Keras W7 hand forward", "hand NumPy forward",

@@ -39,8 +39,9 @@ class Tensor:
     """
 
     # `_keras_mask`: the Keras mask a layer attached (unset on most tensors: read it with
-    # getattr(t, "_keras_mask", None)).
-    __slots__ = ("_value", "_device", "_keras_mask")
+    # getattr(t, "_keras_mask", None)). `_keras_rows`: `(table, ids)` when a Keras Embedding
+    # made this tensor as `table[ids]`, for layers that fold it into their own first GEMM.
+    __slots__ = ("_value", "_device", "_keras_mask", "_keras_rows")
     # Makes `ndarray + tensor` call `Tensor.__radd__` (NumPy defers to higher priority
     # objects that define the reflected operator and no __array_ufunc__).
     __array_priority__ = 100

@@ -112,7 +112,7 @@ def _range_error(op: str, what: str, indices, limits) -> InvalidIndexError:
         "input_dim).", op=op)
 
 
-def _check_range(xp, op: str, indices, limit: int, axis: int) -> None:
+def check_range(xp, op: str, indices, limit: int, axis: int) -> None:
     """Raises InvalidIndexError unless 0 <= indices < limit."""
     if xp is np and indices.size and (indices.min() < 0 or indices.max() >= limit):
         raise _range_error(op, f"params.shape[{axis}] = {limit}", indices, limit)
@@ -137,7 +137,7 @@ def gather(xp, params, indices, axis=0, batch_dims=0):
         raise TypeError("gather: bad params or indices")
     axis = axis + params.ndim if axis < 0 else axis
     b = batch_dims + indices.ndim if batch_dims < 0 else batch_dims
-    _check_range(xp, "gather", indices, params.shape[axis], axis)
+    check_range(xp, "gather", indices, params.shape[axis], axis)
     if b == 0:
         return xp.take(params, indices, axis=axis)
     if params.shape[:b] != indices.shape[:b] or b > axis:

@@ -19,6 +19,15 @@ Design (what makes them fast on a CPU, where a step is a few dozen small array c
 - The forward pass returns a `reserve` buffer (activations, cell states) that only the
   backward kernel reads, as cuDNN's `reserve_space`.
 
+Embedded inputs (`ids`): when the inputs are rows of a table, `x = table[ids]` (an
+Embedding layer's output), the kernels take the table `(V, F)` as `x` and the integer `ids`
+`(B, T)` (`(T, B)` if time-major). The inputs' share of the gates is then one GEMM over the
+V table rows and a gather of its rows, and the backward pass sums the gate gradients per
+id (a one-hot GEMM, `(V, T * B) @ (T * B, G)`) before the weight and table gradients, which
+become GEMMs with V rows. With V below about twice F that replaces three GEMMs over the
+`T * B` rows (projection, kernel gradient, input gradient) and the Embedding's segment sum;
+`engine.keras.layers.rnn_kernels` decides when it pays.
+
 Masks: `mask[b, t]` False keeps the state of example `b` unchanged at step `t`; the output
 at that step is the kept state (Keras' conventions are applied by the layer). Keras gate
 orders: LSTM `[i, f, c, o]`; GRU `[z, r, h]` with bias `(2, 3 * units)` (input and
@@ -26,6 +35,8 @@ recurrent biases, the `reset_after=True` formulation).
 """
 
 from __future__ import annotations
+
+from engine.ops.gather_kernels import check_range
 
 # Internal gate orders, as indices into Keras' order: the LSTM keeps [g, i, f, o] so the
 # three sigmoid gates are adjacent; the GRU projects the inputs as [h, z, r] so that a
@@ -85,6 +96,45 @@ def _inputs_with_ones(xp, x_tm):
     return out.reshape(t * b, f + 1)
 
 
+def _steps_batch(x, ids, time_major):
+    """`(T, B)`: the number of steps and the batch size."""
+    lead = (ids if ids is not None else x).shape[:2]
+    return lead if time_major else lead[::-1]
+
+
+def _flat_ids(xp, ids, limit, time_major):
+    """The ids in time-major order, flat `(T * B,)`, checked to lie in [0, limit)."""
+    check_range(xp, "LSTM/GRU sequence (embedded inputs)", ids, limit, 0)
+    return xp.ascontiguousarray(_time_major(ids, time_major)).reshape(-1)
+
+
+def _project_inputs(xp, x, ids, w, out, time_major):
+    """Fills `out` `(gates, T * B, U)` with every step's input share of the gates, bias
+    included: one GEMM over all steps' inputs, or with `ids` one over the table's rows
+    and a gather of them."""
+    if ids is None:
+        xp.matmul(_inputs_with_ones(xp, _time_major(x, time_major)), w, out=out)
+        return
+    table = _inputs_with_ones(xp, x[None])                           # (V, F + 1)
+    xp.take(xp.matmul(table, w), _flat_ids(xp, ids, x.shape[0], time_major), axis=1, out=out)
+
+
+def _input_grads(xp, x, ids, kernel_t, rows, time_major):
+    """`(dx, dw)`: the gradients of the inputs (or of the table, with `ids`) and of the
+    kernel with the bias as its last row, from the gate gradients `rows` `(T * B, G)`
+    (time-major rows) and `kernel_t` `(G, F)`, the kernel's transpose in their order."""
+    t, b = _steps_batch(x, ids, time_major)
+    if ids is not None:
+        flat = _flat_ids(xp, ids, x.shape[0], time_major)
+        one_hot = xp.equal(xp.arange(x.shape[0])[:, None], flat[None, :]).astype(rows.dtype)
+        per_id = xp.matmul(one_hot, rows)                            # (V, G)
+        return (xp.matmul(per_id, kernel_t),
+                xp.matmul(_inputs_with_ones(xp, x[None]).T, per_id))
+    dw = xp.matmul(_inputs_with_ones(xp, _time_major(x, time_major)).T, rows)
+    dx = xp.matmul(rows, kernel_t).reshape(t, b, -1)
+    return (dx if time_major else dx.swapaxes(0, 1)), dw
+
+
 def _with_bias(xp, kernel, bias):
     """`(F + 1, G)`: the kernel with the bias as its last row."""
     return xp.concatenate([kernel, bias[None, :]], axis=0)
@@ -121,10 +171,10 @@ def _lstm_views(reserve, t, b, u):
     return acts, cells, tanh_cells
 
 
-def lstm_forward(xp, x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major=False):
+def lstm_forward(xp, x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major=False,
+                 ids=None):
     """LSTM over a sequence: `(y, h_n, c_n, reserve)`; see the module docstring."""
-    x_tm = _time_major(x, time_major)
-    t, b, _ = x_tm.shape
+    t, b = _steps_batch(x, ids, time_major)
     u = h0.shape[-1]
     dt = x.dtype
     scale = _scaled(xp, 4, (1, 2, 3), dt)                           # g is a plain tanh
@@ -132,7 +182,7 @@ def lstm_forward(xp, x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major
     rk = _gates(xp, recurrent_kernel, _LSTM_ORDER) * scale            # (4, U, U)
     reserve = xp.empty((lstm_reserve_size(t, b, u),), dt)
     acts, cells, tanh_cells = _lstm_views(reserve, t, b, u)
-    xp.matmul(_inputs_with_ones(xp, x_tm), w, out=acts.reshape(4, t * b, u))
+    _project_inputs(xp, x, ids, w, acts.reshape(4, t * b, u), time_major)
     h = xp.empty((t + 1, b, u), dt)
     h[0] = h0
     cells[0] = c0
@@ -161,10 +211,10 @@ def lstm_forward(xp, x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major
 
 
 def lstm_backward(xp, x, h0, c0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n, dc_n,
-                  time_major=False):
-    """Gradients `(dx, dh0, dc0, dkernel, drecurrent_kernel, dbias)` of `lstm_forward`."""
-    x_tm = _time_major(x, time_major)
-    t, b, _ = x_tm.shape
+                  time_major=False, ids=None):
+    """Gradients `(dx, dh0, dc0, dkernel, drecurrent_kernel, dbias)` of `lstm_forward`
+    (with `ids`, `dx` is the gradient of the table)."""
+    t, b = _steps_batch(x, ids, time_major)
     u = h0.shape[-1]
     dt = x.dtype
     acts, cells, tanh_cells = _lstm_views(reserve, t, b, u)
@@ -212,12 +262,11 @@ def lstm_backward(xp, x, h0, c0, kernel, recurrent_kernel, mask, y, reserve, dy,
             dh += dh_skip
             dc += dc_skip
     d2 = rows.reshape(t * b, 4 * u)
-    dw = _uncolumns(xp.matmul(_inputs_with_ones(xp, x_tm).T, d2), _LSTM_ORDER)
+    dx, dw = _input_grads(xp, x, ids, _columns(kernel, _LSTM_ORDER).T, d2, time_major)
+    dw = _uncolumns(dw, _LSTM_ORDER)
     y2 = xp.ascontiguousarray(_time_major(y, time_major)).reshape(t * b, u)
     drec = xp.matmul(y2[:(t - 1) * b].T, d2[b:])
     drec += xp.matmul(h0.T, d2[:b])
-    dx = xp.matmul(d2, _columns(kernel, _LSTM_ORDER).T).reshape(t, b, -1)
-    dx = dx if time_major else dx.swapaxes(0, 1)
     return dx, dh, dc, dw[:-1], _uncolumns(drec, _LSTM_ORDER), dw[-1]
 
 
@@ -232,10 +281,9 @@ def _gru_views(reserve, t, b, u):
     return reserve[:n].reshape(3, t, b, u), reserve[n:].reshape(t, b, u)
 
 
-def gru_forward(xp, x, h0, kernel, recurrent_kernel, bias, mask, time_major=False):
+def gru_forward(xp, x, h0, kernel, recurrent_kernel, bias, mask, time_major=False, ids=None):
     """GRU (`reset_after=True`) over a sequence: `(y, h_n, reserve)`."""
-    x_tm = _time_major(x, time_major)
-    t, b, _ = x_tm.shape
+    t, b = _steps_batch(x, ids, time_major)
     u = h0.shape[-1]
     dt = x.dtype
     # The recurrent biases of z and r add to the inputs' ones; the candidate's recurrent
@@ -246,7 +294,7 @@ def gru_forward(xp, x, h0, kernel, recurrent_kernel, bias, mask, time_major=Fals
     rec_bias_h = bias[1][2 * u:]
     reserve = xp.empty((gru_reserve_size(t, b, u),), dt)
     acts, recs = _gru_views(reserve, t, b, u)                        # [hh, z, r]; rec_h
-    xp.matmul(_inputs_with_ones(xp, x_tm), w, out=acts.reshape(3, t * b, u))
+    _project_inputs(xp, x, ids, w, acts.reshape(3, t * b, u), time_major)
     h = xp.empty((t + 1, b, u), dt)
     h[0] = h0
     keep = _step_mask(xp, mask, time_major)
@@ -275,10 +323,10 @@ def gru_forward(xp, x, h0, kernel, recurrent_kernel, bias, mask, time_major=Fals
 
 
 def gru_backward(xp, x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n,
-                 time_major=False):
-    """Gradients `(dx, dh0, dkernel, drecurrent_kernel, dbias)` of `gru_forward`."""
-    x_tm = _time_major(x, time_major)
-    t, b, _ = x_tm.shape
+                 time_major=False, ids=None):
+    """Gradients `(dx, dh0, dkernel, drecurrent_kernel, dbias)` of `gru_forward` (with `ids`,
+    `dx` is the gradient of the table)."""
+    t, b = _steps_batch(x, ids, time_major)
     u = h0.shape[-1]
     dt = x.dtype
     acts, recs = _gru_views(reserve, t, b, u)
@@ -325,12 +373,11 @@ def gru_backward(xp, x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n
             dh += dh_skip
     d2 = rows.reshape(t * b, 4 * u)
     x_rows, rec_rows = d2[:, :3 * u], d2[:, u:]
-    dw = _uncolumns(xp.matmul(_inputs_with_ones(xp, x_tm).T, x_rows), _GRU_X_ORDER)
+    dx, dw = _input_grads(xp, x, ids, _columns(kernel, _GRU_X_ORDER).T, x_rows, time_major)
+    dw = _uncolumns(dw, _GRU_X_ORDER)
     y2 = xp.ascontiguousarray(y_tm).reshape(t * b, u)
     drec = xp.matmul(y2[:(t - 1) * b].T, rec_rows[b:])
     drec += xp.matmul(h0.T, rec_rows[:b])
-    dx = xp.matmul(x_rows, _columns(kernel, _GRU_X_ORDER).T).reshape(t, b, -1)
-    dx = dx if time_major else dx.swapaxes(0, 1)
     # The recurrent biases of z and r get what the inputs' do (they add to them).
     drec_bias = xp.concatenate([dw[-1, :2 * u], d2[:, 3 * u:].sum(axis=0)])
     return dx, dh, dw[:-1], drec, xp.stack([dw[-1], drec_bias])

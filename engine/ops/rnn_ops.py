@@ -16,7 +16,10 @@ Weights follow Keras: the LSTM's gates are `[i, f, c, o]` along the last axis of
 the GRU's are `[z, r, h]` with `bias` `(2, 3 * units)` (input and recurrent biases: Keras'
 `reset_after=True`). A `mask` is bool `(batch, time)` (`(time, batch)` when `time_major`)
 or a scalar True for none; a False entry keeps that example's state for that step and
-repeats it as the output.
+repeats it as the output. `ids`: integer `(batch, time)` (`(time, batch)` when
+`time_major`), or a scalar for none; when given, `x` is a table `(rows, features)` and
+the inputs are `x[ids]` (an Embedding's output, folded into the input projection: see
+`rnn_kernels`), and the gradient of `x` is that of the table.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from engine.errors import DTypeError, ShapeError, UnimplementedError
 from engine.ops import infer as _inf
 from engine.ops import rnn_kernels as _k
 from engine.ops.array_ops import expand_dims
+from engine.ops.gather_ops import gather
 from engine.ops.join_ops import stack, unstack
 from engine.ops.manip_ops import split
 from engine.ops.math_ops import add, multiply, subtract
@@ -95,13 +99,25 @@ def _sequence_specs(op, x, h0, kernel, recurrent_kernel, gates, time_major):
     return TensorSpec(y, dtype), TensorSpec([b, u], dtype), (t, b, u)
 
 
+def _step_inputs(op: str, x: TensorSpec, ids: TensorSpec) -> TensorSpec:
+    """The spec of the inputs the steps read: `x`, or with `ids` the gathered `x[ids]`."""
+    if ids.shape.rank == 0:
+        return x
+    if ids.dtype not in (_dt.int32, _dt.int64):
+        raise DTypeError(f"{op}: got ids of dtype {ids.dtype.name}; expected int32 or int64 "
+                         "row numbers of the table.")
+    table = _dims(op, "table (inputs with ids)", x, 2)
+    return TensorSpec(_dims(op, "ids", ids, 2) + [table[1]], x.dtype)
+
+
 def _reserve_spec(size_fn, t, b, u, dtype) -> TensorSpec:
     known = None not in (t, b, u)
     return TensorSpec([size_fn(t, b, u) if known else None], dtype)
 
 
-def _lstm_infer(x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major=False):
+def _lstm_infer(x, h0, c0, kernel, recurrent_kernel, bias, mask, ids, time_major=False):
     op = "lstm_sequence"
+    x = _step_inputs(op, x, ids)
     y, state, (t, b, u) = _sequence_specs(op, x, h0, kernel, recurrent_kernel, 4, time_major)
     _inf.same_dtype(op, x, c0, bias)
     cd = _dims(op, "initial cell state", c0, 2)
@@ -113,8 +129,9 @@ def _lstm_infer(x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major=Fals
     return y, state, state, _reserve_spec(_k.lstm_reserve_size, t, b, u, x.dtype)
 
 
-def _gru_infer(x, h0, kernel, recurrent_kernel, bias, mask, time_major=False):
+def _gru_infer(x, h0, kernel, recurrent_kernel, bias, mask, ids, time_major=False):
     op = "gru_sequence"
+    x = _step_inputs(op, x, ids)
     y, state, (t, b, u) = _sequence_specs(op, x, h0, kernel, recurrent_kernel, 3, time_major)
     _inf.same_dtype(op, x, bias)
     bd = _dims(op, "bias", bias, 2)
@@ -125,15 +142,17 @@ def _gru_infer(x, h0, kernel, recurrent_kernel, bias, mask, time_major=False):
 
 
 def _lstm_grad_infer(x, h0, c0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n, dc_n,
-                     time_major=False):
-    _sequence_specs("lstm_sequence_grad", x, h0, kernel, recurrent_kernel, 4, time_major)
+                     ids, time_major=False):
+    op = "lstm_sequence_grad"
+    _sequence_specs(op, _step_inputs(op, x, ids), h0, kernel, recurrent_kernel, 4, time_major)
     bias = [None if kernel.shape.rank is None else kernel.shape[1]]
     return x, h0, c0, kernel, recurrent_kernel, TensorSpec(bias, x.dtype)
 
 
-def _gru_grad_infer(x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n,
+def _gru_grad_infer(x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n, ids,
                     time_major=False):
-    _sequence_specs("gru_sequence_grad", x, h0, kernel, recurrent_kernel, 3, time_major)
+    op = "gru_sequence_grad"
+    _sequence_specs(op, _step_inputs(op, x, ids), h0, kernel, recurrent_kernel, 3, time_major)
     bias = [2, None if kernel.shape.rank is None else kernel.shape[1]]
     return x, h0, kernel, recurrent_kernel, TensorSpec(bias, x.dtype)
 
@@ -157,53 +176,64 @@ def _mask_or_none(mask):
     return None if mask.ndim == 0 else mask
 
 
-def _check_kernel_shapes(x, h0, kernel, recurrent_kernel, mask, time_major, gates):
+_ids_or_none = _mask_or_none
+
+
+def _check_kernel_shapes(x, h0, kernel, recurrent_kernel, mask, ids, time_major, gates):
     """Raises ValueError (which `infer` then explains) for inconsistent shapes."""
-    if x.ndim != 3 or h0.ndim != 2:
+    if ids.ndim:
+        if x.ndim != 2 or ids.ndim != 2 or ids.dtype.kind not in "iu":
+            raise ValueError("ranks do not fit")
+        shape = ids.shape + x.shape[1:]
+    else:
+        shape = x.shape
+    if len(shape) != 3 or h0.ndim != 2:
         raise ValueError("ranks do not fit")
-    b = x.shape[1] if time_major else x.shape[0]
+    b = shape[1] if time_major else shape[0]
     u = h0.shape[1]
-    if (h0.shape != (b, u) or kernel.shape != (x.shape[2], gates * u)
+    if (h0.shape != (b, u) or kernel.shape != (shape[2], gates * u)
             or recurrent_kernel.shape != (u, gates * u)
-            or (mask.ndim != 0 and mask.shape != x.shape[:2])):
+            or (mask.ndim != 0 and mask.shape != shape[:2])):
         raise ValueError("shapes do not fit")
 
 
 @_in_float32
-def _lstm_kernel(xp, x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major=False):
-    _check_kernel_shapes(x, h0, kernel, recurrent_kernel, mask, time_major, 4)
+def _lstm_kernel(xp, x, h0, c0, kernel, recurrent_kernel, bias, mask, ids, time_major=False):
+    _check_kernel_shapes(x, h0, kernel, recurrent_kernel, mask, ids, time_major, 4)
     if c0.shape != h0.shape or bias.shape != (kernel.shape[1],):
         raise ValueError("shapes do not fit")
     return _k.lstm_forward(xp, x, h0, c0, kernel, recurrent_kernel, bias, _mask_or_none(mask),
-                           time_major)
+                           time_major, _ids_or_none(ids))
 
 
 @_in_float32
 def _lstm_grad_kernel(xp, x, h0, c0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n,
-                      dc_n, time_major=False):
+                      dc_n, ids, time_major=False):
     return _k.lstm_backward(xp, x, h0, c0, kernel, recurrent_kernel, _mask_or_none(mask), y,
-                            reserve, dy, dh_n, dc_n, time_major)
+                            reserve, dy, dh_n, dc_n, time_major, _ids_or_none(ids))
 
 
 @_in_float32
-def _gru_kernel(xp, x, h0, kernel, recurrent_kernel, bias, mask, time_major=False):
-    _check_kernel_shapes(x, h0, kernel, recurrent_kernel, mask, time_major, 3)
+def _gru_kernel(xp, x, h0, kernel, recurrent_kernel, bias, mask, ids, time_major=False):
+    _check_kernel_shapes(x, h0, kernel, recurrent_kernel, mask, ids, time_major, 3)
     if bias.shape != (2, kernel.shape[1]):
         raise ValueError("shapes do not fit")
     return _k.gru_forward(xp, x, h0, kernel, recurrent_kernel, bias, _mask_or_none(mask),
-                          time_major)
+                          time_major, _ids_or_none(ids))
 
 
 @_in_float32
-def _gru_grad_kernel(xp, x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n,
+def _gru_grad_kernel(xp, x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n, ids,
                      time_major=False):
     return _k.gru_backward(xp, x, h0, kernel, recurrent_kernel, _mask_or_none(mask), y,
-                           reserve, dy, dh_n, time_major)
+                           reserve, dy, dh_n, time_major, _ids_or_none(ids))
 
 
 # --- the same recurrences in engine ops (for higher-order gradients) -----------------------
-def _steps(x, mask, time_major):
+def _steps(x, mask, ids, time_major):
     """The inputs per step and the masks per step (None entries when unmasked)."""
+    if ids.shape.rank != 0:
+        x = gather(x, ids)
     if x.shape.rank != 3 or x.shape[0 if time_major else 1] is None:
         raise UnimplementedError(
             "the gradient of a fused LSTM/GRU gradient (a second-order derivative) needs a "
@@ -216,8 +246,8 @@ def _steps(x, mask, time_major):
     return xs, [expand_dims(m, 1) for m in unstack(mask, axis=axis)]
 
 
-def _lstm_composite(x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major=False):
-    xs, masks = _steps(x, mask, time_major)
+def _lstm_composite(x, h0, c0, kernel, recurrent_kernel, bias, mask, ids, time_major=False):
+    xs, masks = _steps(x, mask, ids, time_major)
     h, c, ys = h0, c0, []
     for x_t, m in zip(xs, masks):
         z = add(add(matmul(x_t, kernel), matmul(h, recurrent_kernel)), bias)
@@ -229,8 +259,8 @@ def _lstm_composite(x, h0, c0, kernel, recurrent_kernel, bias, mask, time_major=
     return stack(ys, axis=0 if time_major else 1), h, c
 
 
-def _gru_composite(x, h0, kernel, recurrent_kernel, bias, mask, time_major=False):
-    xs, masks = _steps(x, mask, time_major)
+def _gru_composite(x, h0, kernel, recurrent_kernel, bias, mask, ids, time_major=False):
+    xs, masks = _steps(x, mask, ids, time_major)
     b_in, b_rec = unstack(bias, axis=0)
     h, ys = h0, []
     for x_t, m in zip(xs, masks):
@@ -249,55 +279,57 @@ def _recomputed_vjp(composite, ctx, grads):
     """Input gradients by differentiating `composite` (engine ops, so outer tapes see it)."""
     from engine.tape import GradientTape  # noqa: PLC0415 - the tape sits beside dispatch
 
-    inputs = list(ctx.inputs[:-1])
+    inputs = list(ctx.inputs[:-2])  # not the mask and the ids
     with GradientTape() as tape:
         tape.watch(inputs)
         outs = composite(*ctx.inputs, **ctx.attrs)
-    return (*tape.gradient(list(outs), inputs, output_gradients=list(grads)), None)
+    return (*tape.gradient(list(outs), inputs, output_gradients=list(grads)), None, None)
 
 
 # --- registration --------------------------------------------------------------------------
 def _lstm_vjp(ctx, dy, dh_n, dc_n, _reserve):
     if _THREAD.tapes:  # the gradient is being differentiated: use the composite
         return _recomputed_vjp(_lstm_composite, ctx, (dy, dh_n, dc_n))
-    x, h0, c0, kernel, recurrent_kernel, _, mask = ctx.inputs
+    x, h0, c0, kernel, recurrent_kernel, _, mask, ids = ctx.inputs
     y, _, _, reserve = ctx.outputs
     grads = dispatch(_LSTM_GRAD, (x, h0, c0, kernel, recurrent_kernel, mask, y, reserve, dy,
-                                  dh_n, dc_n), ctx.attrs)
-    return (*grads, None)
+                                  dh_n, dc_n, ids), ctx.attrs)
+    return (*grads, None, None)
 
 
 def _gru_vjp(ctx, dy, dh_n, _reserve):
     if _THREAD.tapes:
         return _recomputed_vjp(_gru_composite, ctx, (dy, dh_n))
-    x, h0, kernel, recurrent_kernel, _, mask = ctx.inputs
+    x, h0, kernel, recurrent_kernel, _, mask, ids = ctx.inputs
     y, _, reserve = ctx.outputs
-    grads = dispatch(_GRU_GRAD, (x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n),
-                     ctx.attrs)
-    return (*grads, None)
+    grads = dispatch(_GRU_GRAD, (x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n,
+                                 ids), ctx.attrs)
+    return (*grads, None, None)
 
 
 _ATTRS = {"time_major": False}
 _LSTM = register(OpDef(
     "lstm_sequence", "LSTMSequence",
-    ("x", "h0", "c0", "kernel", "recurrent_kernel", "bias", "mask"), _lstm_infer, _lstm_kernel,
+    ("x", "h0", "c0", "kernel", "recurrent_kernel", "bias", "mask", "ids"), _lstm_infer,
+    _lstm_kernel,
     vjp=_lstm_vjp, attrs=dict(_ATTRS), num_outputs=4, dtypes=_FLOATS,
     same_dtype=(0, 1, 2, 3, 4, 5),
     doc="An LSTM over a sequence: outputs, final h and c, and a reserve buffer."))
 _LSTM_GRAD = register(OpDef(
     "lstm_sequence_grad", "LSTMSequenceGrad",
     ("x", "h0", "c0", "kernel", "recurrent_kernel", "mask", "y", "reserve", "dy", "dh_n",
-     "dc_n"), _lstm_grad_infer, _lstm_grad_kernel, attrs=dict(_ATTRS), num_outputs=6,
+     "dc_n", "ids"), _lstm_grad_infer, _lstm_grad_kernel, attrs=dict(_ATTRS), num_outputs=6,
     dtypes=_FLOATS, same_dtype=(0, 1, 2, 3, 4, 6, 7, 8, 9, 10),
     doc="Backprop through time of LSTMSequence: gradients of x, h0, c0 and the weights."))
 _GRU = register(OpDef(
-    "gru_sequence", "GRUSequence", ("x", "h0", "kernel", "recurrent_kernel", "bias", "mask"),
+    "gru_sequence", "GRUSequence",
+    ("x", "h0", "kernel", "recurrent_kernel", "bias", "mask", "ids"),
     _gru_infer, _gru_kernel, vjp=_gru_vjp, attrs=dict(_ATTRS), num_outputs=3, dtypes=_FLOATS,
     same_dtype=(0, 1, 2, 3, 4),
     doc="A GRU (reset_after) over a sequence: outputs, final h and a reserve buffer."))
 _GRU_GRAD = register(OpDef(
     "gru_sequence_grad", "GRUSequenceGrad",
-    ("x", "h0", "kernel", "recurrent_kernel", "mask", "y", "reserve", "dy", "dh_n"),
+    ("x", "h0", "kernel", "recurrent_kernel", "mask", "y", "reserve", "dy", "dh_n", "ids"),
     _gru_grad_infer, _gru_grad_kernel, attrs=dict(_ATTRS), num_outputs=5, dtypes=_FLOATS,
     same_dtype=(0, 1, 2, 3, 5, 6, 7, 8),
     doc="Backprop through time of GRUSequence: gradients of x, h0 and the weights."))
@@ -307,8 +339,15 @@ def _mask_input(mask):
     return np.True_ if mask is None else mask
 
 
+def _ids_input(ids):
+    return _NO_IDS if ids is None else ids
+
+
+_NO_IDS = np.int32(-1)
+
+
 def lstm_sequence(inputs, initial_h, initial_c, kernel, recurrent_kernel, bias, mask=None,
-                  time_major=False, name=None):
+                  time_major=False, name=None, ids=None):
     """Runs an LSTM over a whole sequence as one fused op (`LSTMSequence`).
 
     Per step: `[i, f, g, o] = x_t @ kernel + h @ recurrent_kernel + bias`,
@@ -325,6 +364,10 @@ def lstm_sequence(inputs, initial_h, initial_c, kernel, recurrent_kernel, bias, 
             the step keeps the previous states and outputs the previous `h`.
         time_major: whether time is the first axis of `inputs` and of the outputs.
         name: ignored in eager mode.
+        ids: None, or integer `(batch, time)` (`(time, batch)` if `time_major`): then
+            `inputs` is a table `(rows, features)` and the steps read `inputs[ids]` (what
+            an Embedding outputs), at the cost of a GEMM over the table's rows instead of
+            one over every step's inputs; ids outside `[0, rows)` raise on a CPU.
 
     Returns:
         `(outputs, final_h, final_c)`: the `h` of every step, shaped like `inputs` with
@@ -343,12 +386,13 @@ def lstm_sequence(inputs, initial_h, initial_c, kernel, recurrent_kernel, bias, 
         (TensorShape([2, 5, 4]), TensorShape([2, 4]))
     """
     y, h, c, _ = dispatch(_LSTM, (inputs, initial_h, initial_c, kernel, recurrent_kernel, bias,
-                                  _mask_input(mask)), {"time_major": bool(time_major)})
+                                  _mask_input(mask), _ids_input(ids)),
+                          {"time_major": bool(time_major)})
     return y, h, c
 
 
 def gru_sequence(inputs, initial_h, kernel, recurrent_kernel, bias, mask=None,
-                 time_major=False, name=None):
+                 time_major=False, name=None, ids=None):
     """Runs a GRU (Keras' `reset_after=True` form) over a sequence as one fused op.
 
     Per step: `z = sigmoid(x_z + h_z)`, `r = sigmoid(x_r + h_r)`, `hh = tanh(x_h + r * h_h)`,
@@ -366,6 +410,7 @@ def gru_sequence(inputs, initial_h, kernel, recurrent_kernel, bias, mask=None,
             the step keeps the previous state and outputs it.
         time_major: whether time is the first axis of `inputs` and of the outputs.
         name: ignored in eager mode.
+        ids: None, or integer ids with `inputs` a table, as for `lstm_sequence`.
 
     Returns:
         `(outputs, final_h)`.
@@ -382,6 +427,7 @@ def gru_sequence(inputs, initial_h, kernel, recurrent_kernel, bias, mask=None,
         (TensorShape([2, 5, 4]), TensorShape([2, 4]))
     """
     y, h, _ = dispatch(_GRU, (inputs, initial_h, kernel, recurrent_kernel, bias,
-                              _mask_input(mask)), {"time_major": bool(time_major)})
+                              _mask_input(mask), _ids_input(ids)),
+                       {"time_major": bool(time_major)})
     return y, h
 

@@ -143,12 +143,13 @@ def test_infer_with_unknown_dims():
     specs = [engine.TensorSpec([None, None, 5], f32), engine.TensorSpec([None, 2], f32),
              engine.TensorSpec([None, 2], f32), engine.TensorSpec([5, 8], f32),
              engine.TensorSpec([2, 8], f32), engine.TensorSpec([8], f32),
-             engine.TensorSpec([], engine.bool)]
+             engine.TensorSpec([], engine.bool), engine.TensorSpec([], engine.int32)]
     y, h, c, reserve = registry.get("LSTMSequence").infer(*specs, time_major=True)
     assert y.shape.as_list() == [None, None, 2] and h.shape.as_list() == [None, 2]
     assert reserve.shape.as_list() == [None]
     gru = [specs[0], specs[1], engine.TensorSpec([5, 6], f32), engine.TensorSpec([2, 6], f32),
-           engine.TensorSpec([2, 6], f32), engine.TensorSpec([None, None], engine.bool)]
+           engine.TensorSpec([2, 6], f32), engine.TensorSpec([None, None], engine.bool),
+           specs[-1]]
     y, h, reserve = registry.get("GRUSequence").infer(*gru)
     assert y.shape.as_list() == [None, None, 2] and reserve.shape.as_list() == [None]
 

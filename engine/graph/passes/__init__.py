@@ -19,7 +19,8 @@ fusion, `dependency_optimization`), plus eagerlab's own names for the others
 (`common_subexpression_elimination`, `dead_code_elimination`, `inplace_variable_updates`:
 fused optimizer updates write the variables' buffers in place, see `inplace.py`;
 `cuda_graphs`: on a CuPy GPU, capture the compiled program into a CUDA graph, see
-`engine/graph/cuda_graphs.py`).
+`engine/graph/cuda_graphs.py`; `embedding_folding`: Keras' LSTM and GRU read a small
+Embedding's table and ids instead of its output, see `engine/keras/layers/rnn_kernels.py`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ ALIASES = {"dependency_optimization": "dead_code_elimination",
 _OPTIONS: dict = {name: True for name, _ in PASSES}
 _OPTIONS["disable_meta_optimizer"] = False
 _OPTIONS["cuda_graphs"] = True  # not a pass: the executor's capture (engine.graph.cuda_graphs)
+# Not a pass either: Keras' fused LSTM/GRU take an Embedding's table and ids instead of its
+# output when that costs fewer FLOPs (engine.keras.layers.rnn_kernels), eagerly and traced.
+_OPTIONS["embedding_folding"] = True
 
 
 def set_experimental_options(options: dict) -> None:

@@ -89,7 +89,8 @@ class Embedding(Layer):
                 f"input_dim={self.input_dim}: {error} Make input_dim larger than the largest "
                 "id (vocabulary size, + 1 with mask_zero=True).") from error
         if out.dtype != self._dtype:
-            out = engine.cast(out, self._dtype)
+            return engine.cast(out, self._dtype)
+        out._keras_rows = (self.embeddings, inputs)  # LSTM/GRU may fold the gather
         return out
 
     def compute_mask(self, inputs, mask=None):
