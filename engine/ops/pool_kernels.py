@@ -97,6 +97,10 @@ def max_pool2d_grad(xp: ModuleType, x: Array, y: Array, dy: Array, ksize: Pair, 
         ``dx`` shaped like ``x``.
     """
     x_padded, pads, out_hw = _pool_padded(xp, x, ksize, strides, padding, _lowest(x.dtype))
+    if xp is np and tuple(strides) == tuple(ksize) and not any(map(any, pads)):
+        dx = _tiled_grad(x, y, dy, ksize, out_hw)
+        if dx is not None:
+            return dx
     # Windows that do not overlap (the usual 2x2/2 pool) own their taps: write, don't add.
     disjoint = strides[0] >= ksize[0] and strides[1] >= ksize[1]
     dx_padded = xp.zeros(x_padded.shape, dtype=dy.dtype)
@@ -116,6 +120,29 @@ def max_pool2d_grad(xp: ModuleType, x: Array, y: Array, dy: Array, ksize: Pair, 
         else:
             dx_padded[tap] += hit * dy
     return _crop(xp, dx_padded, pads, x.shape[1:3])
+
+
+def _tiled_grad(x, y, dy, ksize, out_hw):
+    """`max_pool2d_grad` for windows that tile `x` (stride = size, no padding), or None if
+    some window holds its maximum twice (or a NaN): then the tap-by-tap loop breaks ties.
+
+    Each window row is a run of `kw * c` elements of an input row; against `y` and `dy`
+    repeated `kw` times along the width, one compare and one multiply over the input do it
+    with long inner loops, where the tap loop makes four passes per tap over strided
+    quarter-size views (W3's first pool: 1.1 -> 0.6 ms). A NumPy path only: the tie check
+    reads a count on the host.
+    """
+    (kh, kw), (oh, ow) = ksize, out_hw
+    b, h, w, c = x.shape
+    run = ow * kw * c
+    hit = x[:, :oh * kh, :ow * kw].reshape(b, oh, kh, run) == np.repeat(y, kw, axis=2).reshape(
+        b, oh, 1, run)
+    if np.count_nonzero(hit) != y.size:
+        return None
+    dx = (np.empty if (oh * kh, ow * kw) == (h, w) else np.zeros)(x.shape, dtype=dy.dtype)
+    np.multiply(hit, np.repeat(dy, kw, axis=2).reshape(b, oh, 1, run),
+                out=dx[:, :oh * kh, :ow * kw].reshape(b, oh, kh, run))
+    return dx
 
 
 def max_pool2d_grad_grad(xp: ModuleType, x: Array, y: Array, ddx: Array, ksize: Pair,

@@ -187,6 +187,24 @@ def test_max_pool_with_ties_matches_loop_reference(hw, k, s, padding):
     np.testing.assert_allclose(vdot(dx, ddx), vdot(dy, gg))
 
 
+@pytest.mark.parametrize("hw, k, padding", [((6, 6), (2, 2), "VALID"), ((7, 9), (2, 2), "VALID"),
+                                        ((8, 7), (3, 3), "VALID"), ((6, 8), (2, 2), "SAME"),
+                                        ((9, 6), (3, 2), "VALID")])
+def test_max_pool_grad_of_tiling_windows(hw, k, padding):
+    # Windows that tile the input take the one-pass path (ties take the loop above).
+    rng = rng_for(hw, k, padding, "tiles")
+    x = rng.permutation(2 * hw[0] * hw[1] * 5).reshape(2, *hw, 5) / 3.0
+    y = pk.max_pool2d(np, x, k, k, padding)
+    dy = rng.standard_normal(y.shape)
+    dx = pk.max_pool2d_grad(np, x, y, dy, k, k, padding)
+    np.testing.assert_array_equal(dx, ref_max_pool_grad(x, dy, k, k, padding))
+    x[0, 1, 1, 2] = np.nan  # a NaN window passes no gradient on, as in the loop
+    y = pk.max_pool2d(np, x, k, k, padding)
+    dx = pk.max_pool2d_grad(np, x, y, dy, k, k, padding)
+    assert np.isnan(y[0, 0, 0, 2]) and not dx[0, :k[0], :k[1], 2].any()
+    np.testing.assert_array_equal(dx[1], ref_max_pool_grad(x, dy, k, k, padding)[1])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int32])
 def test_max_pool_keeps_the_dtype(dtype):
     x = np.arange(2 * 5 * 5 * 3).reshape(2, 5, 5, 3).astype(dtype)
