@@ -39,9 +39,11 @@ class Tensor:
     """
 
     # `_keras_mask`: the Keras mask a layer attached (unset on most tensors: read it with
-    # getattr(t, "_keras_mask", None)). `_keras_rows`: `(table, ids)` when a Keras Embedding
-    # made this tensor as `table[ids]`, for layers that fold it into their own first GEMM.
-    __slots__ = ("_value", "_device", "_keras_mask", "_keras_rows")
+    # getattr(t, "_keras_mask", None)). `_keras_fold`: how a Keras layer made this tensor,
+    # for the next layer to fuse with it: `("rows", table, ids)` from an Embedding
+    # (`table[ids]`), `("finish", pre, finish, data_format)` from a convolution whose bias and
+    # activation commute with max pooling (`finish(pre)`).
+    __slots__ = ("_value", "_device", "_keras_mask", "_keras_fold")
     # Makes `ndarray + tensor` call `Tensor.__radd__` (NumPy defers to higher priority
     # objects that define the reflected operator and no __array_ufunc__).
     __array_priority__ = 100

@@ -366,6 +366,12 @@ _ACTIVATIONS = {fn.__name__: fn for fn in (
     relu, sigmoid, softmax, softplus, softsign, tanh, selu, elu, exponential, gelu,
     hard_sigmoid, silu, linear, mish, relu6, log_softmax, leaky_relu)}
 _ACTIVATIONS["swish"] = swish
+# The built-in elementwise activations that never decrease, with their default arguments:
+# they commute with a max (`max(f(a), f(b)) == f(max(a, b))`), so a max pooling can run
+# before them (`engine.keras.layers.convolutional_base`). gelu, silu and mish dip below 0.
+MONOTONE_ACTIVATIONS = frozenset({"linear", "relu", "relu6", "leaky_relu", "elu", "selu",
+                                  "sigmoid", "hard_sigmoid", "tanh", "softplus", "softsign",
+                                  "exponential"})
 # Keras 2 also deserializes its activation layers by name (`{"class_name": "LeakyReLU"}`).
 _LAYER_NAMES = ("ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU")
 

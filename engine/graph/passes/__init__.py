@@ -20,7 +20,9 @@ fusion, `dependency_optimization`), plus eagerlab's own names for the others
 fused optimizer updates write the variables' buffers in place, see `inplace.py`;
 `cuda_graphs`: on a CuPy GPU, capture the compiled program into a CUDA graph, see
 `engine/graph/cuda_graphs.py`; `embedding_folding`: Keras' LSTM and GRU read a small
-Embedding's table and ids instead of its output, see `engine/keras/layers/rnn_kernels.py`).
+Embedding's table and ids instead of its output, see `engine/keras/layers/rnn_kernels.py`;
+`max_pool_reordering`: Keras' max pooling layers pool a convolution's output before its bias
+and activation, see `engine/keras/layers/pooling.py`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ _OPTIONS["cuda_graphs"] = True  # not a pass: the executor's capture (engine.gra
 # Not a pass either: Keras' fused LSTM/GRU take an Embedding's table and ids instead of its
 # output when that costs fewer FLOPs (engine.keras.layers.rnn_kernels), eagerly and traced.
 _OPTIONS["embedding_folding"] = True
+# Keras' max pooling layers pool a convolution's output before its bias and activation
+# when those commute with the max (engine.keras.layers.pooling).
+_OPTIONS["max_pool_reordering"] = True
 
 
 def set_experimental_options(options: dict) -> None:

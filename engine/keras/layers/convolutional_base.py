@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.keras import activations, constraints, initializers, regularizers
+from engine.keras.activations import MONOTONE_ACTIVATIONS
 from engine.keras.layers.base import InputSpec, Layer
 from engine.keras.layers.conv_arguments import (
     engine_format,
@@ -169,11 +170,19 @@ class Conv(Layer):
                                self.dilation_rate)
 
     def _finish(self, y):
-        """Adds the bias and applies the activation."""
+        """Adds the bias and applies the activation.
+
+        When both commute with a max over spatial positions (a per-channel bias, and an
+        activation that never decreases), the output remembers `y` before them: a max
+        pooling layer right after then pools `y` and finishes the smaller result instead.
+        """
+        pre = y
         if self.use_bias:
             y = nn_ops.bias_add(y, self.bias, data_format=self._format)
         if self.activation is not activations.linear:
             y = self.activation(y)
+        if y is not pre and activations.serialize(self.activation) in MONOTONE_ACTIVATIONS:
+            y._keras_fold = ("finish", pre, self._finish, self.data_format)
         return y
 
     # --- config -------------------------------------------------------------------------

@@ -90,7 +90,7 @@ class Embedding(Layer):
                 "id (vocabulary size, + 1 with mask_zero=True).") from error
         if out.dtype != self._dtype:
             return engine.cast(out, self._dtype)
-        out._keras_rows = (self.embeddings, inputs)  # LSTM/GRU may fold the gather
+        out._keras_fold = ("rows", self.embeddings, inputs)  # LSTM/GRU may fold the gather
         return out
 
     def compute_mask(self, inputs, mask=None):

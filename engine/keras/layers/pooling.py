@@ -9,6 +9,7 @@ Keras' short aliases (`MaxPool2D`, `GlobalAvgPool1D`, ...) name the same classes
 
 from __future__ import annotations
 
+from engine.graph import passes
 from engine.keras.layers.base import InputSpec, Layer
 from engine.keras.layers.conv_arguments import (
     engine_format,
@@ -22,6 +23,19 @@ __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
            "GlobalAveragePooling2D", "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D",
            "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D"]
+
+def _finished_later(layer, inputs):
+    """`(pre, finish)` when `inputs` are a convolution's `finish(pre)` (bias, then an
+    activation that never decreases) and `layer` takes a max over spatial positions: the
+    max commutes with them, so the layer may pool `pre` and finish the smaller result (W3's
+    first block: the bias and relu passes, forward and backward, shrink 4x). None otherwise
+    or when the `max_pool_reordering` option is off."""
+    source = getattr(inputs, "_keras_fold", None)
+    if (source is None or source[0] != "finish" or source[3] != layer.data_format
+            or not passes.get_experimental_options()["max_pool_reordering"]):
+        return None
+    return source[1], source[2]
+
 
 _POOLS = {(1, "max"): pool_ops.max_pool1d, (2, "max"): pool_ops.max_pool2d,
           (1, "avg"): pool_ops.avg_pool1d, (2, "avg"): pool_ops.avg_pool2d}
@@ -48,6 +62,11 @@ class _Pooling(Layer):
         self._op_padding = self.padding.upper()
 
     def call(self, inputs):
+        finish = _finished_later(self, inputs) if self._KIND == "max" else None
+        if finish is not None:  # pool the convolution's output, then add its bias, activate
+            pre, finish = finish
+            return finish(self._pool(pre, self.pool_size, self.strides, self._op_padding,
+                                     self._format))
         return self._pool(inputs, self.pool_size, self.strides, self._op_padding, self._format)
 
     def get_config(self) -> dict:
@@ -154,6 +173,10 @@ class _GlobalPooling(Layer):
         self._axes = list(range(2, self._RANK + 2)) if first else list(range(1, self._RANK + 1))
 
     def call(self, inputs):
+        finish = _finished_later(self, inputs) if self._REDUCE is reduce_ops.reduce_max else None
+        if finish is not None:
+            pre, finish = finish
+            return finish(self._REDUCE(pre, self._axes, keepdims=self.keepdims))
         return self._REDUCE(inputs, self._axes, keepdims=self.keepdims)
 
     def get_config(self) -> dict:

@@ -229,18 +229,18 @@ def _folded_rows(layer, inputs, training):
     gradients, plus 2F + 1 per table row. So fold when `V (N + 2F) < N (2F + 1)` for `N`
     rows of ids (`V <= F` when `N` is unknown).
     """
-    source = getattr(inputs, "_keras_rows", None)
-    if (source is None or (training and layer.cell.dropout > 0)
+    source = getattr(inputs, "_keras_fold", None)
+    if (source is None or source[0] != "rows" or (training and layer.cell.dropout > 0)
             or not passes.get_experimental_options()["embedding_folding"]):
         return None
-    table, ids = source
+    _, table, ids = source
     if ids.shape.rank != 2 or table.dtype != inputs.dtype:
         return None
     rows, features = table.shape
     n = ids.shape.num_elements()
     if n is None:
-        return source if rows <= features else None
-    return source if rows * (n + 2 * features) < n * (2 * features + 1) else None
+        return (table, ids) if rows <= features else None
+    return (table, ids) if rows * (n + 2 * features) < n * (2 * features + 1) else None
 
 
 def _fused_inputs(layer, inputs, mask, training):
