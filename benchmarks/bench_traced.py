@@ -154,8 +154,9 @@ def measure_passes(eng, build_w2, samples: dict, table: list) -> None:
     first row of a workload has every pass on.
     """
     options = eng.config.optimizer.get_experimental_options()
-    # Passes only: `cuda_graphs` is the executor's capture on a GPU, a no-op on the CPU.
-    names = [k for k in options if k not in ("disable_meta_optimizer", "cuda_graphs")]
+    # Graph passes only, not the other switches (`cuda_graphs`: the executor's capture on a
+    # GPU; `embedding_folding`, `max_pool_reordering`: Keras layers, not in these steps).
+    names = [name for name, _ in eng.graph.passes.PASSES]
     configs = [("none (all passes on)", {})] + [(k, {k: False}) for k in names]
     configs.append(("all (disable_meta_optimizer)", {"disable_meta_optimizer": True}))
     builders = {"W2": lambda: build_w2(eng, traced=True), "W6": lambda: w6_step(eng, True)}

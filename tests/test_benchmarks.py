@@ -157,8 +157,7 @@ def test_traced_workloads_run_end_to_end(tiny_blocks, tmp_path, capsys, monkeypa
         line = next(x for x in text.splitlines() if x.startswith(f"losses of steps 1-3 {name}"))
         assert "DIFFER" not in line and "traced agree" in line
     passes = report["machine"]["passes"]
-    options = [k for k in engine.config.optimizer.get_experimental_options()
-               if k not in ("disable_meta_optimizer", "cuda_graphs")]  # passes only
+    options = [name for name, _ in engine.graph.passes.PASSES]  # passes, not other switches
     assert [p["off"] for p in passes if p["workload"] == "W6"] == (
         ["none (all passes on)", *options, "all (disable_meta_optimizer)"])
     assert all(p["nodes"] > 0 and p["steps_per_s"] > 0 for p in passes)
