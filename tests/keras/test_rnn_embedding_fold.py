@@ -144,3 +144,18 @@ def test_a_sequential_char_model_trains_the_same_folded(folding_off):
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5)
     for a, b in zip(results[0][1], results[1][1]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_a_folded_graph_round_trips_through_json():
+    import json
+
+    from engine.graph.executor import Program
+
+    embedding, rnn, shape = _model("gru", mask_zero=True)
+    ids = _ids(shape)
+    traced = engine.function(_step(embedding, rnn))
+    data, arrays = traced.get_concrete_function(ids).graph.as_dict()
+    rebuilt = engine.Graph.from_dict(json.loads(json.dumps(data)), arrays,
+                                     variables=embedding.weights + rnn.weights)
+    assert {"GRUSequence", "GRUSequenceGrad"} <= {n.type for n in rebuilt.nodes}
+    _assert_same(Program(rebuilt)([ids.numpy()]), [t.numpy() for t in traced(ids)])
