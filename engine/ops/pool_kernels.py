@@ -103,7 +103,7 @@ def max_pool2d_grad(xp: ModuleType, x: Array, y: Array, dy: Array, ksize: Pair, 
             return dx
     # Windows that do not overlap (the usual 2x2/2 pool) own their taps: write, don't add.
     disjoint = strides[0] >= ksize[0] and strides[1] >= ksize[1]
-    dx_padded = xp.zeros(x_padded.shape, dtype=dy.dtype)
+    dx_padded = xp.zeros_like(x_padded, dtype=dy.dtype, order="C")
     taken = None  # windows whose maximum has been found
     taps = [(i, j) for i in range(ksize[0]) for j in range(ksize[1])]  # row-major: first wins
     for i, j in taps:
@@ -139,7 +139,9 @@ def _tiled_grad(x, y, dy, ksize, out_hw):
         b, oh, 1, run)
     if np.count_nonzero(hit) != y.size:
         return None
-    dx = (np.empty if (oh * kh, ow * kw) == (h, w) else np.zeros)(x.shape, dtype=dy.dtype)
+    # `_like`: an array of x's kind (a test's fake device arrays are an ndarray subclass)
+    dx = (np.empty_like if (oh * kh, ow * kw) == (h, w) else np.zeros_like)(
+        x, dtype=dy.dtype, order="C")
     np.multiply(hit, np.repeat(dy, kw, axis=2).reshape(b, oh, 1, run),
                 out=dx[:, :oh * kh, :ow * kw].reshape(b, oh, kh, run))
     return dx

@@ -22,6 +22,7 @@ from engine.errors import ShapeError, UnimplementedError
 from engine.ops import infer as _inf
 from engine.ops import pool_kernels as _pk
 from engine.ops import window_attrs as _w
+from engine.ops.pool_reorder import pool_first
 from engine.ops.shape_tensors import run_time_ints, shape_of_tensor
 from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
@@ -213,7 +214,8 @@ def _pool(op: str, op_def, input, ksize, strides, padding, data_format, n: int):
         first = _w.is_channels_first(op, data_format, "NHWC", "NCHW")
     attrs = _w.op_attrs(op, n, first, strides, padding, ksize=ksize)
     if n == 2 and not first:
-        return dispatch(op_def, (input,), attrs)
+        moved = pool_first(op_def, input, attrs) if op_def is _MAX_POOL else None
+        return moved if moved is not None else dispatch(op_def, (input,), attrs)
     return _w.run_nhwc(op_def, input, (), attrs, first, squeeze_h=n == 1)
 
 

@@ -138,6 +138,15 @@ def test_conv2d_keeps_float32():
     assert ck.conv2d_backprop_filter(np, x, y, w.shape, (1, 1), (1, 1), "SAME").dtype == np.float32
 
 
+def test_conv2d_of_a_column_major_input_is_row_major():
+    x = np.asfortranarray(rng_for("fortran").standard_normal((2, 7, 8, 5)))
+    w = rng_for("fortran w").standard_normal((3, 3, 5, 4))
+    y = ck.conv2d(np, x, w, (1, 1), (1, 1), "SAME")
+    assert y.flags.c_contiguous
+    np.testing.assert_allclose(y, ref_conv2d(x, w, (1, 1), (1, 1), "SAME"), rtol=1e-7,
+                               atol=1e-12)
+
+
 # ------------------------------------------------------------------- depthwise conv2d
 
 

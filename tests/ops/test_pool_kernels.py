@@ -215,3 +215,12 @@ def test_max_pool_keeps_the_dtype(dtype):
     if dtype != np.int32:
         dx = pk.max_pool2d_grad(np, x, y, np.ones_like(y), (2, 2), (2, 2), "VALID")
         assert dx.dtype == dtype and dx.sum() == y.size and not dx[:, 4].any()
+
+
+def test_max_pool_grad_of_a_column_major_input():
+    x = np.asfortranarray(rng_for("fortran").permutation(2 * 8 * 6 * 3).reshape(2, 8, 6, 3) / 5.0)
+    y = pk.max_pool2d(np, x, (2, 2), (2, 2), "VALID")
+    dy = rng_for("fortran dy").standard_normal(y.shape)
+    dx = pk.max_pool2d_grad(np, x, y, dy, (2, 2), (2, 2), "VALID")
+    assert dx.flags.c_contiguous
+    np.testing.assert_array_equal(dx, ref_max_pool_grad(x, dy, (2, 2), (2, 2), "VALID"))
