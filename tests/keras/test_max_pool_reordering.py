@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import engine
-from engine import hooks
 
 L = engine.keras.layers
 R = np.random.default_rng(17)
@@ -67,31 +66,39 @@ def _step(conv, pool):
     return run
 
 
-def _finished_shapes(fn):
-    """Results of `fn` and the input shapes of its BiasAdd and activation ops."""
-    shapes = []
+FINISHING = ("BiasAdd", "Relu", "Tanh", "Elu", "Sigmoid")
 
-    def note(event):
-        if event.op in ("BiasAdd", "Relu", "Tanh", "Elu", "Sigmoid"):
-            shapes.append(event.input_shapes[0])
-    with hooks.subscribe("op", note):
-        result = fn()
-    return [r.numpy() for r in result], shapes
+
+def _finished_shapes(fn, x):
+    """Output shapes of the bias and activation nodes of `fn` traced (fusion off, so they
+    stay nodes; dead-code elimination on, so the unpooled ones go when nothing reads
+    them)."""
+    options = engine.config.optimizer.get_experimental_options()
+    engine.config.optimizer.set_experimental_options({"elementwise_fusion": False})
+    try:
+        graph = engine.function(fn).get_concrete_function(x).graph
+    finally:
+        engine.config.optimizer.set_experimental_options(options)
+    return {tuple(node.outputs[0].shape) for node in graph.nodes if node.type in FINISHING
+            and node.outputs[0].shape.rank > 1}
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_reordered_equals_pooling_after_the_activation(case, reordering):
     conv, pool, x = _pair(case)
-    got, shapes = _finished_shapes(lambda: _step(conv, pool)(x))
-    traced = [t.numpy() for t in engine.function(_step(conv, pool))(x)]
+    shapes = _finished_shapes(_step(conv, pool), x)
+    got = [t.numpy() for t in engine.function(_step(conv, pool))(x)]
+    eager = [t.numpy() for t in _step(conv, pool)(x)]
     reordering(False)
-    want, plain_shapes = _finished_shapes(lambda: _step(conv, pool)(x))
+    plain_shapes = _finished_shapes(_step(conv, pool), x)
+    want = [t.numpy() for t in engine.function(_step(conv, pool))(x)]
     pooled = got[0].shape
     if case != "no activation" or conv.use_bias:
         assert pooled in shapes and pooled not in plain_shapes
-    for g, t, w in zip(got, traced, want):
+        assert len(shapes) == 1  # the full-size bias and activation are gone
+    for g, e, w in zip(got, eager, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(t, w, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(e, w, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("make_conv, make_pool", [
@@ -103,8 +110,16 @@ def test_reordered_equals_pooling_after_the_activation(case, reordering):
 def test_no_reordering_where_it_does_not_commute(make_conv, make_pool):
     conv, pool = make_conv(), make_pool()
     x = engine.constant(R.standard_normal((2, 8, 8, 3)).astype(np.float32))
-    y, shapes = _finished_shapes(lambda: [pool(conv(x))])
-    assert y[0].shape not in shapes
+    shapes = _finished_shapes(lambda x: [pool(conv(x))], x)
+    assert shapes == {(2, 6, 6, 4)}
+
+
+def test_eager_outputs_remember_nothing():
+    # Eagerly the bias and activation have run; a remembered pre-activation would only
+    # keep a second output-sized tensor alive.
+    conv = L.Conv2D(4, 3, activation="relu")
+    y = conv(engine.constant(R.standard_normal((2, 8, 8, 3)).astype(np.float32)))
+    assert getattr(y, "_keras_fold", None) is None
 
 
 def test_a_keras_cnn_trains_the_same_reordered(reordering):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import context
 from engine.keras import activations, constraints, initializers, regularizers
 from engine.keras.activations import MONOTONE_ACTIVATIONS
 from engine.keras.layers.base import InputSpec, Layer
@@ -173,15 +174,19 @@ class Conv(Layer):
         """Adds the bias and applies the activation.
 
         When both commute with a max over spatial positions (a per-channel bias, and an
-        activation that never decreases), the output remembers `y` before them: a max
-        pooling layer right after then pools `y` and finishes the smaller result instead.
+        activation that never decreases), a traced output remembers `y` before them: a max
+        pooling layer right after then pools `y` and finishes the smaller result instead,
+        and the unpooled bias and activation are dead code. Eagerly they have run already,
+        and remembering `y` would keep a tensor of the output's size alive as long as the
+        output (the tape holds it until the backward pass), so eager outputs do not.
         """
         pre = y
         if self.use_bias:
             y = nn_ops.bias_add(y, self.bias, data_format=self._format)
         if self.activation is not activations.linear:
             y = self.activation(y)
-        if y is not pre and activations.serialize(self.activation) in MONOTONE_ACTIVATIONS:
+        if (y is not pre and not context.executing_eagerly()
+                and activations.serialize(self.activation) in MONOTONE_ACTIVATIONS):
             y._keras_fold = ("finish", pre, self._finish, self.data_format)
         return y
 

@@ -25,11 +25,13 @@ __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D
            "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D"]
 
 def _finished_later(layer, inputs):
-    """`(pre, finish)` when `inputs` are a convolution's `finish(pre)` (bias, then an
-    activation that never decreases) and `layer` takes a max over spatial positions: the
+    """`(pre, finish)` when `inputs` are a traced convolution's `finish(pre)` (bias, then
+    an activation that never decreases) and `layer` takes a max over spatial positions: the
     max commutes with them, so the layer may pool `pre` and finish the smaller result (W3's
     first block: the bias and relu passes, forward and backward, shrink 4x). None otherwise
-    or when the `max_pool_reordering` option is off."""
+    or when the `max_pool_reordering` option is off. (`engine.nn.max_pool2d` does the same
+    for traced NHWC code, see `engine.ops.pool_reorder`; this also covers 1-D, channels-first
+    and global pooling.)"""
     source = getattr(inputs, "_keras_fold", None)
     if (source is None or source[0] != "finish" or source[3] != layer.data_format
             or not passes.get_experimental_options()["max_pool_reordering"]):
