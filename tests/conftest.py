@@ -43,6 +43,16 @@ def rng():
     return np.random.default_rng(0)
 
 
+@pytest.fixture
+def optimizer_options():
+    """`set(options)`: sets `engine.config.optimizer` options for one test, then restores."""
+    import engine
+
+    saved = engine.config.optimizer.get_experimental_options()
+    yield engine.config.optimizer.set_experimental_options
+    engine.config.optimizer.set_experimental_options(saved)
+
+
 def pytest_collection_modifyitems(config, items):
     from engine.backend import cupy_backend
 

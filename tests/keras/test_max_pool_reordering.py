@@ -17,11 +17,8 @@ R = np.random.default_rng(17)
 
 
 @pytest.fixture
-def reordering():
-    def switch(on):
-        engine.config.optimizer.set_experimental_options({"max_pool_reordering": on})
-    yield switch
-    switch(True)
+def reordering(optimizer_options):
+    return lambda on: optimizer_options({"max_pool_reordering": on})
 
 
 CASES = {

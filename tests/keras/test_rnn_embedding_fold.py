@@ -20,11 +20,8 @@ LAYERS = {"lstm": L.LSTM, "gru": L.GRU}
 
 
 @pytest.fixture
-def folding_off():
-    def switch(on):
-        engine.config.optimizer.set_experimental_options({"embedding_folding": on})
-    yield switch
-    switch(True)
+def folding_off(optimizer_options):
+    return lambda on: optimizer_options({"embedding_folding": on})
 
 
 def _model(kind, vocab=VOCAB, bidirectional=False, mask_zero=False, **kwargs):
