@@ -187,6 +187,24 @@ def test_stateful_layers_carry_states_across_calls():
     np.testing.assert_allclose(step(x32[:, :TIME]).numpy(), a, rtol=1e-6)
 
 
+def test_model_reset_states_resets_every_stateful_layer():
+    K = engine.keras
+    inner = K.Sequential([K.Input((TIME, UNITS), batch_size=BATCH),
+                          L.Bidirectional(L.GRU(UNITS, stateful=True, return_sequences=True))])
+    model = K.Sequential([K.Input((TIME, FEATURES), batch_size=BATCH),
+                          L.LSTM(UNITS, stateful=True, return_sequences=True), inner,
+                          L.SimpleRNN(UNITS)])          # not stateful: left alone
+    x = R.standard_normal((BATCH, TIME, FEATURES)).astype(np.float32)
+    first = model.predict(x, batch_size=BATCH, verbose=0)
+    states = model.layers[0].states + inner.layers[0].forward_layer.states + (
+        inner.layers[0].backward_layer.states)
+    assert len(states) == 4 and all(np.abs(s.numpy()).sum() > 0 for s in states)
+    assert not np.allclose(model.predict(x, batch_size=BATCH, verbose=0), first)
+    model.reset_states()
+    assert all(np.all(s.numpy() == 0) for s in states)
+    np.testing.assert_allclose(model.predict(x, batch_size=BATCH, verbose=0), first, rtol=1e-6)
+
+
 def test_masked_outputs_repeat_the_previous_output():
     layer = L.SimpleRNN(UNITS, return_sequences=True, dtype="float64")
     x = R.standard_normal((1, 4, FEATURES))

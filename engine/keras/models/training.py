@@ -178,6 +178,26 @@ class TrainingMixin:
         for m in self.metrics:
             m.reset_state()
 
+    def reset_states(self) -> None:
+        """Sets the states of every stateful layer (`stateful=True` recurrent layers and
+        their wrappers, in nested models too) to zeros: call it between independent
+        sequences, as in TensorFlow 2's Keras.
+
+        Example:
+            >>> model = engine.keras.Sequential([
+            ...     engine.keras.Input(shape=(3, 2), batch_size=4),
+            ...     engine.keras.layers.GRU(5, stateful=True)])
+            >>> _ = model(engine.ones([4, 3, 2]))
+            >>> model.reset_states()
+            >>> float(engine.reduce_sum(engine.abs(model.layers[0].states[0])))
+            0.0
+        """
+        for layer in self.layers:
+            if isinstance(layer, TrainingMixin):
+                layer.reset_states()
+            elif getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
     def _step_function(self, kind: str):
         step = {"train": self.train_step, "test": self.test_step,
                 "predict": self.predict_step}[kind]
