@@ -195,6 +195,8 @@ def test_model_reset_states_resets_every_stateful_layer():
                           L.LSTM(UNITS, stateful=True, return_sequences=True), inner,
                           L.SimpleRNN(UNITS)])          # not stateful: left alone
     x = R.standard_normal((BATCH, TIME, FEATURES)).astype(np.float32)
+    assert model.stateful and inner.stateful and not model.layers[-1].stateful
+    assert not K.Sequential([L.Dense(2)]).stateful and not L.Dense(2).stateful
     first = model.predict(x, batch_size=BATCH, verbose=0)
     states = model.layers[0].states + inner.layers[0].forward_layer.states + (
         inner.layers[0].backward_layer.states)

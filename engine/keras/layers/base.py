@@ -92,6 +92,10 @@ class Layer(LayerWeights, LayerConnections, Module):
         (TensorShape([2, 3]), ['scale/w:0'])
     """
 
+    # Whether the layer keeps states across calls (recurrent layers with stateful=True);
+    # `Model.reset_states` resets those that do.
+    stateful = False
+
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
         unknown = set(kwargs) - _ALLOWED_KWARGS
         if unknown:

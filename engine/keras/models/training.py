@@ -178,6 +178,11 @@ class TrainingMixin:
         for m in self.metrics:
             m.reset_state()
 
+    @property
+    def stateful(self) -> bool:
+        """Whether any of the model's layers keeps states across calls."""
+        return any(layer.stateful for layer in self.layers)
+
     def reset_states(self) -> None:
         """Sets the states of every stateful layer (`stateful=True` recurrent layers and
         their wrappers, in nested models too) to zeros: call it between independent
@@ -195,7 +200,7 @@ class TrainingMixin:
         for layer in self.layers:
             if isinstance(layer, TrainingMixin):
                 layer.reset_states()
-            elif getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+            elif layer.stateful:
                 layer.reset_states()
 
     def _step_function(self, kind: str):
