@@ -53,6 +53,7 @@ from engine.ops.reduce_ops import *  # noqa: E402,F403
 from engine.ops.select_ops import *  # noqa: E402,F403
 from engine.ops.sequence_ops import *  # noqa: E402,F403
 from engine.ops.slicing_ops import *  # noqa: E402,F403
+from engine.ops.slice_update_ops import tensor_strided_slice_update  # noqa: E402,F401
 from engine.ops.sort_ops import *  # noqa: E402,F403
 from engine.ops.unary_ops import *  # noqa: E402,F403
 from engine import (  # noqa: E402,F401

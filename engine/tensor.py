@@ -43,7 +43,9 @@ class Tensor:
     # for the next layer to fuse with it: `("rows", table, ids)` from an Embedding
     # (`table[ids]`), `("finish", pre, finish, data_format)` from a convolution whose bias and
     # activation commute with max pooling (`finish(pre)`).
-    __slots__ = ("_value", "_device", "_keras_mask", "_keras_fold")
+    # `_variable_slice`: `(variable, key)` when this tensor is `variable[key]`, whose
+    # `assign`, `assign_add` and `assign_sub` write that slice.
+    __slots__ = ("_value", "_device", "_keras_mask", "_keras_fold", "_variable_slice")
     # Makes `ndarray + tensor` call `Tensor.__radd__` (NumPy defers to higher priority
     # objects that define the reflected operator and no __array_ufunc__).
     __array_priority__ = 100
@@ -85,6 +87,41 @@ class Tensor:
     def backing_device(self) -> str:
         """Where the memory lives (same as `device`)."""
         return self._device.name
+
+    # A slice of a variable, `v[key]`, has the variable's assignment methods for that
+    # slice. Properties, not methods: on any other tensor they raise AttributeError, so
+    # `hasattr(t, "assign")` stays False (and other missing attributes cost nothing).
+    @property
+    def assign(self):
+        """`v[key].assign(value)`: writes the slice of the variable (slices only)."""
+        return self._slice_assignment("assign")
+
+    @property
+    def assign_add(self):
+        """`v[key].assign_add(delta)`: adds to the slice of the variable (slices only)."""
+        return self._slice_assignment("assign_add")
+
+    @property
+    def assign_sub(self):
+        """`v[key].assign_sub(delta)`: subtracts from the slice of the variable."""
+        return self._slice_assignment("assign_sub")
+
+    def _slice_assignment(self, how: str):
+        try:
+            variable, key = self._variable_slice
+        except AttributeError:
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute {how!r}: tensors are "
+                "immutable. Keep the value in an engine.Variable (v.assign(...), "
+                "v[key].assign(...)), or build a new tensor with "
+                "engine.tensor_scatter_nd_update or engine.tensor_strided_slice_update."
+            ) from None
+        from engine.ops.slice_update_ops import assign_slice  # noqa: PLC0415
+
+        def assign(value, use_locking=None, name=None, read_value=True):
+            return assign_slice(variable, key, value, how)
+
+        return assign
 
     def numpy(self):
         """The value as a NumPy array: a read-only view on CPU, a host copy from a GPU.

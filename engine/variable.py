@@ -220,6 +220,8 @@ class Variable:
         """Sets the variable to `value` (same dtype and shape); returns the variable.
 
         Inside `engine.function` this adds an assignment to the graph, run in program order.
+        A slice assigns itself too: `v[0].assign(x)`, `v[:, 1:].assign_add(d)` (basic
+        indices; `engine.ops.slice_update_ops`).
         """
         graph = context.THREAD.graph
         if graph is not None:

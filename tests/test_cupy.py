@@ -327,6 +327,8 @@ OP_CASES = [
     _case("strided_slice", lambda x: E.strided_slice(x, [0, 3], [0, 0], [1, -1], begin_mask=1,
                                                      end_mask=3), A, grad="grad"),
     _case("slice", lambda x: E.slice(x, [1, 0], [2, -1]), A, grad="grad"),
+    _case("tensor_strided_slice_update", lambda x: E.tensor_strided_slice_update(
+        x, [1, 0], [0, 0], [1, 2], x[1:, ::2] * 2.0, end_mask=3), A, grad="grad"),
     # --- sorting ---
     _case("top_k", lambda x: M.top_k(x, 2), A, grad="grad2"),
     _case("top_k_partial", lambda x: M.top_k(x, 3), WIDE, grad="grad"),

@@ -30,6 +30,7 @@ from engine.ops import (  # noqa: F401 - imported to register the ops
     scan_ops,
     select_ops,
     sequence_ops,
+    slice_update_ops,
     slicing_ops,
     sort_ops,
     sum_to_shape_ops,

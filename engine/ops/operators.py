@@ -106,3 +106,15 @@ def _install(cls) -> None:
 
 _install(Tensor)
 _install(Variable)
+
+
+def _variable_getitem(variable, key):
+    """`variable[key]`: the slice read now, which can also write itself back
+    (`v[0].assign(1.0)`, see `engine.ops.slice_update_ops`)."""
+    out = _getitem(variable, key)
+    if isinstance(out, Tensor):
+        out._variable_slice = (variable, key)
+    return out
+
+
+Variable.__getitem__ = _variable_getitem
