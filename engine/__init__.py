@@ -47,6 +47,7 @@ from engine.ops.join_ops import *  # noqa: E402,F403
 from engine.ops.linalg_ops import einsum, eye, matmul, norm, tensordot  # noqa: E402,F401
 from engine.ops.manip_ops import *  # noqa: E402,F403
 from engine.ops.math_ops import *  # noqa: E402,F403
+from engine.ops.math_extras import add_n, scalar_mul  # noqa: E402,F401
 from engine.ops.one_hot_ops import *  # noqa: E402,F403
 from engine.ops.reduce_composites import *  # noqa: E402,F403
 from engine.ops.reduce_ops import *  # noqa: E402,F403
