@@ -40,6 +40,10 @@ from engine.variable import (  # noqa: F401
 
 from engine import ops as _ops  # noqa: E402,F401 - registers every op
 from engine.ops.array_ops import *  # noqa: E402,F403
+from engine.ops.array_extras import (  # noqa: E402,F401
+    ensure_shape, get_static_value, histogram_fixed_width, searchsorted, unique,
+    unique_with_counts, unravel_index,
+)
 from engine.ops.clip_ops import *  # noqa: E402,F403
 from engine.ops.fill_ops import *  # noqa: E402,F403
 from engine.ops.gather_ops import *  # noqa: E402,F403

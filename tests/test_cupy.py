@@ -329,6 +329,21 @@ OP_CASES = [
     _case("slice", lambda x: E.slice(x, [1, 0], [2, -1]), A, grad="grad"),
     _case("tensor_strided_slice_update", lambda x: E.tensor_strided_slice_update(
         x, [1, 0], [0, 0], [1, 2], x[1:, ::2] * 2.0, end_mask=3), A, grad="grad"),
+    # --- unique, searching, shape checks, nn extras (array_extras, nn_extras) ---
+    _case("unique", E.unique, INTS.ravel()),
+    _case("unique_with_counts", lambda x: E.unique_with_counts(x, out_idx=engine.int64),
+          np.round(A * 2).ravel()),
+    _case("searchsorted", E.searchsorted, np.sort(A[0]), B[0]),
+    _case("searchsorted_batched_right", lambda s, v: E.searchsorted(
+        s, v, side="right", out_type=engine.int64), np.sort(np.round(A * 2), 1), np.round(B * 2)),
+    _case("ensure_shape", lambda x: E.ensure_shape(x, [None, 4]), A, grad="grad"),
+    _case("unravel_index", lambda i: E.unravel_index(i, [5, 4]), IDX),
+    _case("histogram_fixed_width", lambda v: E.histogram_fixed_width(v, [-0.5, 0.5], 5), A),
+    _case("embedding_lookup", lambda p: NN.embedding_lookup(p, IDX, max_norm=0.5), PARAMS,
+          grad="grad"),
+    _case("space_to_depth", lambda x: NN.space_to_depth(x, 2), IMG, grad="grad"),
+    _case("depth_to_space", lambda x: NN.depth_to_space(x, 2), IMG8, grad="grad"),
+    _case("weighted_moments", lambda x, w: NN.weighted_moments(x, [0], w), A, POS, grad="grad"),
     # --- add_n, zero-safe ops, segment reductions, special functions (math_extras...) ---
     _case("add_n", lambda x, y: M.add_n([x, y, x]), A, B, grad="grad"),
     _case("divide_no_nan", M.divide_no_nan, A, np.where(MASK, B, 0), grad="grad2"),

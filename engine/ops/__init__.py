@@ -3,6 +3,7 @@
 from engine.ops import (  # noqa: F401 - imported to register the ops
     activation_ops,
     argmax_ops,
+    array_extras,
     array_ops,
     clip_ops,
     conv_ops,
@@ -19,6 +20,7 @@ from engine.ops import (  # noqa: F401 - imported to register the ops
     math_extras,
     math_ops,
     matmul_ops,
+    nn_extras,
     nn_losses,
     nn_ops,
     one_hot_ops,
