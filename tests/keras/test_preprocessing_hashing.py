@@ -9,7 +9,7 @@ import pytest
 import engine
 import engine.data
 from engine.errors import DTypeError
-from engine.keras.layers.preprocessing.fingerprint import fingerprint64, siphash64
+from engine.ops.fingerprint import fingerprint64, siphash64
 
 layers = engine.keras.layers
 M64 = (1 << 64) - 1

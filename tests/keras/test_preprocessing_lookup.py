@@ -9,8 +9,8 @@ import pytest
 import engine
 import engine.data
 from engine.errors import DTypeError, InvalidArgumentError
-from engine.keras.layers.preprocessing.fingerprint import fingerprint64
 from engine.keras.layers.preprocessing.search import IntegerTable, searchsorted
+from engine.ops.fingerprint import fingerprint64
 
 keras = engine.keras
 layers = engine.keras.layers

@@ -20,13 +20,13 @@ from engine.keras.layers.preprocessing.category_encoding import (
     ONE_HOT,
     encode_categorical,
 )
-from engine.keras.layers.preprocessing.fingerprint import as_bytes_array, fingerprint64, siphash64
 from engine.keras.layers.preprocessing.host import on_host, strings_array
 from engine.keras.layers.preprocessing.preprocessing_layer import (
     ValuesInputLayer,
     check_output_mode,
 )
 from engine.ops import math_ops
+from engine.ops.fingerprint import as_bytes_array, fingerprint64, siphash64
 
 __all__ = ["Hashing"]
 

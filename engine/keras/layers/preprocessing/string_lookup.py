@@ -17,9 +17,9 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.errors import DTypeError
 from engine.keras.layers.preprocessing.category_encoding import INT, integer_ids
-from engine.keras.layers.preprocessing.fingerprint import fingerprint64
 from engine.keras.layers.preprocessing.host import on_host, strings_array
 from engine.keras.layers.preprocessing.index_lookup import IndexLookup
+from engine.ops.fingerprint import fingerprint64
 
 __all__ = ["StringLookup"]
 

@@ -196,7 +196,7 @@ def fingerprint64(strings) -> np.ndarray:
         A uint64 array of the same shape.
 
     Example:
-        >>> from engine.keras.layers.preprocessing.fingerprint import fingerprint64
+        >>> from engine.ops.fingerprint import fingerprint64
         >>> int(fingerprint64([b"test"])[0])
         8581389452482819506
     """
@@ -247,7 +247,7 @@ def siphash64(strings, key) -> np.ndarray:
         A uint64 array of the same shape.
 
     Example:
-        >>> from engine.keras.layers.preprocessing.fingerprint import siphash64
+        >>> from engine.ops.fingerprint import siphash64
         >>> key = (0x0706050403020100, 0x0F0E0D0C0B0A0908)  # the SipHash paper's test
         >>> hex(int(siphash64([bytes(range(15))], key)[0]))
         '0xa129ca6149be45e5'
