@@ -31,12 +31,12 @@ def _make(op: registry.OpDef):
 
     def raw(name=None, **kwargs):
         inputs = []
-        for n in names:
+        for n, declared in zip(names, op.inputs):
             if n not in kwargs:
                 raise TypeError(f"raw_ops.{op.tf_name}: missing input `{n}`; expected "
                                 f"inputs {names} and attrs {list(op.attrs)}.")
             value = kwargs.pop(n)
-            if op.variadic:
+            if declared.startswith("*"):  # a variadic input takes a list
                 inputs.extend(value)
             else:
                 inputs.append(value)
