@@ -152,6 +152,18 @@ def _case(name, fn, *arrays, grad=None, wrt=None):
     return pytest.param(fn, arrays, grad, wrt, id=name)
 
 
+def _cpu_case(name, fn, *arrays):
+    """A CPU-only op (CuPy has no string arrays): in the table for coverage and test_infer,
+    skipped by the GPU comparison (tests/ops/test_string_ops.py checks its placement)."""
+    return pytest.param(fn, arrays, None, None, id=name, marks=pytest.mark.skip(
+        reason="a CPU-only op: string kernels run on /CPU:0, as in TensorFlow"))
+
+
+TEXT = np.array([[b"Hello World", "Ärger 12".encode()], [b"  ok ", b""]], dtype=object)
+WORD = np.array("Aß 😀 ok".encode(), dtype=object)  # a scalar string
+NUMBER_TEXT = np.array([b"1.5", b"-2", b" 3e2 "], dtype=object)
+
+
 def _seeded(fn):
     """Restarts the stateful random streams first, so CPU and GPU draw the same numbers."""
 
@@ -344,6 +356,24 @@ OP_CASES = [
     _case("space_to_depth", lambda x: NN.space_to_depth(x, 2), IMG, grad="grad"),
     _case("depth_to_space", lambda x: NN.depth_to_space(x, 2), IMG8, grad="grad"),
     _case("weighted_moments", lambda x, w: NN.weighted_moments(x, [0], w), A, POS, grad="grad"),
+    # --- strings: CPU-only kernels (CuPy has no string arrays) ---
+    _cpu_case("string_lower", lambda s: E.strings.lower(s, encoding="utf-8"), TEXT),
+    _cpu_case("string_upper", E.strings.upper, TEXT),
+    _cpu_case("string_strip", E.strings.strip, TEXT),
+    _cpu_case("string_length", lambda s: E.strings.length(s, unit="UTF8_CHAR"), TEXT),
+    _cpu_case("substr", lambda s: E.strings.substr(s, 0, 3), TEXT),
+    _cpu_case("regex_replace", lambda s: E.strings.regex_replace(s, r"\s+", "_"), TEXT),
+    _cpu_case("regex_full_match", lambda s: E.strings.regex_full_match(s, r"\w.*"), TEXT),
+    _cpu_case("string_join", lambda s: E.strings.join([s, s], separator="|"), TEXT),
+    _cpu_case("reduce_join", lambda s: E.strings.reduce_join(s, axis=-1, separator=" "), TEXT),
+    _cpu_case("to_number", E.strings.to_number, NUMBER_TEXT),
+    _cpu_case("to_hash_bucket_fast", lambda s: E.strings.to_hash_bucket_fast(s, 7), TEXT),
+    _cpu_case("as_string", lambda x: E.strings.as_string(x, precision=2), A),
+    _cpu_case("string_format", lambda x, s: E.strings.format("{}: {}", [x, s]), A, TEXT),
+    _cpu_case("string_split", E.strings.split, WORD),
+    _cpu_case("bytes_split", E.strings.bytes_split, WORD),
+    _cpu_case("unicode_split", lambda s: E.strings.unicode_split(s, "UTF-8"), WORD),
+    _cpu_case("ngrams", lambda s: E.strings.ngrams(s, 2), TEXT),
     # --- add_n, zero-safe ops, segment reductions, special functions (math_extras...) ---
     _case("add_n", lambda x, y: M.add_n([x, y, x]), A, B, grad="grad"),
     _case("divide_no_nan", M.divide_no_nan, A, np.where(MASK, B, 0), grad="grad2"),

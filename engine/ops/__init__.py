@@ -39,6 +39,10 @@ from engine.ops import (  # noqa: F401 - imported to register the ops
     slicing_ops,
     sort_ops,
     special_ops,
+    string_convert_ops,
+    string_ops,
+    string_regex_ops,
+    string_split_ops,
     sum_to_shape_ops,
     unary_ops,
 )
