@@ -62,7 +62,7 @@ from engine.ops.slice_update_ops import tensor_strided_slice_update  # noqa: E40
 from engine.ops.sort_ops import *  # noqa: E402,F403
 from engine.ops.unary_ops import *  # noqa: E402,F403
 from engine import (  # noqa: E402,F401
-    bitwise, config, debugging, linalg, math, nn, random, raw_ops, strings,
+    bitwise, config, debugging, image, linalg, math, nn, random, raw_ops, strings,
 )
 from engine.graph.control_flow import TensorArray, cond, switch_case, while_loop  # noqa: E402,F401
 from engine.graph.functional_ops import foldl, foldr, map_fn, scan, vectorized_map  # noqa: E402,F401
