@@ -52,6 +52,14 @@ from engine.ops.linalg_ops import einsum, eye, matmul, norm, tensordot  # noqa: 
 from engine.ops.manip_ops import *  # noqa: E402,F403
 from engine.ops.math_ops import *  # noqa: E402,F403
 from engine.ops.math_extras import add_n, scalar_mul  # noqa: E402,F401
+from engine.ops.misc_extras import (  # noqa: E402,F401
+    constant_initializer, dynamic_partition, dynamic_stitch, no_gradient, numpy_function,
+    ones_initializer, random_normal_initializer, random_uniform_initializer, recompute_grad,
+    zeros_initializer,
+)
+from engine.ops.assert_ops import (  # noqa: E402,F401 - TF2's top-level assertions
+    Assert, assert_equal, assert_greater, assert_less, assert_rank,
+)
 from engine.ops.one_hot_ops import *  # noqa: E402,F403
 from engine.ops.reduce_composites import *  # noqa: E402,F403
 from engine.ops.reduce_ops import *  # noqa: E402,F403

@@ -1,7 +1,10 @@
-"""`engine.debugging`: numeric checks.
+"""`engine.debugging`: numeric checks and assertions.
 
 `check_numerics(t, message)` raises if `t` holds NaN or Inf; `enable_check_numerics()`
 checks the output of every op and names the op (and name scope) that first produced one.
+TensorFlow 2's assertions (`assert_equal`, `assert_rank`, `assert_shapes`, `Assert`, ...)
+are here too, see `engine.ops.assert_ops`: eagerly they raise at once, traced they check
+what tracing knows and add nodes that check values when the graph runs.
 """
 
 from __future__ import annotations
@@ -9,10 +12,13 @@ from __future__ import annotations
 from engine import context
 from engine.dispatch import dispatch
 from engine.errors import InvalidArgumentError
+from engine.ops import assert_ops as _assert_ops
 from engine.ops import infer as _inf
+from engine.ops.assert_ops import *  # noqa: F403 - tf.debugging.assert_*, Assert, is_*
 from engine.registry import INEXACT, OpDef, register
 
-__all__ = ["check_numerics", "enable_check_numerics", "disable_check_numerics"]
+__all__ = ["check_numerics", "enable_check_numerics", "disable_check_numerics",
+           *_assert_ops.__all__]
 
 
 def _check_kernel(xp, x, message=""):

@@ -11,6 +11,7 @@ from engine.ops.counting_ops import *  # noqa: F403
 from engine.ops.gather_ops import segment_sum, unsorted_segment_sum  # noqa: F401
 from engine.ops.math_extras import *  # noqa: F403
 from engine.ops.math_ops import *  # noqa: F403
+from engine.ops.misc_extras import cumulative_logsumexp, log_sigmoid, polyval  # noqa: F401
 from engine.ops.reduce_composites import *  # noqa: F403
 from engine.ops.reduce_ops import *  # noqa: F403
 from engine.ops.segment_ops import *  # noqa: F403

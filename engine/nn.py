@@ -11,6 +11,7 @@ from engine.ops.clip_ops import l2_normalize  # noqa: F401
 from engine.ops.conv_ops import *  # noqa: F403
 from engine.ops.depthwise_conv_ops import *  # noqa: F403
 from engine.ops.math_extras import zero_fraction  # noqa: F401
+from engine.ops.misc_extras import local_response_normalization  # noqa: F401
 from engine.ops.nn_extras import *  # noqa: F403
 from engine.ops.nn_ops import *  # noqa: F403
 from engine.ops.random_ops import dropout  # noqa: F401

@@ -356,6 +356,11 @@ OP_CASES = [
     _case("space_to_depth", lambda x: NN.space_to_depth(x, 2), IMG, grad="grad"),
     _case("depth_to_space", lambda x: NN.depth_to_space(x, 2), IMG8, grad="grad"),
     _case("weighted_moments", lambda x, w: NN.weighted_moments(x, [0], w), A, POS, grad="grad"),
+    # --- assertions and cumulative_logsumexp (assert_ops, misc_extras) ---
+    _case("assert", lambda x, y: engine.debugging.assert_less(x, y + 3.0) or x, A, B),
+    _case("cumulative_logsumexp", lambda x: M.cumulative_logsumexp(x, 1), A, grad="grad"),
+    _case("cumulative_logsumexp_exclusive_reverse", lambda x: M.cumulative_logsumexp(
+        x, 0, exclusive=True, reverse=True), A, grad="grad"),
     # --- strings: CPU-only kernels (CuPy has no string arrays) ---
     _cpu_case("string_lower", lambda s: E.strings.lower(s, encoding="utf-8"), TEXT),
     _cpu_case("string_upper", E.strings.upper, TEXT),
