@@ -361,26 +361,33 @@ def tensor_scatter_nd_add(tensor, indices, updates, name=None):
 # `num_segments` is an attribute when it is known while tracing (the output's first dimension
 # is then known too) and the node's third input, as in TensorFlow, when it is computed by the
 # graph (e.g. `shape(params)[0]` in gather's gradient); the first dimension is then unknown.
-def _segment_infer(data, segment_ids, num_segments_input=None, num_segments=0):
-    op = "unsorted_segment_sum"
-    _inf.check_dtype(op, data, NUMERIC, "data")
-    _inf.check_dtype(op, segment_ids, INTEGER, "segment_ids")
-    rows = num_segments
-    if num_segments_input is not None:
-        _inf.check_dtype(op, num_segments_input, INTEGER, "num_segments")
-        if num_segments_input.shape.rank not in (None, 0):
-            raise ShapeError(f"{op}: got num_segments of shape {num_segments_input.shape}; "
-                             "expected a scalar.")
-        rows = None
-    if data.shape.rank is None or segment_ids.shape.rank is None:
-        return TensorSpec(None, data.dtype)
-    k = segment_ids.shape.rank
-    if k > data.shape.rank or not data.shape[:k].is_compatible_with(segment_ids.shape):
-        raise ShapeError(f"{op}: data of shape {data.shape} does not start with the shape of "
-                         f"segment_ids {segment_ids.shape}.")
-    if rows is not None and rows < 0:
-        raise ShapeError(f"{op}: num_segments is {rows}; expected >= 0.")
-    return TensorSpec([rows] + data.shape.as_list()[k:], data.dtype)
+def segment_infer(op: str, dtypes):
+    """Shape inference of a segment reduction `op` over `dtypes` (the unsorted ones here and
+    in `segment_ops`): `(num_segments,) + data.shape[segment_ids.ndim:]`."""
+    def infer(data, segment_ids, num_segments_input=None, num_segments=0):
+        _inf.check_dtype(op, data, dtypes, "data")
+        _inf.check_dtype(op, segment_ids, INTEGER, "segment_ids")
+        rows = num_segments
+        if num_segments_input is not None:
+            _inf.check_dtype(op, num_segments_input, INTEGER, "num_segments")
+            if num_segments_input.shape.rank not in (None, 0):
+                raise ShapeError(f"{op}: got num_segments of shape {num_segments_input.shape}; "
+                                 "expected a scalar.")
+            rows = None
+        if data.shape.rank is None or segment_ids.shape.rank is None:
+            return TensorSpec(None, data.dtype)
+        k = segment_ids.shape.rank
+        if k > data.shape.rank or not data.shape[:k].is_compatible_with(segment_ids.shape):
+            raise ShapeError(f"{op}: data of shape {data.shape} does not start with the shape "
+                             f"of segment_ids {segment_ids.shape}.")
+        if rows is not None and rows < 0:
+            raise ShapeError(f"{op}: num_segments is {rows}; expected >= 0.")
+        return TensorSpec([rows] + data.shape.as_list()[k:], data.dtype)
+
+    return infer
+
+
+_segment_infer = segment_infer("unsorted_segment_sum", NUMERIC)
 
 
 def _segment_vjp(ctx, g):

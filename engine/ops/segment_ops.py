@@ -17,21 +17,20 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch
-from engine.errors import InvalidArgumentError, InvalidIndexError, ShapeError
+from engine.errors import InvalidArgumentError, InvalidIndexError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
 from engine.ops import unary_ops as _u
 from engine.ops.fill_ops import ones_like, zeros_like
-from engine.ops.gather_ops import gather, unsorted_segment_sum
+from engine.ops.gather_ops import gather, segment_infer, unsorted_segment_sum
 from engine.ops.join_ops import concat
 from engine.ops.math_extras import divide_no_nan, static_rank
 from engine.ops.reduce_ops import reduce_max
 from engine.ops.select_ops import where
 from engine.ops.shape_tensors import is_symbolic
 from engine.ops.static_args import static_int
-from engine.registry import INEXACT, INTEGER, NUMERIC, REAL, OpDef, register
-from engine.tensor_shape import TensorSpec
+from engine.registry import INEXACT, NUMERIC, REAL, OpDef, register
 
 __all__ = ["segment_mean", "segment_max", "segment_min", "segment_prod", "unsorted_segment_mean",
            "unsorted_segment_max", "unsorted_segment_min", "unsorted_segment_prod",
@@ -124,30 +123,6 @@ def _segment_kernel(kind: str):
 
 
 # --- segment reductions: ops and gradients -------------------------------------------------
-def _segment_infer(op: str, dtypes):
-    def infer(data, segment_ids, num_segments_input=None, num_segments=0):
-        _inf.check_dtype(op, data, dtypes, "data")
-        _inf.check_dtype(op, segment_ids, INTEGER, "segment_ids")
-        rows = num_segments
-        if num_segments_input is not None:
-            _inf.check_dtype(op, num_segments_input, INTEGER, "num_segments")
-            if num_segments_input.shape.rank not in (None, 0):
-                raise ShapeError(f"{op}: got num_segments of shape {num_segments_input.shape}; "
-                                 "expected a scalar.")
-            rows = None
-        if data.shape.rank is None or segment_ids.shape.rank is None:
-            return TensorSpec(None, data.dtype)
-        k = segment_ids.shape.rank
-        if k > data.shape.rank or not data.shape[:k].is_compatible_with(segment_ids.shape):
-            raise ShapeError(f"{op}: data of shape {data.shape} does not start with the shape "
-                             f"of segment_ids {segment_ids.shape}.")
-        if rows is not None and rows < 0:
-            raise ShapeError(f"{op}: num_segments is {rows}; expected >= 0.")
-        return TensorSpec([rows] + data.shape.as_list()[k:], data.dtype)
-
-    return infer
-
-
 def _num_arg(ctx):
     """The op's num_segments: its third input (computed by a graph) or its attribute."""
     return ctx.inputs[2] if len(ctx.inputs) == 3 else ctx.attrs.get("num_segments", 0)
@@ -197,7 +172,7 @@ def _g_segment_prod(ctx, g):
 def _segment_op(kind: str, dtypes, vjp, doc: str):
     name = f"unsorted_segment_{kind}"
     return register(OpDef(name, f"UnsortedSegment{kind.capitalize()}",
-                          ("data", "segment_ids", "num_segments"), _segment_infer(name, dtypes),
+                          ("data", "segment_ids", "num_segments"), segment_infer(name, dtypes),
                           _segment_kernel(kind), vjp=vjp, attrs={"num_segments": 0},
                           same_dtype=(), doc=doc))
 
