@@ -116,7 +116,9 @@ def to_array(value, dtype: _dt.DType | None = None) -> np.ndarray:
         return scalar
     if isinstance(value, np.ndarray):
         if dtype is None:
-            return _strings(value) if value.dtype.kind in "US" else value
+            if value.dtype.kind in "US" or (value.dtype == object and _has_str(value)):
+                return _strings(value)  # str elements become UTF-8 bytes, as in TensorFlow
+            return value
         return _cast_array(value, dtype, value)
     if isinstance(value, np.generic):
         array = np.asarray(value)
@@ -156,6 +158,10 @@ def to_array(value, dtype: _dt.DType | None = None) -> np.ndarray:
     if dtype is None:
         return _strings(array) if array.dtype.kind in "US" else array
     return _cast_array(array, dtype, value)
+
+
+def _has_str(array) -> bool:
+    return any(isinstance(x, str) for x in array.reshape(-1))
 
 
 def _all_strings(array) -> bool:

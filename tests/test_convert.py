@@ -230,3 +230,11 @@ def test_int_list_round_trip(values):
 def test_ragged_lists_say_how_to_fix():
     with pytest.raises(ValueError, match="rectangular: pad the shorter rows"):
         engine.constant([[1, 2], [3]])
+
+
+def test_object_arrays_of_str_become_utf8_bytes():
+    # As in TensorFlow: str elements are encoded, bytes kept, in NumPy object arrays too.
+    t = engine.constant(np.array(["a", b"b", "Ärger"], dtype=object))
+    assert t.dtype == engine.string
+    assert list(t.numpy()) == [b"a", b"b", "Ärger".encode()]
+    assert list(engine.constant(np.array(["x", "y"])).numpy()) == [b"x", b"y"]
