@@ -63,17 +63,23 @@ def _g_sub(ctx, g):
     return g, negative(g)
 
 
+def _conj_if_complex(t):
+    """`conj(t)` for complex tensors (TensorFlow's gradient convention: the cotangent times
+    the conjugate derivative), `t` itself otherwise."""
+    return conj(t) if t.dtype.is_complex else t
+
+
 def _g_mul(ctx, g):
     x, y = ctx.inputs
-    return multiply(g, y), multiply(g, x)
+    return multiply(g, _conj_if_complex(y)), multiply(g, _conj_if_complex(x))
 
 
 def _g_div(ctx, g):
     from engine.ops.unary_ops import negative  # noqa: PLC0415 - sits above this module
 
     x, y = ctx.inputs
-    gx = divide(g, y)
-    return gx, negative(multiply(gx, divide(x, y)))
+    gx = divide(g, _conj_if_complex(y))
+    return gx, negative(multiply(gx, _conj_if_complex(divide(x, y))))
 
 
 def _g_pow(ctx, g):

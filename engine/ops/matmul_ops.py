@@ -67,6 +67,22 @@ def _matmul_vjp(ctx, g):
     ta = ctx.attrs.get("transpose_a", False) or ctx.attrs.get("adjoint_a", False)
     tb = ctx.attrs.get("transpose_b", False) or ctx.attrs.get("adjoint_b", False)
     needs = ctx.needs_input_grad or (True, True)
+    if a.dtype.is_complex:
+        # Holomorphic in the effective operands (conj(a) under adjoint_a): TensorFlow's
+        # gradient is the cotangent times the conjugate derivative, conj(rule(conj(g))),
+        # and an adjoint operand's gradient is the conjugate of its effective one's.
+        from engine.ops.math_ops import conj  # noqa: PLC0415 - math_ops imports this module
+
+        adj_a, adj_b = ctx.attrs.get("adjoint_a", False), ctx.attrs.get("adjoint_b", False)
+        aa, bb = (conj(a) if adj_a else a), (conj(b) if adj_b else b)
+        ga, gb = _matmul_rule(aa, bb, conj(g), ta, tb, needs)
+        return (None if ga is None else (ga if adj_a else conj(ga)),
+                None if gb is None else (gb if adj_b else conj(gb)))
+    return _matmul_rule(a, b, g, ta, tb, needs)
+
+
+def _matmul_rule(a, b, g, ta, tb, needs):
+    """The real-valued product rule's two gradients (None where not needed)."""
     # Skipping an unneeded side saves a whole GEMM (e.g. the gradient of the input batch).
     ga = gb = None
     if needs[0]:

@@ -19,7 +19,7 @@ import math as _pymath
 from engine import dtypes as _dt
 from engine.dispatch import make_unary
 from engine.ops import infer as _inf
-from engine.ops.math_ops import add, divide, multiply, subtract
+from engine.ops.math_ops import add, conj, divide, multiply, subtract
 from engine.registry import BOOL, FLOAT, INEXACT, INTEGER, NUMERIC, REAL, OpDef, register
 
 __all__: list[str] = []
@@ -46,10 +46,15 @@ def _unary(name, tf_name, ufunc, dtypes, vjp, doc, out_dtype=None, kernel=None):
 
 # --- kernels, gradient rules (ctx.inputs, ctx.outputs are tensors) and the table -------
 def _u(fn):
-    """Adapts `fn(x, y, g)` (input, output, upstream) to the vjp calling convention."""
+    """Adapts `fn(x, y, g)` (input, output, upstream: `g * f'(x)`) to the vjp calling
+    convention. Every op built with it is holomorphic on complex inputs, where TensorFlow's
+    gradient is the cotangent times the *conjugate* derivative: `conj(fn(x, y, conj(g)))`."""
 
     def vjp(ctx, g):
-        return (fn(ctx.inputs[0], ctx.outputs[0], g),)
+        x = ctx.inputs[0]
+        if x.dtype.is_complex:
+            return (conj(fn(x, ctx.outputs[0], conj(g))),)
+        return (fn(x, ctx.outputs[0], g),)
 
     return vjp
 
