@@ -219,6 +219,8 @@ def _cast_kernel(xp, x, dtype):
         from engine.backend import cupy_backend  # noqa: PLC0415 - GPU only
 
         cupy_backend.check_dtype(target, "cast")
+    if x.dtype.kind == "c" and target.kind != "c":
+        x = x.real  # complex to real keeps the real part, as in TensorFlow (NumPy warns)
     return x.astype(target)
 
 

@@ -176,3 +176,12 @@ def test_complex_gradients_use_the_conjugate_derivative():
         return sum(engine.reduce_sum(t * (k + 1.0)) for k, t in enumerate(terms))
 
     check_grad(f, [np.array([[1.5, -0.3], [2.0, 0.7]])])
+
+
+def test_cast_from_complex_keeps_the_real_part_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # NumPy's ComplexWarning would fail here
+        out = engine.cast(engine.constant([1.5 + 2.0j, -3.0 - 1.0j]), engine.float32)
+    np.testing.assert_array_equal(out.numpy(), np.array([1.5, -3.0], np.float32))
