@@ -52,6 +52,7 @@ from engine.ops.linalg_ops import einsum, eye, matmul, norm, tensordot  # noqa: 
 from engine.ops.manip_ops import *  # noqa: E402,F403
 from engine.ops.math_ops import *  # noqa: E402,F403
 from engine.ops.math_extras import add_n, scalar_mul  # noqa: E402,F401
+from engine.ops.more_extras import bitcast, realdiv, timestamp  # noqa: E402,F401
 from engine.ops.misc_extras import (  # noqa: E402,F401
     constant_initializer, dynamic_partition, dynamic_stitch, no_gradient, numpy_function,
     ones_initializer, random_normal_initializer, random_uniform_initializer, recompute_grad,
@@ -70,7 +71,7 @@ from engine.ops.slice_update_ops import tensor_strided_slice_update  # noqa: E40
 from engine.ops.sort_ops import *  # noqa: E402,F403
 from engine.ops.unary_ops import *  # noqa: E402,F403
 from engine import (  # noqa: E402,F401
-    bitwise, config, debugging, image, linalg, math, nn, random, raw_ops, strings,
+    bitwise, config, debugging, image, io, linalg, math, nn, random, raw_ops, signal, strings,
 )
 from engine.graph.control_flow import TensorArray, cond, switch_case, while_loop  # noqa: E402,F401
 from engine.graph.functional_ops import foldl, foldr, map_fn, scan, vectorized_map  # noqa: E402,F401

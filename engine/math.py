@@ -12,6 +12,15 @@ from engine.ops.gather_ops import segment_sum, unsorted_segment_sum  # noqa: F40
 from engine.ops.math_extras import *  # noqa: F403
 from engine.ops.math_ops import *  # noqa: F403
 from engine.ops.misc_extras import cumulative_logsumexp, log_sigmoid, polyval  # noqa: F401
+from engine.ops.more_extras import (  # noqa: F401
+    angle,
+    bessel_i0,
+    bessel_i0e,
+    bessel_i1,
+    bessel_i1e,
+    lbeta,
+    nextafter,
+)
 from engine.ops.reduce_composites import *  # noqa: F403
 from engine.ops.reduce_ops import *  # noqa: F403
 from engine.ops.segment_ops import *  # noqa: F403

@@ -12,6 +12,7 @@ from engine.ops.conv_ops import *  # noqa: F403
 from engine.ops.depthwise_conv_ops import *  # noqa: F403
 from engine.ops.math_extras import zero_fraction  # noqa: F401
 from engine.ops.misc_extras import local_response_normalization  # noqa: F401
+from engine.ops.more_extras import atrous_conv2d, atrous_conv2d_transpose, conv_transpose  # noqa: F401
 from engine.ops.nn_extras import *  # noqa: F403
 from engine.ops.nn_ops import *  # noqa: F403
 from engine.ops.random_ops import dropout  # noqa: F401

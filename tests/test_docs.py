@@ -26,7 +26,7 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 MODULES = ["engine"] + sorted(m.name for m in pkgutil.walk_packages(engine.__path__, "engine."))
 
 NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.linalg",
-              "engine.image", "engine.strings",
+              "engine.image", "engine.io", "engine.signal", "engine.strings",
               "engine.random", "engine.config", "engine.debugging", "engine.nest", "engine.errors",
               "engine.dtypes", "engine.hooks", "engine.autograph", "engine.keras.activations",
               "engine.keras.initializers", "engine.keras.regularizers",

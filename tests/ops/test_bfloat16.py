@@ -41,10 +41,15 @@ REFUSED = {
     **{case: f"{op}: got dtype bfloat16" for case, op in [
         ("inv", "inv"), ("inv_adjoint", "inv"), ("det", "det"), ("slogdet", "slogdet"),
         ("solve", "solve"), ("solve_broadcast", "solve"), ("cholesky", "cholesky"),
-        ("cholesky_solve", "cholesky")]},
+        ("cholesky_solve", "cholesky"), ("rfft", "rfft"), ("rfft2d", "rfft2d"),
+        ("nextafter", "nextafter")]},  # TF's RFFT and NextAfter: float32 and float64 only
 }
+# Bit-level cases: a bitcast's output depends on the input's item size, so bfloat16 and
+# float32 inputs give different shapes by design (tests/ops/test_more_extras.py checks it).
+BIT_LEVEL = {"bitcast", "bitcast_wider"}
 
-CASES = [p for p in OP_CASES if any(a.dtype in FLOATS for a in p.values[1])]
+CASES = [p for p in OP_CASES if any(a.dtype in FLOATS for a in p.values[1])
+         and p.id not in BIT_LEVEL]
 
 
 def _differentiable(arrays):
