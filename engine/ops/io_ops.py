@@ -58,16 +58,19 @@ def path_of(op: str, filename) -> str:
                                "or scalar string tensor.")
 
 
-def atomic_write(path: str, data: bytes) -> None:
-    """Writes `data` to `path` through a temporary file in the same directory + os.replace."""
+def atomic_write(path: str, data, what: str = "write_file") -> None:
+    """Writes `data` (bytes, or an iterable of bytes chunks) to `path` through a temporary
+    file in the same directory and `os.replace`, so `path` is never left half-written.
+    `what` names the caller in the error for a missing directory."""
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise NotFoundError(f"write_file: the directory {directory!r} of {path!r} does not "
+        raise NotFoundError(f"{what}: the directory {directory!r} of {path!r} does not "
                             "exist; create it first (engine.io.gfile.makedirs).")
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for chunk in ([data] if isinstance(data, (bytes, bytearray, memoryview)) else data):
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, path)

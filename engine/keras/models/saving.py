@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 
 import numpy as np
+
+from engine.ops.io_ops import atomic_write
 
 __all__ = ["save_weights", "load_weights", "read_safetensors", "write_safetensors",
            "model_to_json", "model_from_json", "clone_model"]
@@ -47,21 +48,7 @@ def write_safetensors(path: str, tensors: dict, metadata: dict | None = None) ->
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".safetensors")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(struct.pack("<Q", len(text)))
-            f.write(text)
-            for blob in blobs:
-                f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, [struct.pack("<Q", len(text)), text, *blobs], "save_weights")
 
 
 def read_safetensors(path: str) -> tuple[dict, dict]:
