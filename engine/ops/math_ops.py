@@ -85,6 +85,14 @@ def _g_div(ctx, g):
 def _g_pow(ctx, g):
     x, y = ctx.inputs
     z = ctx.outputs[0]
+    if x.dtype.is_complex:  # holomorphic: the conjugate derivatives; log(0) where x == 0
+        from engine.ops.select_ops import where  # noqa: PLC0415 - sits above this module
+        from engine.ops.unary_ops import log  # noqa: PLC0415 - sits above this module
+
+        zero = equal(x, 0)
+        log_x = where(zero, 0, log(where(zero, 1, x)))
+        gx = multiply(g, conj(multiply(y, pow(x, subtract(y, 1)))))
+        return gx, multiply(g, conj(multiply(z, log_x)))
     gx = multiply(g, multiply(y, pow(x, subtract(y, 1))))
     safe_log = where_positive_log(x)
     return gx, multiply(g, multiply(z, safe_log))

@@ -172,7 +172,8 @@ def test_complex_gradients_use_the_conjugate_derivative():
                  engine.math.real(engine.tanh(z)), engine.math.imag(engine.math.reciprocal(z)),
                  engine.math.imag(engine.matmul(z, w)),
                  engine.math.real(engine.matmul(z, w, adjoint_a=True)),
-                 engine.math.imag(engine.matmul(w, z, adjoint_b=True))]
+                 engine.math.imag(engine.matmul(w, z, adjoint_b=True)),
+                 engine.math.real(engine.pow(z, w)), engine.math.imag(engine.pow(w, z))]
         return sum(engine.reduce_sum(t * (k + 1.0)) for k, t in enumerate(terms))
 
     check_grad(f, [np.array([[1.5, -0.3], [2.0, 0.7]])])
