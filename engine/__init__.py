@@ -75,6 +75,7 @@ from engine import (  # noqa: E402,F401
 )
 from engine.graph.control_flow import TensorArray, cond, switch_case, while_loop  # noqa: E402,F401
 from engine.graph.functional_ops import foldl, foldr, map_fn, scan, vectorized_map  # noqa: E402,F401
+from engine.graph.control_deps import control_dependencies  # noqa: E402,F401
 from engine import autograph  # noqa: E402,F401 - converts control flow when tracing
 from engine import data  # noqa: E402,F401
 from engine import keras  # noqa: E402,F401 - its submodules load on first use

@@ -286,6 +286,7 @@ class Graph(GraphExport):
         self.functions: dict[str, Graph] = {}
         self._names: dict[str, int] = {}
         self._last_stateful: Node | None = None
+        self.control_stack: list = []  # `engine.control_dependencies` blocks: lists of nodes
         self.allow_variable_creation = True
         self.created_variables: list = []
 
@@ -316,6 +317,10 @@ class Graph(GraphExport):
             if self._last_stateful is not None:
                 node.control_inputs.append(self._last_stateful)
             self._last_stateful = node
+        for block in self.control_stack:
+            for control in block:
+                if control not in node.control_inputs:
+                    node.control_inputs.append(control)
         self.nodes.append(node)
         return node
 
