@@ -7,9 +7,11 @@ ValueError as in TensorFlow; values of constants), and value checks become `Asse
 stateful like `engine.print`, so they run in program order (before every op created after
 them), are never pruned, and raise `InvalidArgumentError` naming the node and its line.
 
-TensorFlow returns an op for `tf.control_dependencies` inside functions; engine has no
-`control_dependencies` (stateful nodes already keep program order), so assertions return
-None in both modes (`assert_all_finite` returns its input, as in TensorFlow).
+TensorFlow returns an op to pass to `tf.control_dependencies` inside functions. Here
+stateful nodes already keep program order, so assertions return None in both modes
+(`assert_all_finite` returns its input, as in TensorFlow) and `engine.control_dependencies`
+skips None entries: `with engine.control_dependencies([engine.assert_equal(a, b)]):` ports
+as it is.
 
 The checks that never add an `Assert` node (dtypes, iterables, predicates) live in
 `engine.ops.assert_checks` and are re-exported here, so `__all__` names every assertion.
