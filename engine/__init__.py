@@ -34,6 +34,7 @@ from engine.scopes import device, name_scope  # noqa: F401
 from engine.tape import GradientTape, UnconnectedGradients  # noqa: F401
 from engine.tensor import Tensor, is_tensor  # noqa: F401
 from engine.tensor_shape import TensorShape, TensorSpec  # noqa: F401
+from engine.variable_scatter import IndexedSlices  # noqa: F401
 from engine.variable import (  # noqa: F401
     Variable, VariableAggregation, VariableSynchronization,
 )

@@ -24,6 +24,7 @@ from engine.convert import convert_to_tensor, to_array
 from engine.errors import DTypeError, ShapeError
 from engine.tensor import Reference, Tensor, numpy_text, wrap
 from engine.tensor_shape import TensorShape
+from engine.variable_scatter import VariableScatter
 
 __all__ = ["Variable", "VariableSynchronization", "VariableAggregation"]
 
@@ -60,7 +61,7 @@ class VariableAggregation(enum.Enum):
     ONLY_FIRST_REPLICA = 3
 
 
-class Variable:
+class Variable(VariableScatter):
     """A mutable tensor-like value that persists across calls: weights, counters, state.
 
     Args:
