@@ -28,7 +28,7 @@ from engine import context, hooks
 from engine import dtypes as _dt
 from engine.backend import devices as _devices
 from engine.backend import numpy_backend
-from engine.convert import to_array
+from engine.convert import _contains_tensors, convert_to_tensor, to_array
 from engine.errors import DTypeError, InternalError, InvalidArgumentError, OpError
 from engine.registry import OpDef
 from engine.tensor import Tensor
@@ -75,6 +75,8 @@ def dispatch(op: OpDef, inputs: tuple, attrs: dict = _EMPTY):
         elif hasattr(x, "_read"):  # a Variable: tapes key on the variable itself
             tensors[i] = x._read()
             sources[i] = x
+        elif (type(x) is list or type(x) is tuple) and _contains_tensors(x):
+            tensors[i] = sources[i] = convert_to_tensor(x)  # a stack: gradients flow
     _convert_python_inputs(op, inputs, tensors)
     device = _pick_device(op, tensors, thread)
     run_on = device if op.gpu or device.device_type != "GPU" else _cpu_fallback(op)

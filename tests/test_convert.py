@@ -238,3 +238,19 @@ def test_object_arrays_of_str_become_utf8_bytes():
     assert t.dtype == engine.string
     assert list(t.numpy()) == [b"a", b"b", "Ärger".encode()]
     assert list(engine.constant(np.array(["x", "y"])).numpy()) == [b"x", b"y"]
+
+
+def test_lists_holding_tensors_as_op_inputs_stack_with_gradients():
+    # A list of tensors given to an op is stacked (differentiably), eagerly and traced.
+    a, b = engine.constant(1.5), engine.constant(2.0)
+    with engine.GradientTape() as tape:
+        tape.watch([a, b])
+        y = engine.reduce_sum(engine.multiply([a, b], 3.0))
+    assert [float(g) for g in tape.gradient(y, [a, b])] == [3.0, 3.0]
+    x = engine.constant([[1.0], [2.0], [3.0]])
+
+    @engine.function
+    def pick(i, j):
+        return engine.gather(x, [i, j])   # symbolic scalars in a list
+
+    assert pick(engine.constant(2), engine.constant(0)).numpy().ravel().tolist() == [3.0, 1.0]

@@ -18,6 +18,7 @@ import sys
 from engine import context
 from engine import dtypes as _dt
 from engine.backend import devices as _devices
+from engine.convert import _contains_tensors, convert_to_tensor
 from engine.errors import DTypeError, ShapeError, TracingError
 from engine.graph.ir import Graph, SymbolicTensor
 from engine.tensor import Tensor
@@ -67,6 +68,8 @@ class FuncGraph(Graph):
             elif hasattr(x, "_read"):
                 tensors[i] = self.read_variable(x)
                 sources[i] = x
+            elif (type(x) is list or type(x) is tuple) and _contains_tensors(x):
+                tensors[i] = sources[i] = convert_to_tensor(x)  # a Pack node of the parts
         _convert_python_inputs(op, inputs, tensors)
         for i, t in enumerate(tensors):
             if not isinstance(t, SymbolicTensor):
