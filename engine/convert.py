@@ -187,7 +187,7 @@ def _current_device() -> _devices.Device:
 
 def _place(array: np.ndarray) -> Tensor:
     device = _current_device()
-    if device is _devices.CPU0:
+    if device is _devices.CPU0 or array.dtype == object:  # strings live on the host (TF too)
         return wrap(array)
     return wrap(_devices.transfer(array, _devices.CPU0, device), device)
 

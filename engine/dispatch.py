@@ -50,6 +50,9 @@ _KERNEL_ERRORS = (ValueError, TypeError, IndexError, np.linalg.LinAlgError, Zero
                   OverflowError, AttributeError, NotImplementedError)
 
 
+_OBJECT = np.dtype(object)
+
+
 def dispatch(op: OpDef, inputs: tuple, attrs: dict = _EMPTY):
     """Runs `op` on `inputs` with `attrs`; returns a Tensor or a tuple of Tensors.
 
@@ -99,8 +102,10 @@ def dispatch(op: OpDef, inputs: tuple, attrs: dict = _EMPTY):
         outputs = tuple(_wrap_out(r, run_on) for r in result)
     else:
         outputs = (_wrap_out(result, run_on),)
-    if run_on is not device:  # a CPU fallback: results go back to the requested device
-        outputs = tuple(_wrap_out(_devices.transfer(o._value, run_on, device), device)
+    if run_on is not device:  # a CPU fallback: results go back to the requested device,
+        # except strings, which no GPU array holds (they stay on /CPU:0, as in TensorFlow)
+        outputs = tuple(o if o._value.dtype == _OBJECT else
+                        _wrap_out(_devices.transfer(o._value, run_on, device), device)
                         for o in outputs)
     if _G.strict:
         _check_inference(op, tensors, arrays, attrs, outputs)

@@ -326,3 +326,21 @@ def test_errors_that_depend_on_the_data_raise_when_the_graph_runs():
     assert f(engine.constant(["2"])).numpy().tolist() == [2.0]
     with pytest.raises(InvalidArgumentError, match="b'two'"):
         f(engine.constant(["2", "two"]))
+
+
+def test_raw_string_ops_under_a_gpu_scope_keep_strings_on_the_cpu(gpu):
+    # A GPU cannot hold strings (CuPy has no object arrays): the fallback's string results
+    # stay on /CPU:0 instead of failing the copy back (this fake refuses them, as CuPy).
+    from engine.errors import DTypeError
+
+    refuse = gpu.from_host
+
+    def from_host(array, index):
+        if array.dtype == object:
+            raise DTypeError("the fake GPU holds no strings")
+        return refuse(array, index)
+
+    gpu.from_host = from_host
+    with engine.device("/GPU:0"):
+        out = engine.raw_ops.StringLower(input=engine.constant(["AbC"]), encoding="")
+    assert out.device.endswith("CPU:0") and out.numpy().tolist() == [b"abc"]
