@@ -192,6 +192,22 @@ def _place(array: np.ndarray) -> Tensor:
     return wrap(_devices.transfer(array, _devices.CPU0, device), device)
 
 
+def tensor_or_variable(value):
+    """`value` itself when it is a tensor or a variable (a tape then sees the variable),
+    else `convert_to_tensor(value)`: what ops that read `.dtype` / `.shape` of their
+    arguments before dispatching take.
+
+    Example:
+        >>> from engine.convert import tensor_or_variable
+        >>> v = engine.Variable(1.0)
+        >>> tensor_or_variable(v) is v, tensor_or_variable([1, 2]).dtype
+        (True, engine.int32)
+    """
+    if isinstance(value, Tensor) or hasattr(value, "_read"):
+        return value
+    return convert_to_tensor(value)
+
+
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name: str | None = None) -> Tensor:
     """Converts a tensor, variable, NumPy array, Python number or nested list to a Tensor.
 

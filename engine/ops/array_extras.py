@@ -14,7 +14,7 @@ import functools
 import numpy as np
 
 from engine import dtypes as _dt
-from engine.convert import convert_to_tensor
+from engine.convert import convert_to_tensor, tensor_or_variable
 from engine.dispatch import dispatch
 from engine.errors import DTypeError, InvalidArgumentError, ShapeError
 from engine.ops import array_ops as _a
@@ -36,9 +36,6 @@ __all__ = [
 _INDEX = (_dt.int32, _dt.int64)
 
 
-def _tensor(x):
-    """`x` itself for tensors and variables (tapes then see the variable), else a tensor."""
-    return x if isinstance(x, Tensor) or hasattr(x, "_read") else convert_to_tensor(x)
 
 
 def _index_dtype(op: str, what: str, dtype) -> _dt.DType:
@@ -385,7 +382,7 @@ def histogram_fixed_width(values, value_range, nbins=100, dtype=_dt.int32, name=
         array([2, 1, 1, 0, 2], dtype=int32)
     """
     op = "histogram_fixed_width"
-    values = _tensor(values)
+    values = tensor_or_variable(values)
     _inf.check_dtype(op, TensorSpec(values.shape, values.dtype), REAL, "values")
     dtype = _index_dtype(op, "dtype", dtype)
     value_range = value_range if isinstance(value_range, Tensor) else convert_to_tensor(

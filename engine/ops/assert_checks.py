@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import dtypes as _dt
-from engine.convert import convert_to_tensor
+from engine.convert import tensor_or_variable
 from engine.errors import DTypeError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
@@ -27,8 +27,6 @@ __all__ = [
 ]
 
 
-def _tensor(x):
-    return x if isinstance(x, Tensor) or hasattr(x, "_read") else convert_to_tensor(x)
 
 
 def _header(message, text: str) -> str:
@@ -58,7 +56,7 @@ def assert_integer(x, message=None, name=None) -> None:
         ...
         engine.errors.DTypeError: assert_integer: x has dtype float32; expected an integer ...
     """
-    dtype = _tensor(x).dtype
+    dtype = tensor_or_variable(x).dtype
     _dtype_check("assert_integer", "x", dtype, dtype in INTEGER,
                  "an integer dtype (cast it with engine.cast)", message)
 
@@ -79,7 +77,7 @@ def assert_type(tensor, tf_type, message=None, name=None) -> None:
         ...
         engine.errors.DTypeError: assert_type: tensor has dtype int32; expected float32.
     """
-    dtype, expected = _tensor(tensor).dtype, _dt.as_dtype(tf_type)
+    dtype, expected = tensor_or_variable(tensor).dtype, _dt.as_dtype(tf_type)
     _dtype_check("assert_type", "tensor", dtype, dtype is expected, expected.name, message)
 
 
@@ -129,7 +127,7 @@ def is_numeric_tensor(tensor) -> bool:
 
 def _monotone(api: str, compare, relation: str, example: str, result: str):
     def check(x, name=None):
-        x = _tensor(x)
+        x = tensor_or_variable(x)
         _inf.check_dtype(api, x, REAL, "x")
         flat = _a.reshape(x, [-1])
         return reduce_all(compare(flat[:-1], flat[1:]))

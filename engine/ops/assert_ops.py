@@ -24,7 +24,7 @@ import sys
 import numpy as np
 
 from engine import context
-from engine.convert import convert_to_tensor
+from engine.convert import convert_to_tensor, tensor_or_variable
 from engine.dispatch import dispatch
 from engine.errors import InvalidArgumentError, ShapeError
 from engine.ops import array_ops as _a
@@ -111,8 +111,6 @@ def _report(cond, data, summarize, header, labels, template) -> str:
     return "\n".join(lines)
 
 
-def _tensor(x):
-    return x if isinstance(x, Tensor) or hasattr(x, "_read") else convert_to_tensor(x)
 
 
 def _summarize(summarize) -> int:
@@ -148,7 +146,7 @@ def _elementwise(api: str, compare, symbol: str, good: str, bad: str, unary: boo
 
     if unary:
         def check(x, message=None, summarize=None, name=None) -> None:
-            x = _tensor(x)
+            x = tensor_or_variable(x)
             _inf.check_dtype(api, x, NUMERIC, "x")
             run((x,), lambda t: compare(t, 0), message, summarize)
     else:
@@ -220,7 +218,7 @@ def assert_near(x, y, rtol=None, atol=None, message=None, summarize=None, name=N
         ...
         engine.errors.InvalidArgumentError: x and y not equal to tolerance rtol = ...
     """
-    x = _tensor(x)
+    x = tensor_or_variable(x)
     _inf.check_dtype("assert_near", x, INEXACT, "x")
     eps = 10 * float(np.finfo(x.dtype.as_numpy_dtype).eps)
     rtol, atol = eps if rtol is None else rtol, eps if atol is None else atol
@@ -228,7 +226,7 @@ def assert_near(x, y, rtol=None, atol=None, message=None, summarize=None, name=N
                               "(assert_near).")
 
     def close(a, b):
-        a = _tensor(a)
+        a = tensor_or_variable(a)
         b = b if isinstance(b, Tensor) else convert_to_tensor(b, a.dtype)
         return _m.less_equal(_magnitude(_m.subtract(a, b)),
                              _m.add(atol, _m.multiply(rtol, _magnitude(b))))
@@ -265,7 +263,7 @@ def Assert(condition, data, summarize=None, name=None) -> None:  # noqa: N802 - 
         x too large:
         [1. 2.]
     """
-    condition = _tensor(condition)
+    condition = tensor_or_variable(condition)
     if condition.shape.rank not in (None, 0):
         raise ShapeError(f"Assert: got a condition of shape {condition.shape}; expected a "
                          "scalar. Reduce it first, e.g. engine.reduce_all(x > 0).")
@@ -282,7 +280,7 @@ def Assert(condition, data, summarize=None, name=None) -> None:  # noqa: N802 - 
 # --- static checks: ranks and shapes (an Assert node checks what is known only at run time) --
 def _rank_check(api: str, wanted: str, test, condition):
     def run(x, ranks: list, message) -> None:
-        x = _tensor(x)
+        x = tensor_or_variable(x)
         known = [get_static_value(r) for r in ranks]
         text = wanted.format(", ".join("given" if k is None else str(int(k)) for k in known))
         if x.shape.rank is not None and all(k is not None for k in known):
@@ -382,7 +380,7 @@ def assert_shapes(shapes, data=None, summarize=None, message=None, name=None) ->
                                                               *template)}
     sizes: dict = {}  # symbol -> (static size or None, size tensor, where it was set)
     for k, (x, spec) in enumerate(pairs):
-        x, spec = _tensor(x), list(spec)
+        x, spec = tensor_or_variable(x), list(spec)
         inner = bool(spec) and (spec[0] is Ellipsis or spec[0] == "*")
         entries = spec[1:] if inner else (spec or [1])
         rank, n = x.shape.rank, len(entries)

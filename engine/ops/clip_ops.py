@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine import dtypes as _dt
-from engine.convert import convert_to_tensor
+from engine.convert import convert_to_tensor, tensor_or_variable
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import infer as _inf
@@ -25,15 +25,12 @@ from engine.ops.fill_ops import ones_like, zeros_like
 from engine.ops.join_ops import stack
 from engine.ops.select_ops import where
 from engine.registry import REAL, OpDef, register
-from engine.tensor import Tensor
 from engine.tensor_shape import TensorSpec
 
 __all__ = ["clip_by_value", "clip_by_norm", "global_norm", "clip_by_global_norm",
            "l2_normalize"]
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) or hasattr(x, "_read") else convert_to_tensor(x)
 
 
 # --- clip_by_value --------------------------------------------------------------------------
@@ -113,7 +110,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
         >>> engine.clip_by_norm(engine.constant([3.0, 4.0]), 1.0).numpy()
         array([0.6, 0.8], dtype=float32)
     """
-    values = _as_tensor(t)
+    values = tensor_or_variable(t)
     l2sum = _r.reduce_sum(_m.multiply(values, values), axes, keepdims=True)
     positive = _m.greater(l2sum, 0)
     safe = where(positive, l2sum, ones_like(l2sum))
@@ -146,7 +143,8 @@ def global_norm(t_list, name=None):
         >>> float(engine.global_norm([engine.constant([3.0]), engine.constant([4.0])]))
         5.0
     """
-    tensors = [_as_tensor(t) for t in _check_sequence("global_norm", t_list) if t is not None]
+    tensors = [tensor_or_variable(t) for t in _check_sequence("global_norm", t_list)
+               if t is not None]
     if not tensors:
         return convert_to_tensor(0.0)
     sums = [_r.reduce_sum(_u.square(t)) for t in tensors]
@@ -180,12 +178,12 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         (5.0, array([0.8], dtype=float32))
     """
     t_list = _check_sequence("clip_by_global_norm", t_list)
-    norm = global_norm(t_list) if use_norm is None else _as_tensor(use_norm)
-    clip = _m.cast(_as_tensor(clip_norm), norm.dtype)
+    norm = global_norm(t_list) if use_norm is None else tensor_or_variable(use_norm)
+    clip = _m.cast(tensor_or_variable(clip_norm), norm.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):  # 1/0 and inf - inf, as in TF
         scale = _m.multiply(clip, _m.minimum(_m.divide(1.0, norm), _m.divide(1.0, clip)))
         scale = _m.add(scale, _m.subtract(norm, norm))  # NaN when the norm is inf or NaN
-    clipped = [None if t is None else _m.multiply(t, _m.cast(scale, _as_tensor(t).dtype))
+    clipped = [None if t is None else _m.multiply(t, _m.cast(scale, tensor_or_variable(t).dtype))
                for t in t_list]
     return clipped, norm
 
@@ -208,6 +206,6 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     """
     if axis is None:
         axis = dim
-    x = _as_tensor(x)
+    x = tensor_or_variable(x)
     square_sum = _r.reduce_sum(_u.square(x), axis, keepdims=True)
     return _m.multiply(x, _u.rsqrt(_m.maximum(square_sum, epsilon)))

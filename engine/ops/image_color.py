@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from engine import dtypes as _dt
+from engine.convert import tensor_or_variable
 from engine.errors import DTypeError, ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import unary_ops as _u
-from engine.ops.array_extras import _tensor
 from engine.ops.clip_ops import clip_by_value
 from engine.ops.join_ops import concat, stack, unstack
 from engine.ops.random_ops import uniform
@@ -79,7 +79,7 @@ def convert_image_dtype(image, dtype, saturate=False, name=None):
         >>> engine.image.convert_image_dtype(image, engine.float32).numpy()
         array([0.       , 0.5019608, 1.       ], dtype=float32)
     """
-    image = _tensor(image)
+    image = tensor_or_variable(image)
     dtype = _dt.as_dtype(dtype)
     for what, d in (("image", image.dtype), ("dtype", dtype)):
         if d not in _INTS + _FLOATS:
@@ -106,7 +106,7 @@ def convert_image_dtype(image, dtype, saturate=False, name=None):
 
 
 def _to_float(image):
-    image = _tensor(image)
+    image = tensor_or_variable(image)
     if image.dtype in _NATIVE:
         return image, image.dtype
     return convert_image_dtype(image, _dt.float32), image.dtype
@@ -114,7 +114,7 @@ def _to_float(image):
 
 def _channels(op: str, image, count=None, min_rank: int = 1):
     """Checks that `image` has rank >= min_rank and (if given) `count` channels, last."""
-    shape = _tensor(image).shape
+    shape = tensor_or_variable(image).shape
     if shape.rank is None:
         return
     if shape.rank < min_rank or (count is not None and shape[-1] not in (count, None)):
@@ -157,12 +157,12 @@ def grayscale_to_rgb(images, name=None):
         array([[0.5, 0.5, 0.5]], dtype=float32)
     """
     _channels("grayscale_to_rgb", images, 1, min_rank=2)
-    x = _tensor(images)
+    x = tensor_or_variable(images)
     return concat([x, x, x], -1)
 
 
 def _float_only(op: str, images):
-    x = _tensor(images)
+    x = tensor_or_variable(images)
     if not x.dtype.is_floating:
         raise DTypeError(f"{op}: got images of dtype {x.dtype.name}; expected floats in [0, 1]. "
                          "Convert with engine.image.convert_image_dtype(images, engine.float32).")
@@ -356,7 +356,7 @@ def per_image_standardization(image):
                [ 0.4472136,  1.3416407]], dtype=float32)
     """
     _channels("per_image_standardization", image, min_rank=3)
-    x = _m.cast(_tensor(image), _dt.float32)
+    x = _m.cast(tensor_or_variable(image), _dt.float32)
     axes = [-3, -2, -1]
     count = x.shape.as_list()[-3:]
     if None in count:

@@ -14,11 +14,10 @@ import functools
 import numpy as np
 
 from engine import dtypes as _dt
-from engine.convert import convert_to_tensor
+from engine.convert import convert_to_tensor, tensor_or_variable
 from engine.errors import ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
-from engine.ops.array_extras import _tensor
 from engine.ops.image_resize import (
     _batched,
     _box_args,
@@ -316,7 +315,7 @@ def central_crop(image, central_fraction):
             raise ValueError(f"central_crop: got central_fraction={central_fraction!r}; "
                              "expected a number in (0, 1].")
         if fraction == 1.0:
-            return _tensor(image)
+            return tensor_or_variable(image)
     starts, sizes = [], []
     for size in _dims(x)[1:3]:
         if isinstance(size, int) and isinstance(fraction, float):
@@ -350,7 +349,7 @@ def random_crop(value, size, seed=None, name=None):
         TensorShape([4, 4, 3])
     """
     op = "random_crop"
-    x = _tensor(value)
+    x = tensor_or_variable(value)
     rank = x.shape.rank
     if isinstance(size, Tensor) and is_symbolic(size):
         items = [size[k] for k in range(size.shape[0] or 0)]

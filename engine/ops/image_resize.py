@@ -22,11 +22,11 @@ import types
 import numpy as np
 
 from engine import dtypes as _dt
+from engine.convert import tensor_or_variable
 from engine.errors import DTypeError, ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import unary_ops as _u
-from engine.ops.array_extras import _tensor
 from engine.ops.einsum_ops import einsum
 from engine.ops.gather_ops import gather
 from engine.ops.manip_ops import pad
@@ -64,7 +64,7 @@ _NOT_IMPLEMENTED = ("lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 # --- arguments (shared with image_ops) --------------------------------------------------------
 def _image(op: str, image):
     """(image tensor, rank 3 or 4); rejects other ranks and empty images."""
-    x = _tensor(image)
+    x = tensor_or_variable(image)
     shape = x.shape
     if shape.rank not in (3, 4):
         got = "an unknown rank" if shape.rank is None else f"shape {shape}"
@@ -99,7 +99,7 @@ def _dims(x) -> list:
 def _int_arg(op: str, what: str, value):
     """An integer argument: a Python int, or a scalar int tensor known only when a graph runs."""
     if isinstance(value, Tensor) or hasattr(value, "_read"):
-        value = _tensor(value)
+        value = tensor_or_variable(value)
         if not value.dtype.is_integer or value.shape.rank not in (0, None):
             raise DTypeError(f"{op}: got {what} of dtype {value.dtype.name} and shape "
                              f"{value.shape}; expected a scalar integer.")
@@ -269,7 +269,7 @@ def _check_method(method) -> str:
 
 def _size_pair(op: str, size) -> list:
     if isinstance(size, Tensor) or hasattr(size, "_read"):
-        size = _tensor(size)
+        size = tensor_or_variable(size)
         if size.shape.rank != 1 or size.shape[0] not in (2, None):
             raise ShapeError(f"{op}: got size of shape {size.shape}; expected a 1-D tensor of "
                              "2 elements: [new_height, new_width].")

@@ -20,7 +20,7 @@ import numpy as np
 
 from engine import dtypes as _dt
 from engine import nest, registry
-from engine.convert import convert_to_tensor
+from engine.convert import tensor_or_variable
 from engine.custom_grad import custom_gradient
 from engine.dispatch import dispatch
 from engine.errors import InvalidArgumentError, ShapeError
@@ -60,8 +60,6 @@ __all__ = [
 _IDS = frozenset((_dt.int32, _dt.int64))
 
 
-def _tensor(x):
-    return x if isinstance(x, Tensor) or hasattr(x, "_read") else convert_to_tensor(x)
 
 
 # --- dynamic_partition / dynamic_stitch ------------------------------------------------------
@@ -92,7 +90,7 @@ def dynamic_partition(data, partitions, num_partitions, name=None):
     n = static_int(num_partitions, "dynamic_partition num_partitions")
     if n < 1:
         raise ValueError(f"dynamic_partition: num_partitions is {n}; expected >= 1.")
-    data, partitions = _tensor(data), _tensor(partitions)
+    data, partitions = tensor_or_variable(data), tensor_or_variable(partitions)
     _inf.check_dtype("dynamic_partition", partitions, _IDS, "partitions")
     k = partitions.shape.rank
     if k is None:
@@ -139,7 +137,7 @@ def dynamic_stitch(indices, data, name=None):
         >>> engine.dynamic_stitch([[0, 3], [1, 2]], [[1.0, 4.0], [2.0, 3.0]]).numpy()
         array([1., 2., 3., 4.], dtype=float32)
     """
-    indices, data = [_tensor(i) for i in indices], [_tensor(d) for d in data]
+    indices, data = [tensor_or_variable(i) for i in indices], [tensor_or_variable(d) for d in data]
     if not indices or len(indices) != len(data):
         raise ValueError(f"dynamic_stitch: got {len(indices)} index tensors and {len(data)} "
                          "data tensors; expected the same number, at least one.")
@@ -391,7 +389,7 @@ def polyval(coeffs, x, name=None):
     if not isinstance(coeffs, (list, tuple)):
         raise TypeError(f"polyval: coeffs must be a list of coefficients; got "
                         f"{type(coeffs).__name__}.")
-    x = _tensor(x)
+    x = tensor_or_variable(x)
     if not coeffs:
         return zeros_like(x)
     total = _m.add(zeros_like(x), coeffs[0])
@@ -422,7 +420,7 @@ def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.
         >>> engine.nn.local_response_normalization(x, depth_radius=1).numpy().ravel()
         array([0.57735026, 0.5       , 0.57735026], dtype=float32)
     """
-    x = _tensor(input)
+    x = tensor_or_variable(input)
     r = static_int(depth_radius, "local_response_normalization depth_radius")
     if x.shape.rank not in (None, 4) or r < 0:
         raise ShapeError(f"local_response_normalization: got input of shape {x.shape} and "

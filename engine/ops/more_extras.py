@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from engine import dtypes as _dt
-from engine.convert import convert_to_tensor
+from engine.convert import convert_to_tensor, tensor_or_variable
 from engine.dispatch import dispatch
 from engine.errors import DTypeError, InvalidArgumentError, ShapeError, UnimplementedError
 from engine.ops import array_ops as _a
@@ -43,8 +43,6 @@ _BITCAST_DTYPES = frozenset(d for d in (
     _dt.int64, _dt.uint8, _dt.uint16, _dt.uint32, _dt.uint64, _dt.complex64, _dt.complex128) if d)
 
 
-def _tensor(x):
-    return x if hasattr(x, "dtype") and hasattr(x, "shape") else convert_to_tensor(x)
 
 
 # --- timestamp, realdiv --------------------------------------------------------------------
@@ -87,7 +85,7 @@ def realdiv(x, y, name=None):
         >>> engine.realdiv(engine.constant([3.0, 1.0]), 2.0).numpy()
         array([1.5, 0.5], dtype=float32)
     """
-    x = _tensor(x)
+    x = tensor_or_variable(x)
     y = y if hasattr(y, "dtype") and hasattr(y, "shape") else convert_to_tensor(
         y, dtype=x.dtype if x.dtype.is_floating or x.dtype.is_complex else None)
     for arg, value in (("x", x), ("y", y)):
@@ -179,7 +177,7 @@ def angle(input, name=None):
         >>> engine.math.angle(engine.constant([1j, -1 + 0j, 1 + 1j])).numpy().round(4)
         array([1.5708, 3.1416, 0.7854])
     """
-    x = _tensor(input)
+    x = tensor_or_variable(input)
     if x.dtype.is_complex:
         return _m.atan2(_m.imag(x), _m.real(x))
     if not x.dtype.is_floating:
@@ -202,7 +200,7 @@ def lbeta(x, name=None):
         >>> engine.math.lbeta(engine.constant([[1.0, 1.0], [2.0, 3.0]])).numpy().round(4)
         array([ 0.    , -2.4849], dtype=float32)
     """
-    x = _tensor(x)
+    x = tensor_or_variable(x)
     if x.shape.rank == 0:
         raise ShapeError("lbeta: got a scalar; expected a tensor of rank >= 1 (the Beta "
                          "function's arguments along the last dimension).")
@@ -349,7 +347,7 @@ def bessel_i0(x, name=None):
         >>> engine.math.bessel_i0(engine.constant([0.0, 1.0, 2.0])).numpy().round(5)
         array([1.     , 1.26607, 2.27959], dtype=float32)
     """
-    x = _tensor(x)
+    x = tensor_or_variable(x)
     return _m.multiply(bessel_i0e(x), _u.exp(_u.abs(x)))
 
 
@@ -369,7 +367,7 @@ def bessel_i1(x, name=None):
         >>> engine.math.bessel_i1(engine.constant([0.0, 1.0, -2.0])).numpy().round(5)
         array([ 0.     ,  0.56516, -1.59064], dtype=float32)
     """
-    x = _tensor(x)
+    x = tensor_or_variable(x)
     return _m.multiply(bessel_i1e(x), _u.exp(_u.abs(x)))
 
 

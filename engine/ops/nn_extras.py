@@ -9,11 +9,12 @@ transposes, reductions), so gradients, tracing and GPUs come for free.
 
 
 from engine import dtypes as _dt
+from engine.convert import tensor_or_variable
 from engine.errors import DTypeError, ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import reduce_ops as _r
-from engine.ops.array_extras import _INDEX, _tensor
+from engine.ops.array_extras import _INDEX
 from engine.ops.clip_ops import clip_by_norm
 from engine.ops.fill_ops import zeros_like
 from engine.ops.gather_ops import gather
@@ -60,8 +61,8 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
     if not shards:
         raise ValueError("embedding_lookup: params is empty; expected a tensor or a list of "
                          "shards.")
-    shards = [_tensor(p) for p in shards]
-    ids = _tensor(ids)
+    shards = [tensor_or_variable(p) for p in shards]
+    ids = tensor_or_variable(ids)
     if ids.dtype not in _INDEX:
         raise DTypeError(f"embedding_lookup: got ids of dtype {ids.dtype.name}; expected int32 "
                          "or int64. Cast them with engine.cast(ids, engine.int32).")
@@ -84,7 +85,7 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
 # --- engine.nn: space_to_depth / depth_to_space ---------------------------------------------
 def _block_layout(op: str, input, block_size, data_format):
     """(x, [batch, height, width, depth] sizes as ints or scalar tensors, block, NHWC?)."""
-    x = _tensor(input)
+    x = tensor_or_variable(input)
     if data_format not in ("NHWC", "NCHW"):
         raise ValueError(f"{op}: got data_format={data_format!r}; expected 'NHWC' or 'NCHW'.")
     block = static_int(block_size, f"{op} block_size")
@@ -182,12 +183,12 @@ def weighted_moments(x, axes, frequency_weights, keepdims=False, name=None):
         >>> float(mean), float(var)
         (2.75, 1.6875)
     """
-    x = _tensor(x)
+    x = tensor_or_variable(x)
     dtype = x.dtype
     half = dtype in (_dt.float16, _dt.bfloat16)
     if half:
         x = _m.cast(x, _dt.float32)
-    weights = _tensor(frequency_weights)
+    weights = tensor_or_variable(frequency_weights)
     if weights.dtype is not x.dtype:
         weights = _m.cast(weights, x.dtype)
     axes = _r.axis_attr(axes)
@@ -220,5 +221,5 @@ def scale_regularization_loss(regularization_loss):
         >>> float(engine.nn.scale_regularization_loss([0.5, 0.25]))
         0.75
     """
-    total = _r.reduce_sum(_tensor(regularization_loss))
+    total = _r.reduce_sum(tensor_or_variable(regularization_loss))
     return _m.truediv(total, _NUM_REPLICAS)

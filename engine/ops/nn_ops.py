@@ -7,7 +7,7 @@ including the activations of `activation_ops` and the losses of `nn_losses`, is
 
 from __future__ import annotations
 
-from engine.convert import convert_to_tensor
+from engine.convert import convert_to_tensor, tensor_or_variable
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import array_ops as _a
@@ -192,7 +192,7 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         >>> engine.nn.batch_normalization(x, 2.0, 1.0, None, None, 0.0).numpy()
         array([-1.,  1.], dtype=float32)
     """
-    x = _tensor_or_variable(x)
+    x = tensor_or_variable(x)
     mean, variance, offset, scale = (_like(v, x) for v in (mean, variance, offset, scale))
     # reciprocal(sqrt()) rather than rsqrt, whose kernel fails on 0-d inputs (for now).
     inv = _u.reciprocal(_u.sqrt(_m.add(variance, variance_epsilon)))
@@ -208,9 +208,6 @@ def _is_tensor_like(x) -> bool:
     return isinstance(x, Tensor) or getattr(x, "_is_variable", False)
 
 
-def _tensor_or_variable(x):
-    """`x` itself for tensors and variables (so tapes see the variable), else a tensor."""
-    return x if _is_tensor_like(x) else convert_to_tensor(x)
 
 
 def _like(value, x):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import engine
 from engine.keras.backend import floatx
 from engine.keras.losses.inputs import as_tensor, shape_text
+from engine.ops.math_extras import divide_no_nan  # noqa: F401 - the metrics import it here
 
 __all__ = ["Reduction"]
 
@@ -83,11 +84,6 @@ class Reduction:
         return key
 
 
-def divide_no_nan(x, y):
-    """`x / y`, and 0 where `y == 0` (the gradient is 0 there too)."""
-    zero = engine.equal(y, 0)
-    safe = engine.where(zero, engine.ones_like(y), y)
-    return engine.where(zero, engine.zeros_like(x * safe), x / safe)
 
 
 def match_weight_rank(values, sample_weight):
