@@ -63,7 +63,9 @@ def _add_n_kernel(xp, *inputs):
     if len(inputs) == 1:
         out[...] = first
         return out
-    # One output buffer, added into in place: ~30% faster than a chain of adds.
+    # One output buffer, added into in place. Measured on the 2-vCPU development machine,
+    # float32: 10-22 % faster than a chain of engine.add for 8-16 inputs of 256x256 and
+    # up (16 x 256x256: 109 vs 140 us), even at 4 inputs, slower for tiny arrays (dispatch).
     xp.add(inputs[0], inputs[1], out=out)
     for v in inputs[2:]:
         xp.add(out, v, out=out)
