@@ -156,7 +156,19 @@ def machine_info() -> dict:
         "blas": blas_info(),
         "env": {name: os.environ.get(name) for name in _THREAD_VARS},
         "peers": {name: peer_available(name) for name in PEERS},
+        "cpu_jit": cpu_jit_info(),
     }
+
+
+def cpu_jit_info() -> str:
+    """Whether traced graphs' fused kernels may be compiled by Numba (engine.graph.fused_jit);
+    checked without importing the engine or Numba."""
+    if os.environ.get("EAGERLAB_CPU_JIT", "1").strip().lower() in ("0", "false", "no", "off"):
+        return "off (EAGERLAB_CPU_JIT)"
+    if importlib.util.find_spec("numba") is None:
+        return "off (numba not installed: NumPy fused kernels)"
+    from importlib.metadata import version
+    return f"on (numba {version('numba')})"
 
 
 def header_lines(info: dict) -> list:
@@ -173,6 +185,7 @@ def header_lines(info: dict) -> list:
     lines.append("env: " + ", ".join(f"{k}={v}" for k, v in info["env"].items()))
     lines.append("peers importable: " + ", ".join(
         f"{k} {'yes' if v else 'no'}" for k, v in info["peers"].items()))
+    lines.append("compiled CPU fused kernels: " + info["cpu_jit"])
     return lines
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from engine.backend import numpy_backend
 from engine.errors import InvalidArgumentError
+from engine.graph import fused_jit
 from engine.graph.fused_cuda import _CUDA, _full_shape_outputs, cuda_source  # noqa: F401
 from engine.graph.fused_explain import explain, run_members  # noqa: F401 - re-exported
 from engine.graph.fused_inplace import (  # noqa: F401 - re-exported
@@ -307,6 +308,8 @@ def build(node, program):
     if device.backend is numpy_backend:
         donate = program.donations(node)
         source, env = numpy_source(node.attrs, specs, donate, np, f"fused_{safe}", variables)
+        fn = _exec(source, env, node, safe)
+        return fused_jit.tiered(fn, node.attrs, specs, f"fused_{safe}", variables)
     elif variables_of(node.attrs):  # the in-place pass rewrites CPU nodes only
         raise InvalidArgumentError(f"Fused node {node.name!r} updates variables in place, "
                                    f"which runs on the CPU only; it is on {device.name}.")
@@ -316,6 +319,10 @@ def build(node, program):
         return _full_shape_outputs(kernel, node, [shape for shape, _ in specs], device.xp)
     else:  # another array module with NumPy's ufuncs (a test's fake GPU)
         source, env = numpy_source(node.attrs, specs, frozenset(), device.xp, f"fused_{safe}")
+    return _exec(source, env, node, safe)
+
+
+def _exec(source: str, env: dict, node, safe: str):
     code = compile(source, f"<fused kernel {node.name}>", "exec")
     exec(code, env)  # noqa: S102 - generated from the node's attrs
     fn = env[f"fused_{safe}"]

@@ -5,7 +5,7 @@ import pytest
 
 import engine
 from engine.errors import InvalidArgumentError
-from engine.graph import fused, passes
+from engine.graph import cpu_jit, fused, fused_jit, passes
 from engine.graph.passes import fusion
 
 FUSION = "elementwise_fusion"
@@ -65,8 +65,15 @@ def random_program(rng):
     return program
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("seed", range(24))
-def test_random_programs_match_unfused_and_eager(seed):
+def test_random_programs_match_unfused_and_eager(seed, compiled, monkeypatch, tmp_path):
+    if compiled:  # the fused nodes Numba can take, compiled (engine.graph.fused_jit)
+        pytest.importorskip("numba")
+        monkeypatch.setattr(cpu_jit, "WARM_CALLS", 0)
+        monkeypatch.setattr(fused_jit, "MIN_ELEMENTS", 0)
+        monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    passes._OPTIONS["cpu_jit"] = compiled
     rng = np.random.default_rng(seed)
     dtype = (np.float32, np.float64)[seed % 2]
     xs, ys = SHAPES[seed % len(SHAPES)]

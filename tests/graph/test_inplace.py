@@ -5,23 +5,31 @@ import pytest
 
 import engine
 from engine.errors import InvalidArgumentError
-from engine.graph import fused, passes
+from engine.graph import cpu_jit, fused, fused_jit, passes
 from engine.graph.passes import fusion, inplace
 
 INPLACE = "inplace_variable_updates"
 FUSION = "elementwise_fusion"
 
 
-@pytest.fixture(autouse=True)
-def passes_on(monkeypatch):
-    """Fusion and the in-place pass in the pipeline (if it does not have them yet), on."""
+@pytest.fixture(autouse=True, params=["numpy", "compiled"])
+def passes_on(request, monkeypatch, tmp_path):
+    """Fusion and the in-place pass in the pipeline (if it does not have them yet), on;
+    every test runs with the NumPy kernels and again with every eligible fused node
+    compiled by Numba from its first call (engine.graph.fused_jit), where Numba is."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(cpu_jit, "WARM_CALLS", 0)
+        monkeypatch.setattr(fused_jit, "MIN_ELEMENTS", 0)
+        monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
     names = [name for name, _ in passes.PASSES]
     extra = [(n, run) for n, run in ((FUSION, fusion.run), (INPLACE, inplace.run))
              if n not in names]
     if extra:
         monkeypatch.setattr(passes, "PASSES", [*passes.PASSES, *extra])
     saved = dict(passes._OPTIONS)
-    passes._OPTIONS.update({FUSION: True, INPLACE: True})
+    passes._OPTIONS.update({FUSION: True, INPLACE: True,
+                            "cpu_jit": request.param == "compiled"})
     yield
     passes._OPTIONS.clear()
     passes._OPTIONS.update(saved)
@@ -100,10 +108,13 @@ def test_adam_steps_equal_eager_bit_for_bit(strict):
     check_invariants(graph)
     assert not [n for n in graph.nodes if n.type == "AssignVariableOp"]
     assert len(writers(graph)) == 4  # m, v and the weight of each variable: one kernel
-    sources = [i.fn.source for i in traced.get_concrete_function(*data, alpha)._program
+    kernels = [i.fn for i in traced.get_concrete_function(*data, alpha)._program
                .instructions if i.node in writers(graph)]
+    sources = [fn.source for fn in kernels]
     assert f"for s in range(0, {rows * 100}, {chunk})" in sources[0]  # chunked
     assert all("for s in" not in s for s in sources[1:])     # small: one pass each
+    compiled = passes.get_experimental_options()["cpu_jit"]
+    assert [cpu_jit.status(fn) == "compiled" for fn in kernels] == [compiled] * 4
 
 
 def test_updates_write_into_the_variables_own_buffers():

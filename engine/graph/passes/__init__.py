@@ -22,7 +22,9 @@ fused optimizer updates write the variables' buffers in place, see `inplace.py`;
 `engine/graph/cuda_graphs.py`; `embedding_folding`: Keras' LSTM and GRU read a small
 Embedding's table and ids instead of its output, see `engine/keras/layers/rnn_kernels.py`;
 `max_pool_reordering`: Keras' max pooling layers pool a convolution's output before its bias
-and activation, see `engine/keras/layers/pooling.py`).
+and activation, see `engine/keras/layers/pooling.py`; `cpu_jit`: large fused elementwise
+nodes run as one Numba-compiled loop when Numba is installed, see
+`engine/graph/fused_jit.py`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ _OPTIONS["embedding_folding"] = True
 # Keras' max pooling layers pool a convolution's output before its bias and activation
 # when those commute with the max (engine.keras.layers.pooling).
 _OPTIONS["max_pool_reordering"] = True
+# Not a pass: large fused elementwise nodes run as Numba-compiled loops on the CPU when
+# Numba is installed (engine.graph.fused_jit), for graphs compiled from then on.
+_OPTIONS["cpu_jit"] = True
 
 
 def set_experimental_options(options: dict) -> None:

@@ -1,0 +1,200 @@
+"""Numba-compiled CPU kernels for graphs, when Numba is installed: loading, caching, tiering.
+
+A graph's NumPy kernels make one pass over memory per ufunc call. Where Numba is
+importable, the executor may run some nodes as compiled loops instead: large fused
+elementwise nodes (`engine.graph.fused_jit`) and max pooling (`engine.graph.pool_jit`).
+Numba stays optional, as CuPy is: `engine` imports and runs with NumPy alone, Numba is
+imported only when a graph first wants a compiled kernel, and the NumPy kernel stays the
+reference (tests compare the two) and the fallback.
+
+When: a node runs its NumPy kernel for its first `WARM_CALLS` calls (a function called
+once or twice, and the first call of every function, pays no compile time), then
+compiles, which costs 0.1-0.5 s per distinct kernel the first time on a machine. Kernels
+are generated as small Python modules kept on disk (`cache_dir()`) next to Numba's own
+cache of their machine code, so later processes load them in milliseconds. If Numba
+fails to compile a kernel, the node keeps its NumPy kernel and a RuntimeWarning says why,
+once per reason.
+
+Switches: `engine.config.optimizer.set_experimental_options({"cpu_jit": False})` for
+graphs compiled from then on, or the environment variable `EAGERLAB_CPU_JIT=0` (read at
+import); `EAGERLAB_CACHE_DIR` moves the cache. `status(fn)` tells what a built kernel runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import warnings
+
+__all__ = ["available", "cache_dir", "load", "tiered", "status", "WARM_CALLS"]
+
+WARM_CALLS = 2  # NumPy calls before compiling; 0 compiles when the program is built
+
+_STATE = {"numba": None, "tried": False, "warned": set(),
+          "env": os.environ.get("EAGERLAB_CPU_JIT", "1").strip().lower()
+          not in ("0", "false", "no", "off")}
+_MODULES: dict = {}  # source hash -> the loaded module (one per process)
+_FORMAT = 2  # part of the cache key: bump when the generated modules change shape
+
+
+def available() -> bool:
+    """Whether compiled CPU kernels can be used: Numba imports and nothing turned them off.
+
+    Returns:
+        A bool (Numba is imported on the first call, never at `import engine`).
+
+    Example:
+        >>> isinstance(engine.graph.cpu_jit.available(), bool)
+        True
+    """
+    from engine.graph import passes  # the option lives with the passes' switches
+
+    if not (_STATE["env"] and passes.get_experimental_options()["cpu_jit"]):
+        return False
+    if not _STATE["tried"]:
+        _STATE["tried"] = True
+        try:
+            import numba
+        except ImportError:
+            numba = None
+        _STATE["numba"] = numba
+    return _STATE["numba"] is not None
+
+
+def cache_dir() -> str:
+    """Where compiled kernels are kept: `$EAGERLAB_CACHE_DIR/cpu_jit`, else
+    `$XDG_CACHE_HOME/eagerlab/cpu_jit` (`~/.cache/eagerlab/cpu_jit`).
+
+    Returns:
+        A directory path (created when a kernel is first compiled).
+
+    Example:
+        >>> engine.graph.cpu_jit.cache_dir().endswith("cpu_jit")
+        True
+    """
+    root = os.environ.get("EAGERLAB_CACHE_DIR")
+    if not root:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                 ".cache")
+        root = os.path.join(base, "eagerlab")
+    return os.path.join(root, "cpu_jit")
+
+
+def load(source: str, prepare):
+    """The module of a generated kernel `source`, made ready by `prepare(module, numba)`
+    (which compiles its functions for the argument types they will get and raises if
+    Numba cannot): from this process, else from the disk cache, writing the module there
+    (atomically) the first time. A cache entry that fails to load (another Numba wrote
+    it, or it was cut short) is removed and the kernel compiled afresh, once.
+
+    Args:
+        source: a module whose functions are `numba.njit(cache=True)`.
+        prepare: `prepare(module, numba)`.
+
+    Returns:
+        The module.
+    """
+    numba = _STATE["numba"]
+    key = hashlib.sha1(f"{_FORMAT}{numba.__version__}{source}".encode()).hexdigest()[:20]
+    module = _MODULES.get(key)
+    if module is not None:
+        prepare(module, numba)  # new argument types compile here; known ones return
+        return module
+    folder = cache_dir()
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"k_{key}.py")
+    if not os.path.exists(path):
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(source)
+        os.replace(tmp, path)
+    for attempt in (0, 1):
+        name = f"eagerlab_cpu_jit_{key}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # Numba's disk cache finds the module by its name
+        spec.loader.exec_module(module)
+        try:
+            prepare(module, numba)
+            break
+        except Exception:  # noqa: BLE001 - maybe a stale cache entry: drop it, compile again
+            if attempt:
+                raise
+            cached = os.path.join(folder, "__pycache__")
+            for entry in os.listdir(cached) if os.path.isdir(cached) else ():
+                if entry.startswith(f"k_{key}."):
+                    os.remove(os.path.join(cached, entry))
+    _MODULES[key] = module
+    return module
+
+
+def tiered(numpy_fn, make_compiled, what: str):
+    """A function that runs `numpy_fn` for `WARM_CALLS` calls, then what `make_compiled()`
+    returns (a callable with the same signature and results).
+
+    Args:
+        numpy_fn: the node's NumPy kernel.
+        make_compiled: builds the compiled kernel; may raise (then `numpy_fn` stays, and a
+            RuntimeWarning says why once).
+        what: the kernel's name, for the warning.
+
+    Returns:
+        A callable; `status(fn)` says which kernel it runs.
+
+    Example:
+        >>> fn = engine.graph.cpu_jit.tiered(abs, lambda: abs, "abs")
+        >>> [fn(-2) for _ in range(3)], engine.graph.cpu_jit.status(fn)
+        ([2, 2, 2], 'compiled')
+    """
+    state = {"calls": 0, "run": numpy_fn, "status": "numpy: warming up"}
+
+    def tier_up() -> None:
+        try:
+            state["run"] = make_compiled()
+            state["status"] = "compiled"
+        except Exception as exc:  # noqa: BLE001 - the NumPy kernel stays, and we say why
+            state["status"] = f"numpy: numba failed: {type(exc).__name__}: {exc}"
+            key = (type(exc).__name__, str(exc)[:200])
+            if key not in _STATE["warned"]:
+                _STATE["warned"].add(key)
+                warnings.warn(f"eagerlab: a kernel ({what}) keeps its NumPy version: Numba "
+                              f"failed to compile it ({type(exc).__name__}: {exc}). Turn "
+                              f"compiled kernels off with engine.config.optimizer."
+                              f"set_experimental_options({{'cpu_jit': False}}).",
+                              RuntimeWarning, stacklevel=4)
+
+    warm = WARM_CALLS
+    if warm <= 0:  # compile now (tests use this to run every kernel compiled)
+        tier_up()
+
+    def run(*arrays):
+        if state["calls"] < warm:
+            state["calls"] += 1
+            if state["calls"] == warm:
+                tier_up()
+            return numpy_fn(*arrays)
+        return state["run"](*arrays)
+
+    run.jit_state = state
+    return run
+
+
+def status(fn) -> str:
+    """What a built kernel runs: "compiled", or "numpy: <why>".
+
+    Args:
+        fn: what the executor built for a node (`engine.graph.fused.build`, ...).
+
+    Returns:
+        A string.
+
+    Example:
+        >>> engine.graph.cpu_jit.status(lambda x: x)
+        'numpy'
+    """
+    state = getattr(fn, "jit_state", None)
+    if state is not None:
+        return state["status"]
+    return getattr(fn, "jit_status", "numpy")
