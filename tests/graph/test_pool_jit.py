@@ -1,0 +1,133 @@
+"""Numba-compiled max pooling in graphs: the NumPy kernels' numbers, ties and NaNs included."""
+
+import numpy as np
+import pytest
+
+import engine
+from engine.graph import cpu_jit, passes, pool_jit
+
+pytest.importorskip("numba")
+
+
+@pytest.fixture
+def compiled(monkeypatch, tmp_path):
+    """A function that traces `fn` with compiled kernels on or off (compiled from the
+    first call), runs it on `args`, and returns (outputs, statuses of the pooling nodes)."""
+    monkeypatch.setattr(cpu_jit, "WARM_CALLS", 0)
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    saved = dict(passes._OPTIONS)
+
+    def run(fn, args, jit: bool):
+        passes._OPTIONS["cpu_jit"] = jit
+        f = engine.function(fn)
+        outs = [t.numpy() for t in f(*args)]
+        program = f.get_concrete_function(*args)._program
+        statuses = {i.node.type: cpu_jit.status(i.fn) for i in program.instructions
+                    if i.node.type in pool_jit.BUILDERS}
+        return outs, statuses
+
+    yield run
+    passes._OPTIONS.clear()
+    passes._OPTIONS.update(saved)
+
+
+def pool_and_grad(ksize, strides, padding):
+    def fn(x, dy):
+        with engine.GradientTape() as tape:
+            tape.watch(x)
+            y = engine.nn.max_pool2d(x, ksize, strides, padding)
+            loss = engine.reduce_sum(y * dy)
+        return y, tape.gradient(loss, x)
+
+    return fn
+
+
+def tied(rng, shape, dtype):
+    """Small integers (many tied maxima per window), with NaN and -inf mixed in."""
+    x = rng.integers(-3, 3, size=shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[rng.integers(0, flat.size, size=flat.size // 50)] = np.nan
+    flat[rng.integers(0, flat.size, size=flat.size // 50)] = -np.inf
+    return x
+
+
+CASES = [((2, 2), (2, 2), "VALID", (3, 12, 12, 5)),   # tiles the input
+         ((2, 2), (2, 2), "VALID", (2, 11, 9, 8)),    # tiles, a row and a column left over
+         ((3, 3), (3, 3), "VALID", (2, 9, 10, 4)),
+         ((1, 3), (1, 3), "VALID", (2, 1, 12, 6)),    # a 1-D pool
+         ((3, 3), (2, 2), "VALID", (2, 11, 11, 3)),   # overlapping windows
+         ((3, 3), (1, 1), "SAME", (2, 7, 6, 4)),      # padded, overlapping
+         ((2, 2), (2, 2), "SAME", (2, 7, 5, 3))]      # padded tiles: the generic kernel
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ksize, strides, padding, shape", CASES)
+def test_compiled_pooling_gives_the_numpy_kernels_numbers(compiled, ksize, strides, padding,
+                                                          shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    x = engine.constant(tied(rng, shape, dtype))
+    y_shape = engine.nn.max_pool2d(x, ksize, strides, padding).shape
+    dy_values = rng.standard_normal(tuple(y_shape)).astype(dtype)
+    dy_values.reshape(-1)[::17] = np.inf  # spreads as NaN to the taps that miss, as in NumPy
+    dy = engine.constant(dy_values)
+    fn = pool_and_grad(ksize, strides, padding)
+    with np.errstate(invalid="ignore"):
+        got, statuses = compiled(fn, (x, dy), True)
+        want, plain = compiled(fn, (x, dy), False)
+    assert statuses == {"MaxPool": "compiled", "MaxPoolGrad": "compiled"}
+    assert set(plain.values()) == {"numpy"}
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        np.testing.assert_array_equal(g, w)
+
+
+def test_a_lone_relu_grad_is_compiled(compiled):
+    rng = np.random.default_rng(0)
+    x = engine.constant(rng.standard_normal((64, 9, 9, 32)).astype(np.float32))
+    w = engine.constant(rng.standard_normal((3, 3, 32, 8)).astype(np.float32))
+    dy = engine.constant(rng.standard_normal((64, 7, 7, 8)).astype(np.float32))
+
+    bias = engine.constant(rng.standard_normal(32).astype(np.float32))
+
+    def fn(x, dy):  # the relu's gradient feeds two nodes: nothing to fuse it with
+        with engine.GradientTape() as tape:
+            tape.watch([x, bias])
+            h = engine.nn.relu(engine.nn.bias_add(x, bias))
+            loss = engine.reduce_sum(engine.nn.conv2d(h, w, 1, "VALID") * dy)
+        return [loss, *tape.gradient(loss, [x, bias])]
+
+    got, statuses = compiled(fn, (x, dy), True)
+    want, _ = compiled(fn, (x, dy), False)
+    assert statuses == {"ReluGrad": "compiled"}
+    for g, w_ in zip(got, want):
+        np.testing.assert_array_equal(g, w_)
+
+
+def test_an_output_the_user_holds_is_never_written_again(compiled, monkeypatch):
+    rng = np.random.default_rng(1)
+    passes._OPTIONS["cpu_jit"] = True
+    f = engine.function(lambda x: engine.nn.max_pool2d(x, 2, 2, "VALID"))
+    a = engine.constant(rng.standard_normal((2, 8, 8, 3)).astype(np.float32))
+    b = engine.constant(rng.standard_normal((2, 8, 8, 3)).astype(np.float32))
+    first = f(a)
+    kept = first.numpy().copy()
+    second = f(b)
+    np.testing.assert_array_equal(first.numpy(), kept)
+    np.testing.assert_array_equal(second.numpy(), engine.nn.max_pool2d(b, 2, 2, "VALID"))
+
+
+def test_a_non_contiguous_input_runs_the_numpy_kernel(compiled):
+    passes._OPTIONS["cpu_jit"] = True
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 8, 8, 4)).astype(np.float32)
+    f = engine.function(lambda v: engine.nn.max_pool2d(v, 2, 2, "VALID"))
+    f(engine.constant(x))
+    (ins,) = [i for i in f.get_concrete_function(engine.constant(x))._program.instructions
+              if i.node.type == "MaxPool"]
+    view = np.asfortranarray(x)  # same values, another layout
+    np.testing.assert_array_equal(ins.fn(view), engine.nn.max_pool2d(x, 2, 2, "VALID"))
+
+
+def test_tile_kernels_unroll_the_window():
+    source = pool_jit.tile_source(2, 3)
+    assert source.count("hit = f if x") == 6 and "x1_2" in source
