@@ -2,7 +2,8 @@
 
 A graph's NumPy kernels make one pass over memory per ufunc call. Where Numba is
 importable, the executor may run some nodes as compiled loops instead: large fused
-elementwise nodes (`engine.graph.fused_jit`) and max pooling (`engine.graph.pool_jit`).
+elementwise nodes (`engine.graph.fused_jit`), max pooling (`engine.graph.pool_jit`) and
+the fold of a convolution's input gradient (`engine.graph.conv_jit`).
 Numba stays optional, as CuPy is: `engine` imports and runs with NumPy alone, Numba is
 imported only when a graph first wants a compiled kernel, and the NumPy kernel stays the
 reference (tests compare the two) and the fallback.
@@ -28,7 +29,7 @@ import os
 import sys
 import warnings
 
-__all__ = ["available", "cache_dir", "load", "tiered", "status", "WARM_CALLS"]
+__all__ = ["available", "cache_dir", "load", "tiered", "status", "WARM_CALLS", "BUILDERS"]
 
 WARM_CALLS = 2  # NumPy calls before compiling; 0 compiles when the program is built
 
@@ -36,6 +37,11 @@ _STATE = {"numba": None, "tried": False, "warned": set(),
           "env": os.environ.get("EAGERLAB_CPU_JIT", "1").strip().lower()
           not in ("0", "false", "no", "off")}
 _MODULES: dict = {}  # source hash -> the loaded module (one per process)
+
+# Node type -> `build(node)`: a compiled kernel for the node (called with its input arrays),
+# or None. The executor asks here first for CPU nodes while `available()`. Filled by
+# engine.graph.pool_jit and engine.graph.conv_jit.
+BUILDERS: dict = {}
 _FORMAT = 2  # part of the cache key: bump when the generated modules change shape
 
 

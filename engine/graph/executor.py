@@ -17,8 +17,9 @@ MatMul as `matmul(t1.T, t2)`). Only a kernel that may return a NumPy scalar (a 0
 result) is wrapped in `asarray`. A constant used on another device is copied there once,
 at compile time.
 
-On the CPU, where Numba is installed, max pooling, its gradient and lone ReluGrads run
-compiled kernels (`engine.graph.pool_jit`), as large fused nodes do (`engine.graph.fused_jit`).
+On the CPU, where Numba is installed, max pooling, its gradient, lone ReluGrads and the fold
+of Conv2DBackpropInput run compiled kernels (`engine.graph.cpu_jit.BUILDERS`), as large
+fused nodes do (`engine.graph.fused_jit`).
 
 Buffer planning: after an instruction, every slot that nothing later reads is released
 (`del`), so the allocator reuses the memory for the next intermediate, and a variable
@@ -54,7 +55,7 @@ from engine import context, hooks
 from engine.backend import devices as _devices
 from engine.backend import numpy_backend
 from engine.errors import InvalidArgumentError
-from engine.graph import cpu_jit, fused, pool_jit
+from engine.graph import conv_jit, cpu_jit, fused, pool_jit  # noqa: F401 - register
 from engine.graph.diagnostics import ProgramDiagnostics
 from engine.graph.ir import Graph, Node, SymbolicTensor
 from engine.graph.lowering import _is_literal, _lower
@@ -209,7 +210,7 @@ class Program(ProgramDiagnostics):
             lowered = _lower(node)
             if lowered is not None:
                 return lowered
-            build = pool_jit.BUILDERS.get(node.type)  # Numba-compiled, when installed
+            build = cpu_jit.BUILDERS.get(node.type)  # Numba-compiled, when installed
             if build is not None and cpu_jit.available():
                 fn = build(node)
                 if fn is not None:

@@ -15,8 +15,8 @@ kernels always see NHWC: channels-first pooling transposes around them).
 A standalone `ReluGrad` (one next to a pooling or a convolution is not fused with
 anything) runs as a one-member fused node compiled by `engine.graph.fused_jit`.
 
-`BUILDERS` maps node types to a builder the executor asks first on the CPU
-(`engine.graph.executor.Program._kernel`); when and how kernels compile: `cpu_jit`.
+`BUILDERS` maps node types to their builders, registered in `engine.graph.cpu_jit.BUILDERS`,
+which the executor asks first on the CPU; when and how kernels compile: `cpu_jit`.
 """
 
 from __future__ import annotations
@@ -266,3 +266,4 @@ def _build_elementwise(node):
 
 BUILDERS = {"MaxPool": _build_max_pool, "MaxPoolGrad": _build_max_pool_grad,
             "ReluGrad": _build_elementwise}
+cpu_jit.BUILDERS.update(BUILDERS)

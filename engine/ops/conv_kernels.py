@@ -217,13 +217,14 @@ def _crop(xp, x_padded, pads, in_hw):
     return xp.ascontiguousarray(x_padded[:, top:top + in_hw[0], left:left + in_hw[1], :])
 
 
-def _fold(xp, tap_value, input_shape, dtype, pads, k_hw, strides, dilations):
+def _fold(xp, tap_value, input_shape, dtype, pads, k_hw, strides, dilations, tap_add=None):
     """Sum per-offset window values back onto the input ("col2im"); the adjoint of `_windows`.
 
     ``tap_value(i, j)`` is what kernel offset ``(i, j)`` sends back to the pixels it read,
     ``(batch, out_h, out_w, c)`` (it may reuse one buffer: each value is added before the
     next is asked for); the result has ``input_shape`` and ``dtype``. It takes ``kh*kw``
-    strided slice adds, one per kernel offset.
+    strided slice adds, one per kernel offset: NumPy's, or `tap_add`'s for C-contiguous
+    values (see `conv2d_backprop_input`), which adds in the same order.
     """
     n, h, w, c = input_shape
     (top, bottom), (left, right) = pads
@@ -235,7 +236,10 @@ def _fold(xp, tap_value, input_shape, dtype, pads, k_hw, strides, dilations):
     for i in range(k_hw[0]):
         for j in range(k_hw[1]):
             value = first if i == j == 0 else tap_value(i, j)
-            dx_padded[_tap(i, j, value.shape[1:3], strides, dilations)] += value
+            if tap_add is not None and value.flags.c_contiguous and value.dtype == dtype:
+                tap_add(dx_padded, value, i * dilations[0], j * dilations[1], *strides)
+            else:
+                dx_padded[_tap(i, j, value.shape[1:3], strides, dilations)] += value
     return _crop(xp, dx_padded, pads, (h, w))
 
 
@@ -382,7 +386,7 @@ def conv2d_backprop_filter(xp: ModuleType, x: Array, dy: Array, filter_shape: tu
 
 def conv2d_backprop_input(xp: ModuleType, dy: Array, w: Array, input_shape: tuple,
                           strides: Pair = (1, 1), dilations: Pair = (1, 1),
-                          padding: Padding = "VALID") -> Array:
+                          padding: Padding = "VALID", tap_add=None) -> Array:
     """Gradient of `conv2d` with respect to its input; also `conv2d_transpose`.
 
     The GEMM ``dy @ w.T`` gives the gradient of every patch, one kernel offset at a time
@@ -395,6 +399,9 @@ def conv2d_backprop_input(xp: ModuleType, dy: Array, w: Array, input_shape: tupl
         input_shape: ``(batch, in_h, in_w, in_c)`` of the forward input; for a transposed
             convolution, its output shape.
         strides, dilations, padding: As in the forward.
+        tap_add: optional `tap_add(dx_padded, value, row, col, sh, sw)` that does
+            `dx_padded[:, row::sh, col::sw][:, :oh, :ow] += value` for C-contiguous arrays
+            (a compiled loop, `engine.graph.conv_jit`); NumPy's strided add otherwise.
 
     Returns:
         ``dx`` with shape ``input_shape``.
@@ -408,7 +415,7 @@ def conv2d_backprop_input(xp: ModuleType, dy: Array, w: Array, input_shape: tupl
         dcols = xp.matmul(rows, w.reshape(kh * kw * c, o).T)  # (rows, kh*kw*in_c)
         dcols = dcols.reshape(n, out_h, out_w, kh, kw, c)
         return _fold(xp, lambda i, j: dcols[:, :, :, i, j, :], input_shape, dcols.dtype,
-                     pads, (kh, kw), strides, dilations)
+                     pads, (kh, kw), strides, dilations, tap_add)
     w_t = w.transpose(0, 1, 3, 2)  # (kh, kw, out_c, in_c)
     dtype = np.result_type(dy.dtype, w.dtype)
     buffer = xp.empty((n, out_h, out_w, c), dtype)
@@ -417,7 +424,8 @@ def conv2d_backprop_input(xp: ModuleType, dy: Array, w: Array, input_shape: tupl
         xp.matmul(rows, w_t[i, j], out=buffer.reshape(-1, c))
         return buffer
 
-    return _fold(xp, offset_gradient, input_shape, dtype, pads, (kh, kw), strides, dilations)
+    return _fold(xp, offset_gradient, input_shape, dtype, pads, (kh, kw), strides, dilations,
+                 tap_add)
 
 
 # ---------------------------------------------------------------- depthwise convolution

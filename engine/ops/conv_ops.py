@@ -186,7 +186,8 @@ def sizes_input(op: str, tf_name: str, what: str, runtime: tuple, known):
 
 def _backprop_input_kernel(xp, w, dy, *runtime, input_sizes=None, strides=None, padding=None,
                            explicit_paddings=(), data_format="NHWC", dilations=_w.ONES,
-                           use_cudnn_on_gpu=True):
+                           use_cudnn_on_gpu=True, tap_add=None):
+    # tap_add: a compiled strided add for the fold (engine.graph.conv_jit); NumPy's otherwise
     input_sizes = sizes_input("conv2d_backprop_input", "Conv2DBackpropInput", "input_sizes",
                               runtime, input_sizes)
     s, d, pads = _w.kernel_args("conv2d_backprop_input", strides, padding, explicit_paddings,
@@ -197,7 +198,7 @@ def _backprop_input_kernel(xp, w, dy, *runtime, input_sizes=None, strides=None, 
         return run_in_float32(_ck.conv2d_backprop_input, xp, dy, w,
                               input_shape=tuple(input_sizes), strides=s, dilations=d,
                               padding=pads)
-    return _ck.conv2d_backprop_input(xp, dy, w, tuple(input_sizes), s, d, pads)
+    return _ck.conv2d_backprop_input(xp, dy, w, tuple(input_sizes), s, d, pads, tap_add)
 
 
 def _backprop_filter_kernel(xp, x, dy, *runtime, filter_sizes=None, strides=None,

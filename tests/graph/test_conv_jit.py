@@ -1,0 +1,86 @@
+"""The compiled fold of Conv2DBackpropInput: the NumPy kernel's bits, strides and all."""
+
+import numpy as np
+import pytest
+
+import engine
+from engine.graph import conv_jit, cpu_jit, passes
+
+pytest.importorskip("numba")
+
+
+@pytest.fixture
+def run_traced(monkeypatch, tmp_path):
+    """Traces `fn` with compiled kernels on or off (compiled from the first call), runs it
+    on `args`; returns (outputs, status of each Conv2DBackpropInput node)."""
+    monkeypatch.setattr(cpu_jit, "WARM_CALLS", 0)
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    saved = dict(passes._OPTIONS)
+
+    def run(fn, args, jit: bool):
+        passes._OPTIONS["cpu_jit"] = jit
+        f = engine.function(fn)
+        outs = [t.numpy() for t in f(*args)]
+        program = f.get_concrete_function(*args)._program
+        return outs, [cpu_jit.status(i.fn) for i in program.instructions
+                      if i.node.type == "Conv2DBackpropInput"]
+
+    yield run
+    passes._OPTIONS.clear()
+    passes._OPTIONS.update(saved)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape, k_shape, strides, dilations, padding", [
+    ((4, 13, 13, 32), (3, 3, 32, 16), 1, 1, "VALID"),   # W3's second layer, smaller
+    ((2, 12, 11, 8), (3, 3, 8, 5), 2, 1, "SAME"),       # strided, padded
+    ((2, 12, 12, 6), (3, 2, 6, 4), 1, 2, "VALID"),      # dilated
+    ((2, 9, 9, 2), (3, 3, 2, 4), 1, 1, "SAME"),         # few channels: one GEMM, a view
+])
+def test_compiled_fold_gives_the_numpy_kernels_bits(run_traced, x_shape, k_shape, strides,
+                                                    dilations, padding, dtype):
+    rng = np.random.default_rng(0)
+    x = engine.constant(rng.standard_normal(x_shape).astype(dtype))
+    k = engine.constant(rng.standard_normal(k_shape).astype(dtype))
+    y_shape = engine.nn.conv2d(x, k, strides, padding, dilations=dilations).shape
+    dy = engine.constant(rng.standard_normal(tuple(y_shape)).astype(dtype))
+
+    def fn(x, dy):
+        with engine.GradientTape() as tape:
+            tape.watch(x)
+            loss = engine.reduce_sum(engine.nn.conv2d(x, k, strides, padding,
+                                                      dilations=dilations) * dy)
+        return (tape.gradient(loss, x),)
+
+    got, statuses = run_traced(fn, (x, dy), True)
+    want, plain = run_traced(fn, (x, dy), False)
+    assert statuses == ["compiled"] and plain == ["numpy"]
+    np.testing.assert_array_equal(got[0], want[0])
+
+
+def test_conv2d_transpose_uses_it_too(run_traced):
+    rng = np.random.default_rng(1)
+    x = engine.constant(rng.standard_normal((2, 5, 5, 8)).astype(np.float32))
+    k = engine.constant(rng.standard_normal((3, 3, 6, 8)).astype(np.float32))
+
+    def fn(x):
+        return (engine.nn.conv2d_transpose(x, k, [2, 11, 11, 6], 2, "VALID"),)
+
+    got, statuses = run_traced(fn, (x,), True)
+    want, _ = run_traced(fn, (x,), False)
+    assert statuses == ["compiled"]
+    np.testing.assert_array_equal(got[0], want[0])
+
+
+def test_tap_add_matches_a_strided_add(monkeypatch, tmp_path):
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    cpu_jit.available()
+    add = cpu_jit.load(conv_jit.SOURCE, lambda module, numba: None).tap_add
+    rng = np.random.default_rng(2)
+    value = rng.standard_normal((2, 4, 3, 5))
+    for sh, sw in ((1, 1), (2, 3)):
+        dx = rng.standard_normal((2, 12, 12, 5))
+        want = dx.copy()
+        want[:, 1::sh, 2::sw][:, :4, :3] += value
+        add(dx, value, 1, 2, sh, sw)
+        np.testing.assert_array_equal(dx, want)
