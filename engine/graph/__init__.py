@@ -13,5 +13,8 @@
   error explanations);
 - `fused`: a fused node's generated NumPy kernel (`fused_inplace`: variables written in
   place, `fused_cuda`: the CuPy kernel, `fused_explain`: which member failed);
-- `cuda_graphs`: capture of a compiled program into a CUDA graph on a CuPy GPU.
+- `cuda_graphs`: capture of a compiled program into a CUDA graph on a CuPy GPU;
+- `cpu_jit`: Numba-compiled CPU kernels where Numba is installed (loading, disk cache,
+  compiling after a node's first calls): `fused_jit` (large fused nodes), `pool_jit` (max
+  pooling, its gradient, lone ReluGrads), `conv_jit` (the fold of Conv2DBackpropInput).
 """
