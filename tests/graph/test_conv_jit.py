@@ -4,30 +4,19 @@ import numpy as np
 import pytest
 
 import engine
-from engine.graph import conv_jit, cpu_jit, passes
+from engine.graph import conv_jit, cpu_jit
 
 pytest.importorskip("numba")
 
 
 @pytest.fixture
-def run_traced(monkeypatch, tmp_path):
-    """Traces `fn` with compiled kernels on or off (compiled from the first call), runs it
-    on `args`; returns (outputs, status of each Conv2DBackpropInput node)."""
-    monkeypatch.setattr(cpu_jit, "WARM_CALLS", 0)
-    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
-    saved = dict(passes._OPTIONS)
-
+def run_traced(traced_with_jit):
+    """`run(fn, args, jit)` -> (outputs, statuses of its Conv2DBackpropInput kernels)."""
     def run(fn, args, jit: bool):
-        passes._OPTIONS["cpu_jit"] = jit
-        f = engine.function(fn)
-        outs = [t.numpy() for t in f(*args)]
-        program = f.get_concrete_function(*args)._program
-        return outs, [cpu_jit.status(i.fn) for i in program.instructions
-                      if i.node.type == "Conv2DBackpropInput"]
+        outs, statuses = traced_with_jit(fn, args, jit)
+        return outs, statuses.get("Conv2DBackpropInput", [])
 
-    yield run
-    passes._OPTIONS.clear()
-    passes._OPTIONS.update(saved)
+    return run
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -4,31 +4,19 @@ import numpy as np
 import pytest
 
 import engine
-from engine.graph import cpu_jit, passes, pool_jit
+from engine.graph import passes, pool_jit
 
 pytest.importorskip("numba")
 
 
 @pytest.fixture
-def compiled(monkeypatch, tmp_path):
-    """A function that traces `fn` with compiled kernels on or off (compiled from the
-    first call), runs it on `args`, and returns (outputs, statuses of the pooling nodes)."""
-    monkeypatch.setattr(cpu_jit, "WARM_CALLS", 0)
-    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
-    saved = dict(passes._OPTIONS)
-
+def compiled(traced_with_jit):
+    """`run(fn, args, jit)` -> (outputs, {pooling node type: its kernel's status})."""
     def run(fn, args, jit: bool):
-        passes._OPTIONS["cpu_jit"] = jit
-        f = engine.function(fn)
-        outs = [t.numpy() for t in f(*args)]
-        program = f.get_concrete_function(*args)._program
-        statuses = {i.node.type: cpu_jit.status(i.fn) for i in program.instructions
-                    if i.node.type in pool_jit.BUILDERS}
-        return outs, statuses
+        outs, statuses = traced_with_jit(fn, args, jit)
+        return outs, {k: v[0] for k, v in statuses.items() if k in pool_jit.BUILDERS}
 
-    yield run
-    passes._OPTIONS.clear()
-    passes._OPTIONS.update(saved)
+    return run
 
 
 def pool_and_grad(ksize, strides, padding):
