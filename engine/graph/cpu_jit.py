@@ -27,6 +27,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import tempfile
 import warnings
 
 __all__ = ["available", "cache_dir", "load", "tiered", "status", "WARM_CALLS", "BUILDERS"]
@@ -65,6 +66,12 @@ def available() -> bool:
             import numba
         except ImportError:
             numba = None
+        except Exception as exc:  # noqa: BLE001 - installed but broken (e.g. too new a NumPy)
+            numba = None
+            warnings.warn(f"eagerlab: Numba is installed but failed to import "
+                          f"({type(exc).__name__}: {exc}); graphs run NumPy kernels only. "
+                          f"Set EAGERLAB_CPU_JIT=0 to skip the attempt.", RuntimeWarning,
+                          stacklevel=3)
         _STATE["numba"] = numba
     return _STATE["numba"] is not None
 
@@ -74,7 +81,8 @@ def cache_dir() -> str:
     `$XDG_CACHE_HOME/eagerlab/cpu_jit` (`~/.cache/eagerlab/cpu_jit`).
 
     Returns:
-        A directory path (created when a kernel is first compiled).
+        A directory path (created when a kernel is first compiled; where it cannot be
+        written, kernels go to a private folder under the system's temporary directory).
 
     Example:
         >>> engine.graph.cpu_jit.cache_dir().endswith("cpu_jit")
@@ -108,8 +116,7 @@ def load(source: str, prepare):
     if module is not None:
         prepare(module, numba)  # new argument types compile here; known ones return
         return module
-    folder = cache_dir()
-    os.makedirs(folder, exist_ok=True)
+    folder = _writable(cache_dir())
     path = os.path.join(folder, f"k_{key}.py")
     if not os.path.exists(path):
         tmp = f"{path}.{os.getpid()}.tmp"
@@ -134,6 +141,20 @@ def load(source: str, prepare):
                     os.remove(os.path.join(cached, entry))
     _MODULES[key] = module
     return module
+
+
+def _writable(folder: str) -> str:
+    """`folder`, created; or, where it cannot be written (a read-only home), a private
+    folder under the system's temporary directory."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    fallback = os.path.join(tempfile.gettempdir(), f"eagerlab-{os.getuid()}", "cpu_jit")
+    os.makedirs(fallback, mode=0o700, exist_ok=True)
+    return fallback
 
 
 def tiered(numpy_fn, make_compiled, what: str):

@@ -259,3 +259,40 @@ def test_kernels_are_cached_on_disk_and_a_broken_entry_is_recompiled(compile_all
     assert cpu_jit.status(again) == "compiled"
     x = np.full(shape, 3, np.float32)
     np.testing.assert_array_equal(again(x), x * x + 7)
+
+
+def test_a_read_only_cache_folder_falls_back_to_a_temporary_one(compile_all, tmp_path,
+                                                                 monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(blocked))  # makedirs fails under a file
+    monkeypatch.setattr(cpu_jit.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    cpu_jit._MODULES.clear()
+    shape = (32, 32)
+    attrs = {"members": [member("Neg", [["input", 0]], shape, "float32")], "outputs": [0]}
+    _, fn = kernels(attrs, [(list(shape), "float32")])
+    assert cpu_jit.status(fn) == "compiled"
+    assert any(p.suffix == ".py" for p in (tmp_path / "tmp").rglob("k_*.py"))
+
+
+def test_a_broken_numba_warns_and_keeps_numpy(monkeypatch):
+    monkeypatch.setitem(cpu_jit._STATE, "tried", False)
+    monkeypatch.setitem(cpu_jit._STATE, "numba", None)
+    monkeypatch.setitem(sys.modules, "numba", None)  # import raises ImportError: silent
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not cpu_jit.available()
+
+    monkeypatch.setitem(cpu_jit._STATE, "tried", False)
+    monkeypatch.delitem(sys.modules, "numba")
+    import builtins
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):  # installed, but its import fails another way
+        if name == "numba":
+            raise AttributeError("module 'numpy' has no attribute 'long'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.warns(RuntimeWarning, match="failed to import.*AttributeError"):
+        assert not cpu_jit.available()
