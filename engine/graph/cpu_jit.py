@@ -152,7 +152,8 @@ def _writable(folder: str) -> str:
             return folder
     except OSError:
         pass
-    fallback = os.path.join(tempfile.gettempdir(), f"eagerlab-{os.getuid()}", "cpu_jit")
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    fallback = os.path.join(tempfile.gettempdir(), f"eagerlab-{user}", "cpu_jit")
     os.makedirs(fallback, mode=0o700, exist_ok=True)
     return fallback
 
