@@ -16,7 +16,9 @@ holds the graph edits the passes share.
 Switches (`engine.config.optimizer.set_experimental_options`): TensorFlow's names where
 TensorFlow has the pass (`constant_folding`, `arithmetic_optimization`, `remapping` for
 fusion, `dependency_optimization`), plus eagerlab's own names for the others
-(`common_subexpression_elimination`, `dead_code_elimination`, `inplace_variable_updates`:
+(`matmul_sum_merging`: a sum of many matrix products, such as the per-step gradients of an
+unrolled RNN's weight, becomes one product of stacked operands, see `matmul_sums.py`;
+`common_subexpression_elimination`, `dead_code_elimination`, `inplace_variable_updates`:
 fused optimizer updates write the variables' buffers in place, see `inplace.py`;
 `cuda_graphs`: on a CuPy GPU, capture the compiled program into a CUDA graph, see
 `engine/graph/cuda_graphs.py`; `embedding_folding`: Keras' LSTM and GRU read a small
@@ -31,7 +33,16 @@ from __future__ import annotations
 
 import time
 
-from engine.graph.passes import cse, dce, folding, fusion, inplace, rewrite, simplify
+from engine.graph.passes import (
+    cse,
+    dce,
+    folding,
+    fusion,
+    inplace,
+    matmul_sums,
+    rewrite,
+    simplify,
+)
 
 __all__ = ["optimize", "set_experimental_options", "get_experimental_options", "PASSES"]
 
@@ -39,6 +50,7 @@ __all__ = ["optimize", "set_experimental_options", "get_experimental_options", "
 PASSES: list = [
     ("constant_folding", folding.run),
     ("arithmetic_optimization", simplify.run),
+    ("matmul_sum_merging", matmul_sums.run),  # before CSE, which merges the stacks it makes
     ("common_subexpression_elimination", cse.run),
     ("dead_code_elimination", dce.run),
     ("elementwise_fusion", fusion.run),  # it sees the final elementwise ops
