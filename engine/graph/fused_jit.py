@@ -14,8 +14,9 @@ registry kernel rounds it, so a compiled kernel gives the same numbers as the Nu
 (tests compare them bit for bit; only the sign of a zero from a max/min may differ). A
 member with exp, log, tanh, pow... keeps its NumPy kernel (libm's and NumPy's last bits
 differ). The node also needs static shapes, outputs of the loop's full shape, at least
-`MIN_ELEMENTS` elements, and inputs that are full, scalars, or broadcast along leading or
-trailing axes only (a bias row, a per-sample column).
+`MIN_ELEMENTS` elements or `MIN_MEMBERS` members (below both a compiled call saves little),
+and inputs that are full, scalars, or broadcast along leading or trailing axes only (a bias
+row, a per-sample column).
 
 When and how it compiles, and the switches: `engine.graph.cpu_jit`.
 """
