@@ -25,6 +25,7 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.graph.fused import ELEMENTWISE
 from engine.graph.ir import Node, SymbolicTensor
+from engine.graph.passes.rewrite import readers
 from engine.tensor_shape import TensorSpec
 
 __all__ = ["run", "fusable", "fused_node"]
@@ -63,7 +64,7 @@ def run(graph) -> list[str]:
             source = _find(group_of.get(id(t._node)))
             if source is not None and source is not group:
                 source.open = False  # read outside: the group may not grow past this node
-    consumers = _consumers(graph)
+    consumers = readers(graph)
     replaced: dict[int, SymbolicTensor] = {}
     fused_at: dict[int, Node] = {}
     dropped: set[int] = set()
@@ -135,18 +136,6 @@ def _join(node: Node, group_of: dict, groups: list) -> _Group:
     group.members.append(node)
     group_of[id(node)] = group
     return group
-
-
-def _consumers(graph) -> dict:
-    """Tensor id -> the nodes reading it (a graph output counts as a reader None)."""
-    readers: dict = {}
-    for node in graph.nodes:
-        for t in node.inputs:
-            readers.setdefault(id(t), []).append(node)
-    for t in graph.outputs:
-        if isinstance(t, SymbolicTensor):
-            readers.setdefault(id(t), []).append(None)
-    return readers
 
 
 def _scalar_constant(graph, t: SymbolicTensor, dtype: np.dtype):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from engine import dtypes as _dt
 from engine.graph.ir import Node, SymbolicTensor
-from engine.graph.passes.rewrite import Substitution, is_plain
+from engine.graph.passes.rewrite import Substitution, is_plain, readers
 from engine.registry import get as get_op
 from engine.tensor_shape import TensorSpec
 
@@ -31,39 +31,28 @@ MIN_TERMS = 4
 _SUMS = ("AddV2", "AddN")
 
 
-def _readers(graph) -> dict:
-    readers: dict = {}
-    for node in graph.nodes:
-        for t in node.inputs:
-            readers.setdefault(id(t), []).append(node)
-    for t in graph.outputs:
-        if isinstance(t, SymbolicTensor):
-            readers.setdefault(id(t), []).append(None)
-    return readers
-
-
 def _is_sum(node: Node) -> bool:
     return node.type in _SUMS and is_plain(node) and not node.control_inputs
 
 
-def _terms(root: Node, readers: dict) -> list:
+def _terms(root: Node, by_tensor: dict) -> list:
     """The tensors `root` adds up, through the sums that feed only the sum above them."""
     terms, stack = [], [(t, root) for t in reversed(root.inputs)]
     while stack:
         t, parent = stack.pop()
         node = t._node
-        if _is_sum(node) and len(node.outputs) == 1 and readers.get(id(t)) == [parent]:
+        if _is_sum(node) and len(node.outputs) == 1 and by_tensor.get(id(t)) == [parent]:
             stack.extend((u, node) for u in reversed(node.inputs))
         else:
             terms.append(t)
     return terms
 
 
-def _product(t, readers: dict):
+def _product(t, by_tensor: dict):
     """`(a, b, key)` when `t` is a rank-2 MatMul's result read only by a sum, else None."""
     node = t._node
     if (node.type != "MatMul" or not is_plain(node) or node.control_inputs
-            or len(readers.get(id(t), ())) != 1):
+            or len(by_tensor.get(id(t), ())) != 1):
         return None
     a, b = node.inputs
     if a._value.shape is None or b._value.shape is None or len(a._value.shape) != 2 or len(
@@ -116,7 +105,7 @@ def run(graph) -> list[str]:
     Returns:
         One line per merged sum: its node and how many products became one.
     """
-    readers = _readers(graph)
+    by_tensor = readers(graph)
     stacks = {}  # the graph's concatenations by their inputs: an order CSE can merge with
     for node in graph.nodes:
         if node.type == "ConcatV2":
@@ -126,10 +115,10 @@ def run(graph) -> list[str]:
     nodes, changes = [], []
     for node in graph.nodes:
         sub.apply_to_node(node)
-        above = readers.get(id(node.outputs[0]), [None]) if len(node.outputs) == 1 else ()
+        above = by_tensor.get(id(node.outputs[0]), [None]) if len(node.outputs) == 1 else ()
         if _is_sum(node) and len(node.outputs) == 1 and not (
                 len(above) == 1 and above[0] is not None and _is_sum(above[0])):
-            new = _merge(graph, node, readers, stacks, changes)
+            new = _merge(graph, node, by_tensor, stacks, changes)
             if new:
                 nodes.extend(new)
                 sub.replace(node.outputs[0], new[-1].outputs[0])
@@ -141,12 +130,12 @@ def run(graph) -> list[str]:
     return changes
 
 
-def _merge(graph, root: Node, readers: dict, stacks: dict, changes: list) -> list:
+def _merge(graph, root: Node, by_tensor: dict, stacks: dict, changes: list) -> list:
     """The nodes that compute `root`'s sum with its products merged, or [] if none merge."""
-    terms = _terms(root, readers)
+    terms = _terms(root, by_tensor)
     groups: dict = {}
     for t in terms:
-        found = _product(t, readers)
+        found = _product(t, by_tensor)
         if found is not None:
             groups.setdefault(found[2], []).append((found[0], found[1], t._value.shape, t))
     new, merged_terms, done = [], [], set()

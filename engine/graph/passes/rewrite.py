@@ -9,7 +9,7 @@ Passes walk `graph.nodes` once, in order, and edit as they go:
   the pass puts it where it belongs (in the place of the node it replaces).
 - `remove_nodes` drops nodes and keeps the ordering their control edges carried.
 - `is_plain` says whether a node is an ordinary, side-effect-free registry op, the only
-  kind that passes may fold, merge or bypass.
+  kind that passes may fold, merge or bypass; `readers` maps each tensor to its readers.
 - `prune_arrays` forgets constant arrays that no node uses any more.
 
 Example:
@@ -30,7 +30,7 @@ from engine.graph.executor import NODE_BUILDERS
 from engine.graph.ir import GRAPH_NODE_TYPES, Graph, Node, SymbolicTensor
 from engine.tensor_shape import TensorSpec
 
-__all__ = ["Substitution", "const_node", "const_value", "is_plain", "remove_nodes",
+__all__ = ["Substitution", "const_node", "const_value", "is_plain", "readers", "remove_nodes",
            "prune_arrays", "refines"]
 
 
@@ -108,6 +108,26 @@ class Substitution:
         for node in graph.nodes:
             self.apply_to_node(node)
         self.apply_to_outputs(graph)
+
+
+def readers(graph: Graph) -> dict:
+    """Tensor id -> the nodes reading it, in graph order (a graph output counts as a reader
+    None).
+
+    Args:
+        graph: a graph.
+
+    Returns:
+        A dict.
+    """
+    found: dict = {}
+    for node in graph.nodes:
+        for t in node.inputs:
+            found.setdefault(id(t), []).append(node)
+    for t in graph.outputs:
+        if isinstance(t, SymbolicTensor):
+            found.setdefault(id(t), []).append(None)
+    return found
 
 
 def is_plain(node: Node) -> bool:
