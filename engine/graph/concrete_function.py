@@ -81,6 +81,27 @@ class ConcreteFunction:
             return f"not captured: {self._no_capture}"
         return self._runner.status
 
+    def cpu_kernels(self) -> list:
+        """Which kernel each fused, pooling or convolution-fold node of the program runs on
+        the CPU: compiled by Numba, or NumPy's and why (`engine.graph.cpu_jit`).
+
+        Returns:
+            `[{"node": name, "type": op type, "status": "compiled" | "numpy: <why>"}]` in
+            program order, for the nodes that may get a compiled kernel (empty when none
+            may, e.g. on a GPU).
+
+        Example:
+            >>> f = engine.function(lambda x: engine.nn.relu(x * 2.0 + 1.0))
+            >>> c = f.get_concrete_function(engine.TensorSpec([4]))
+            >>> [(k["type"], k["status"].split(":")[0]) for k in c.cpu_kernels()]
+            [('Fused', 'numpy')]
+        """
+        from engine.graph import cpu_jit  # noqa: PLC0415
+
+        return [{"node": ins.node.name, "type": ins.node.type, "status": cpu_jit.status(ins.fn)}
+                for ins in self._program.instructions
+                if ins.node.type == "Fused" or getattr(ins.fn, "jit_state", None) is not None]
+
     def pretty_printed_signature(self) -> str:
         """The input signature and outputs as text."""
         ins = ", ".join(f"{leaf.path}: {leaf.describe()}" for leaf in self._leaves)

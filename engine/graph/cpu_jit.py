@@ -18,7 +18,9 @@ once per reason.
 
 Switches: `engine.config.optimizer.set_experimental_options({"cpu_jit": False})` for
 graphs compiled from then on, or the environment variable `EAGERLAB_CPU_JIT=0` (read at
-import); `EAGERLAB_CACHE_DIR` moves the cache. `status(fn)` tells what a built kernel runs.
+import); `EAGERLAB_CACHE_DIR` moves the cache. `status(fn)` tells what a built kernel runs;
+`ConcreteFunction.cpu_kernels()` lists it for every node of a traced function that may have
+a compiled kernel.
 """
 
 from __future__ import annotations

@@ -296,3 +296,16 @@ def test_a_broken_numba_warns_and_keeps_numpy(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.warns(RuntimeWarning, match="failed to import.*AttributeError"):
         assert not cpu_jit.available()
+
+
+def test_the_concrete_function_says_which_kernels_are_compiled(monkeypatch, tmp_path):
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    f = engine.function(lambda x: (engine.nn.relu(x * 2.0 + 1.0), engine.tanh(x) * 3.0))
+    x = engine.ones([256, 256])
+    for _ in range(cpu_jit.WARM_CALLS + 1):
+        f(x)
+    kernels_ = f.get_concrete_function(x).cpu_kernels()
+    assert [k["type"] for k in kernels_] == ["Fused", "Fused"]
+    statuses = sorted(k["status"] for k in kernels_)
+    assert statuses[0] == "compiled"
+    assert statuses[1].startswith("numpy: Tanh is not rounded exactly")
