@@ -246,6 +246,9 @@ class LayerGraph(_GraphView):
 class OpGraph(_GraphView):
     """A traced function's op graph, after optimization, with fused ops marked.
 
+    A node that may run a compiled CPU kernel (`ConcreteFunction.cpu_kernels()`) says in its
+    details which one it runs ("compiled", or "numpy: <why>") as of when the widget is made.
+
     `stages()` names the graph after each pass that changed something (the first stage is
     the graph as traced, no passes); `show(stage)` draws one of them (traced again with
     only the passes before it on). Graphs above `AUTO_COLLAPSE` ops start with every name
@@ -271,6 +274,11 @@ class OpGraph(_GraphView):
         self.title = f"function {concrete_function.graph.name!r}"
         self._graphs = {"optimized": from_graph(concrete_function.graph)}
         scoped = self._graphs["optimized"]
+        kernels = {k["node"]: k["status"] for k in concrete_function.cpu_kernels()}
+        for node in scoped.nodes:  # which kernel a node runs on the CPU (hover text)
+            status = kernels.get(node["details"].get("name"))
+            if status is not None:
+                node["details"]["cpu kernel"] = status
         super().__init__(scoped, self._default_expanded(scoped), mode)
 
     @staticmethod

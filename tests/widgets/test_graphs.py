@@ -173,6 +173,23 @@ def test_op_graph_marks_fused_nodes_and_shows_stages_before_the_passes():
         graph.show("bogus")
 
 
+def test_op_graph_says_which_cpu_kernel_a_node_runs(monkeypatch, tmp_path):
+    pytest.importorskip("numba")
+    from engine.graph import cpu_jit
+
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    function = engine.function(lambda x: (engine.nn.relu(x * 2.0 + 1.0), engine.exp(x) * 2.0))
+    x = engine.ones([128, 256])
+    for _ in range(cpu_jit.WARM_CALLS + 1):
+        function(x)
+    graph = OpGraph(function.get_concrete_function(x), mode="static")
+    statuses = sorted(n["details"]["cpu kernel"] for n in graph.nodes
+                      if n["kind"] == "fused")
+    assert statuses[0] == "compiled" and statuses[1].startswith("numpy: Exp")
+    assert "cpu kernel" in graph.details_html(
+        next(n for n in graph.nodes if n["kind"] == "fused")["key"])
+
+
 def test_op_graph_collapses_large_graphs_by_scope():
     def body(x):
         for i in range(120):
