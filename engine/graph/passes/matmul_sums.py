@@ -150,10 +150,11 @@ def _merge(graph, root: Node, by_tensor: dict, stacks: dict, changes: list) -> l
                 where = {id(t): k for k, t in enumerate(existing.inputs)}
                 products.sort(key=lambda p, side=side: where[id(p[side])])
                 break
-        stack_a = _op_node(graph, "ConcatV2", [p[0] for p in products], {"axis": a_axis}, root)
-        stack_b = _op_node(graph, "ConcatV2", [p[1] for p in products], {"axis": b_axis}, root)
+        like = products[0][3]._node  # the products' device and scope
+        stack_a = _op_node(graph, "ConcatV2", [p[0] for p in products], {"axis": a_axis}, like)
+        stack_b = _op_node(graph, "ConcatV2", [p[1] for p in products], {"axis": b_axis}, like)
         product = _op_node(graph, "MatMul", [stack_a.outputs[0], stack_b.outputs[0]],
-                           {"transpose_a": flags[0], "transpose_b": flags[1]}, root)
+                           {"transpose_a": flags[0], "transpose_b": flags[1]}, like)
         new += [stack_a, stack_b, product]
         merged_terms.append(product.outputs[0])
         done.update(id(p[3]) for p in products)
