@@ -323,8 +323,14 @@ def measure_engine(eng, workloads: list, samples: dict, losses: dict, errors: di
                                                             sync=sync)
             losses[f"engine:{name} traced"] = first_step(eng, name, device, notes, traced=True,
                                                          count=LOSS_STEPS)
-            samples[f"engine:{name} traced"] = H.rate_blocks(
-                BUILDERS[name](eng, device, traced=True), sync=sync)
+            traced = BUILDERS[name](eng, device, traced=True)
+            if on_gpu(device):
+                samples[f"engine:{name} traced"] = H.rate_blocks(traced, sync=sync)
+            else:  # in turn with the GEMMs, so that the ratio does not follow load drift
+                rates = H.interleaved_rates({"traced": (traced, 1),
+                                             "gemm": (R.gemm_only_step(name), 1)})
+                samples[f"engine:{name} traced"] = rates["traced"]
+                samples[f"numpy:{name} GEMM-only, in turn with traced"] = rates["gemm"]
         except Exception:  # noqa: BLE001 - report the failure, go on with the next workload
             errors[name] = traceback.format_exc(limit=-3).strip().splitlines()[-1]
             print(f"engine {name} failed:\n{traceback.format_exc(limit=-3)}", flush=True)

@@ -143,49 +143,6 @@ def fit_epoch(model, x, y, batch: int):
 
 
 # ---------------------------------------------------------------- timing
-def interleaved_rates(sides: dict, repeats: int | None = None,
-                      block_s: float | None = None) -> dict:
-    """Throughput samples of several steps, measured block by block in turn.
-
-    Each side gets one untimed first call (tracing, caches) and a calibration run, then
-    `repeats` rounds in which every side runs one timed block lasting at least
-    `block_s`. Taking the blocks in turn keeps a ratio of two sides fair on a shared
-    machine whose load drifts between blocks.
-
-    Args:
-        sides: `{key: (step, items per step)}`; `step()` runs one step (or one epoch).
-        repeats: timed blocks per side (default `workloads.REPEATS`).
-        block_s: minimum wall time of a block (default `workloads.BLOCK_SECONDS`).
-
-    Returns:
-        `{key: [items per second, one per block]}`.
-
-    Example:
-        >>> rates = interleaved_rates({"a": (lambda: None, 1)}, repeats=2, block_s=1e-3)
-        >>> len(rates["a"])
-        2
-    """
-    repeats = repeats or W.REPEATS
-    block_s = block_s or W.BLOCK_SECONDS
-    counts = {}
-    for key, (step, _) in sides.items():
-        step()
-        calls, start = 0, time.perf_counter()
-        while calls < W.WARMUP_STEPS and (calls == 0 or time.perf_counter() - start < block_s):
-            step()
-            calls += 1
-        per_call = (time.perf_counter() - start) / calls
-        counts[key] = max(1, math.ceil(block_s / max(per_call, 1e-9)))
-    samples: dict = {key: [] for key in sides}
-    for _ in range(repeats):
-        for key, (step, items) in sides.items():
-            start = time.perf_counter()
-            for _ in range(counts[key]):
-                step()
-            samples[key].append(counts[key] * items / (time.perf_counter() - start))
-    return samples
-
-
 # ---------------------------------------------------------------- measuring
 def measure_w2(eng, samples: dict, losses: dict) -> None:
     """W2 fit (traced and run_eagerly), the hand NumPy step and the GEMMs, in turn."""
@@ -195,7 +152,7 @@ def measure_w2(eng, samples: dict, losses: dict) -> None:
     for key, eager in (("engine:W2 fit", False), ("engine:W2 fit run_eagerly", True)):
         model = w2_model(eng, eager)
         losses[key] = [float(model.train_on_batch(bx, by)) for bx, by in batches]
-    rates = interleaved_rates({
+    rates = H.interleaved_rates({
         "numpy:Keras W2 hand step": (R.w2_step(), W.W2_BATCH),
         "numpy:Keras W2 GEMM-only": (R.gemm_only_step("W2"), W.W2_BATCH),
         "engine:W2 fit": (fit_epoch(w2_model(eng), x, y, W.W2_BATCH), len(x)),
@@ -212,7 +169,7 @@ def measure_w6(eng, samples: dict, losses: dict) -> None:
     model = w6_model(eng)
     losses["engine:W6 fit"] = [float(model.train_on_batch(bx, by))
                                for bx, by in W.w6_batches()[:LOSS_STEPS]]
-    samples.update(interleaved_rates({
+    samples.update(H.interleaved_rates({
         "numpy:Keras W6 hand step": (R.w6_step(), W.W6_BATCH),
         "engine:W6 fit": (fit_epoch(w6_model(eng), x, y, W.W6_BATCH), len(x)),
     }))
@@ -231,7 +188,7 @@ def measure_w7(eng, samples: dict, losses: dict) -> None:
     losses["W7 predict max rel diff"] = [float(np.max(np.abs(got - want))
                                                / max(1.0, float(np.max(np.abs(want)))))]
     n = len(x)
-    samples.update(interleaved_rates({
+    samples.update(H.interleaved_rates({
         "numpy:Keras W7 GEMM-only": (R.gemm_only_step("W7"), n),
         "numpy:Keras W7 hand forward": (R.w7_predict(), n),
         "engine:W7 predict": (lambda: model.predict(x, batch_size=W.W7_BATCH, verbose=0), n),
@@ -259,7 +216,7 @@ def measure_train(eng, samples: dict, losses: dict, name: str) -> None:
     if name == "W4":  # the same without folding the Embedding into the LSTM's projection
         sides["engine:W4 fit unfolded"] = (unfolded_fit(eng, model_fn, x, y, len(batches[0][0])),
                                            len(batches))
-    samples.update(interleaved_rates(sides))
+    samples.update(H.interleaved_rates(sides))
 
 
 def unfolded_fit(eng, model_fn, x, y, batch: int):
@@ -488,7 +445,7 @@ def op_profile(eng, name: str, epochs: int = 3) -> tuple:
     steps = epochs * len(batches)
     table = [(op, shape, len(ms) / steps, float(np.median(ms)) * len(ms) / steps)
              for (op, shape), ms in runs.items()]
-    gemm = interleaved_rates({"gemm": (R.gemm_only_step(name), 1)}, repeats=3)["gemm"]
+    gemm = H.interleaved_rates({"gemm": (R.gemm_only_step(name), 1)}, repeats=3)["gemm"]
     return (H.median(epoch_s) / len(batches) * 1e3, 1e3 / H.median(gemm),
             sorted(table, key=lambda row: -row[3]))
 

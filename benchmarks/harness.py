@@ -112,6 +112,49 @@ def _no_sync() -> None:
     """The CPU's `sync`: NumPy ops are done when they return."""
 
 
+def interleaved_rates(sides: dict, repeats: int | None = None,
+                      block_s: float | None = None) -> dict:
+    """Throughput samples of several steps, measured block by block in turn.
+
+    Each side gets one untimed first call (tracing, caches) and a calibration run, then
+    `repeats` rounds in which every side runs one timed block lasting at least
+    `block_s`. Taking the blocks in turn keeps a ratio of two sides fair on a shared
+    machine whose load drifts between blocks.
+
+    Args:
+        sides: `{key: (step, items per step)}`; `step()` runs one step (or one epoch).
+        repeats: timed blocks per side (default `workloads.REPEATS`).
+        block_s: minimum wall time of a block (default `workloads.BLOCK_SECONDS`).
+
+    Returns:
+        `{key: [items per second, one per block]}`.
+
+    Example:
+        >>> rates = interleaved_rates({"a": (lambda: None, 1)}, repeats=2, block_s=1e-3)
+        >>> len(rates["a"])
+        2
+    """
+    repeats = repeats or W.REPEATS
+    block_s = block_s or W.BLOCK_SECONDS
+    counts = {}
+    for key, (step, _) in sides.items():
+        step()
+        calls, start = 0, time.perf_counter()
+        while calls < W.WARMUP_STEPS and (calls == 0 or time.perf_counter() - start < block_s):
+            step()
+            calls += 1
+        per_call = (time.perf_counter() - start) / calls
+        counts[key] = max(1, math.ceil(block_s / max(per_call, 1e-9)))
+    samples: dict = {key: [] for key in sides}
+    for _ in range(repeats):
+        for key, (step, items) in sides.items():
+            start = time.perf_counter()
+            for _ in range(counts[key]):
+                step()
+            samples[key].append(counts[key] * items / (time.perf_counter() - start))
+    return samples
+
+
 def median(samples: list | None) -> float | None:
     """The median of `samples`, or None when there are none."""
     return statistics.median(samples) if samples else None

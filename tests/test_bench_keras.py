@@ -21,6 +21,7 @@ if BENCHMARKS not in sys.path:
 
 import bench_engine as B  # noqa: E402 - needs benchmarks/ on sys.path
 import bench_keras as K  # noqa: E402
+import harness as H  # noqa: E402
 import workloads as W  # noqa: E402
 
 
@@ -105,7 +106,7 @@ def test_sides_take_turns():
     calls = []
     sides = {"numpy": (lambda: calls.append("numpy"), 10),
              "engine": (lambda: calls.append("engine"), 10)}
-    rates = K.interleaved_rates(sides, repeats=2, block_s=1e-9)
+    rates = H.interleaved_rates(sides, repeats=2, block_s=1e-9)
     # first call and calibration of each side, then one block of each in turn
     assert calls == ["numpy"] * 2 + ["engine"] * 2 + ["numpy", "engine"] * 2
     assert [len(v) for v in rates.values()] == [2, 2] and min(rates["numpy"]) > 0

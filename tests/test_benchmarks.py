@@ -151,6 +151,10 @@ def test_traced_workloads_run_end_to_end(tiny_blocks, tmp_path, capsys, monkeypa
         assert rows[key]["engine"] > 0, key
         assert rows[key]["verdict"] in ("PASS", "MISS", ""), key
     assert len(report["samples"]["engine:W5"]) == 2
+    # the traced step's GEMM-only reference is measured block for block in turn with it
+    assert len(report["samples"]["numpy:W2 GEMM-only, in turn with traced"]) == len(
+        report["samples"]["engine:W2 traced"])
+    assert rows[("W2 MLP traced", "NumPy GEMM-only")]["reference"] > 0
     assert not report["machine"]["errors"]
     for name in ("W2", "W6"):  # traced steps compute what the eager ones compute
         assert f"losses of steps 1-3 {name}: NumPy" in text
