@@ -8,9 +8,12 @@ Numba stays optional, as CuPy is: `engine` imports and runs with NumPy alone, Nu
 imported only when a graph first wants a compiled kernel, and the NumPy kernel stays the
 reference (tests compare the two) and the fallback.
 
-When: a node runs its NumPy kernel for its first `WARM_CALLS` calls (a function called
-once or twice, and the first call of every function, pays no compile time), then
-compiles, which costs 0.1-0.5 s per distinct kernel the first time on a machine. Kernels
+When: a node runs its NumPy kernel for its first `WARM_CALLS` calls and compiles at the
+end of the last of them, then runs compiled (with `WARM_CALLS = 2`: the second call
+compiles, the third runs the kernel). Building a graph only checks that Numba is installed
+(`enabled`); Numba is imported when a node first compiles, so a function's first call pays
+neither the import nor a compile. Compiling costs 0.1-0.5 s per distinct kernel the first
+time on a machine. Kernels
 are generated as small Python modules kept on disk (`cache_dir()`) next to Numba's own
 cache of their machine code, so later processes load them in milliseconds. If Numba
 fails to compile a kernel, the node keeps its NumPy kernel and a RuntimeWarning says why,
@@ -32,20 +35,42 @@ import sys
 import tempfile
 import warnings
 
-__all__ = ["available", "cache_dir", "load", "tiered", "status", "WARM_CALLS", "BUILDERS"]
+__all__ = ["enabled", "available", "cache_dir", "load", "tiered", "status", "WARM_CALLS",
+           "BUILDERS"]
 
 WARM_CALLS = 2  # NumPy calls before compiling; 0 compiles when the program is built
 
-_STATE = {"numba": None, "tried": False, "warned": set(),
+_STATE = {"numba": None, "tried": False, "warned": set(), "installed": None,
           "env": os.environ.get("EAGERLAB_CPU_JIT", "1").strip().lower()
           not in ("0", "false", "no", "off")}
 _MODULES: dict = {}  # source hash -> the loaded module (one per process)
 
 # Node type -> `build(node)`: a compiled kernel for the node (called with its input arrays),
-# or None. The executor asks here first for CPU nodes while `available()`. Filled by
+# or None. The executor asks here first for CPU nodes while `enabled()`. Filled by
 # engine.graph.pool_jit and engine.graph.conv_jit.
 BUILDERS: dict = {}
 _FORMAT = 2  # part of the cache key: bump when the generated modules change shape
+
+
+def enabled() -> bool:
+    """Whether graphs built now may get compiled CPU kernels: nothing turned them off and
+    Numba is installed. Cheap: it does not import Numba (that waits until a node first
+    compiles, so building and first calls never pay for it).
+
+    Returns:
+        A bool.
+
+    Example:
+        >>> isinstance(engine.graph.cpu_jit.enabled(), bool)
+        True
+    """
+    from engine.graph import passes  # the option lives with the passes' switches
+
+    if not (_STATE["env"] and passes.get_experimental_options()["cpu_jit"]):
+        return False
+    if _STATE["installed"] is None:
+        _STATE["installed"] = importlib.util.find_spec("numba") is not None
+    return _STATE["installed"]
 
 
 def available() -> bool:
@@ -181,6 +206,9 @@ def tiered(numpy_fn, make_compiled, what: str):
     state = {"calls": 0, "run": numpy_fn, "status": "numpy: warming up"}
 
     def tier_up() -> None:
+        if not available():  # not importable after all (a broken install warned once)
+            state["status"] = "numpy: Numba is not importable"
+            return
         try:
             state["run"] = make_compiled()
             state["status"] = "compiled"

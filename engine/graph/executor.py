@@ -211,7 +211,7 @@ class Program(ProgramDiagnostics):
             if lowered is not None:
                 return lowered
             build = cpu_jit.BUILDERS.get(node.type)  # Numba-compiled, when installed
-            if build is not None and cpu_jit.available():
+            if build is not None and cpu_jit.enabled():
                 fn = build(node)
                 if fn is not None:
                     return fn, (), {}, None

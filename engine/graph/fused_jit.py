@@ -243,7 +243,7 @@ def tiered(numpy_fn, attrs: dict, input_specs: list, name: str, variables):
         `engine.graph.cpu_jit.status(fn)` says which kernel it runs.
     """
     plan, why = eligible(attrs, input_specs)
-    if plan is None or not cpu_jit.available():
+    if plan is None or not cpu_jit.enabled():
         numpy_fn.jit_status = f"numpy: {why}" if plan is None else "numpy: no numba"
         return numpy_fn
     kernel_source = jit_source(attrs, plan)

@@ -209,16 +209,43 @@ def test_the_switch_and_a_missing_numba_keep_numpy(compile_all, monkeypatch):
     shape = (64, 64)
     attrs = {"members": [member("Neg", [["input", 0]], shape, "float32")], "outputs": [0]}
     engine.config.optimizer.set_experimental_options({"cpu_jit": False})
-    assert not cpu_jit.available()
+    assert not cpu_jit.enabled() and not cpu_jit.available()
     _, fn = kernels(attrs, [(list(shape), "float32")])
     assert cpu_jit.status(fn) == "numpy: no numba"
     engine.config.optimizer.set_experimental_options({"cpu_jit": True})
+    monkeypatch.setitem(cpu_jit._STATE, "installed", False)  # not installed
+    assert not cpu_jit.enabled()
+    _, fn = kernels(attrs, [(list(shape), "float32")])
+    assert cpu_jit.status(fn) == "numpy: no numba"
+    monkeypatch.setitem(cpu_jit._STATE, "installed", True)  # installed, but not importable
     monkeypatch.setitem(cpu_jit._STATE, "numba", None)
     monkeypatch.setitem(cpu_jit._STATE, "tried", True)
-    assert not cpu_jit.available()
+    assert cpu_jit.enabled() and not cpu_jit.available()
+    numpy_fn, fn = kernels(attrs, [(list(shape), "float32")])
+    assert cpu_jit.status(fn) == "numpy: Numba is not importable"
+    x = np.ones(shape, np.float32)
+    np.testing.assert_array_equal(fn(x), -x)
     monkeypatch.setitem(cpu_jit._STATE, "env", False)  # EAGERLAB_CPU_JIT=0 at import
     monkeypatch.setitem(cpu_jit._STATE, "numba", sys.modules["numba"])
-    assert not cpu_jit.available()
+    assert not cpu_jit.enabled() and not cpu_jit.available()
+
+
+def test_building_a_graph_does_not_import_numba():
+    import subprocess
+
+    code = ("import sys, engine\n"
+            "f = engine.function(lambda v, g: v * 0.9 + g)\n"
+            "x = engine.ones([256, 256])\n"
+            "f(x, x)\n"  # traces, builds and runs: no compiler yet
+            "assert 'numba' not in sys.modules, 'imported too early'\n"
+            "f(x, x); f(x, x)\n"  # the second call compiles, the third runs the kernel
+            "assert 'numba' in sys.modules\n"
+            "print(f.get_concrete_function(x, x).cpu_kernels()[0]['status'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                              os.path.abspath(__file__)))))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "compiled"
 
 
 def test_a_failed_compile_warns_once_and_keeps_numpy(compile_all, monkeypatch):
