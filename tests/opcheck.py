@@ -127,6 +127,16 @@ def grad_of(fn):
     return gradient
 
 
+def gradients(fn, *arrays):
+    """The gradients of `reduce_sum(fn(*arrays))` with respect to each array, as NumPy arrays
+    (None where there is none)."""
+    xs = [engine.constant(a) for a in arrays]
+    with engine.GradientTape() as tape:
+        tape.watch(xs)
+        y = engine.reduce_sum(fn(*xs))
+    return [None if g is None else g.numpy() for g in tape.gradient(y, xs)]
+
+
 def check_op(fn, ref, arrays, kwargs=None, grad=True, wrt=None, rtol=None, atol=None,
              dtypes=("float64", "float32"), grad_rtol=1e-6):
     """Forward against NumPy in every dtype, then the float64 gradient check."""

@@ -20,18 +20,10 @@ from engine.ops.math_extras import (
     xlogy,
     zero_fraction,
 )
-from tests.opcheck import check_grad, check_op, grad_of
+from tests.opcheck import check_grad, check_op, grad_of, gradients
 
 R = np.random.default_rng(7)
 S, F64, I32 = engine.TensorSpec, engine.float64, engine.int32
-
-
-def _gradients(fn, *arrays):
-    xs = [engine.constant(a) for a in arrays]
-    with engine.GradientTape() as tape:
-        tape.watch(xs)
-        y = engine.reduce_sum(fn(*xs))
-    return [None if g is None else g.numpy() for g in tape.gradient(y, xs)]
 
 
 # --- add_n ------------------------------------------------------------------------------------
@@ -123,12 +115,12 @@ def test_zero_conventions_and_their_gradients():
     zeros = np.zeros(3)
     for fn, ys in [(xlogy, [0.0, 1.0, 2.0]), (xdivy, [0.0, 1.0, 2.0]),
                    (xlog1py, [-1.0, 0.0, 2.0]), (divide_no_nan, [0.0, 0.0, 0.0])]:
-        gx, gy = _gradients(fn, zeros, np.array(ys))
+        gx, gy = gradients(fn, zeros, np.array(ys))
         assert np.all(np.isfinite(gx)) and np.all(np.isfinite(gy)), fn.__name__
         np.testing.assert_array_equal(gy, 0.0)
-    gx, gy = _gradients(divide_no_nan, np.array([3.0]), np.array([0.0]))
+    gx, gy = gradients(divide_no_nan, np.array([3.0]), np.array([0.0]))
     assert gx.tolist() == [0.0] and gy.tolist() == [0.0]
-    gx, _ = _gradients(multiply_no_nan, np.array([np.nan]), np.array([0.0]))
+    gx, _ = gradients(multiply_no_nan, np.array([np.nan]), np.array([0.0]))
     assert gx.tolist() == [0.0]
 
 
@@ -159,7 +151,7 @@ def test_scalar_mul():
 def test_rint_rounds_half_to_even():
     x = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.4, -0.6, 1e15 + 0.5])
     check_op(rint, np.rint, [x], grad=False)
-    assert _gradients(rint, x) == [None]
+    assert gradients(rint, x) == [None]
     with pytest.raises(DTypeError, match="rint: got input of dtype int32"):
         rint([1, 2])
 

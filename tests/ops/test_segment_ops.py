@@ -20,18 +20,10 @@ from engine.ops.segment_ops import (
     unsorted_segment_prod,
     unsorted_segment_sqrt_n,
 )
-from tests.opcheck import check_grad, check_op, grad_of
+from tests.opcheck import check_grad, check_op, grad_of, gradients
 
 R = np.random.default_rng(7)
 S, F64, I32 = engine.TensorSpec, engine.float64, engine.int32
-
-
-def _gradients(fn, *arrays):
-    xs = [engine.constant(a) for a in arrays]
-    with engine.GradientTape() as tape:
-        tape.watch(xs)
-        y = engine.reduce_sum(fn(*xs))
-    return [None if g is None else g.numpy() for g in tape.gradient(y, xs)]
 
 
 # --- unsorted segment reductions -----------------------------------------------------------
@@ -99,11 +91,11 @@ def test_unsorted_segment_ops_on_the_gpu_algorithm():
 def test_segment_max_gradient_splits_ties_evenly():
     data = np.array([[1.0, 5.0], [3.0, 5.0], [3.0, 2.0], [7.0, 7.0], [0.0, 1.0]])
     ids = np.array([0, 0, 0, 1, -1])
-    (g,) = _gradients(lambda d: unsorted_segment_max(d, ids, 2), data)
+    (g,) = gradients(lambda d: unsorted_segment_max(d, ids, 2), data)
     np.testing.assert_array_equal(g, [[0, 0.5], [0.5, 0.5], [0.5, 0], [1, 1], [0, 0]])
-    (g,) = _gradients(lambda d: unsorted_segment_min(d, ids, 2), data)
+    (g,) = gradients(lambda d: unsorted_segment_min(d, ids, 2), data)
     np.testing.assert_array_equal(g, [[1, 0], [0, 0], [0, 1], [1, 1], [0, 0]])
-    (g,) = _gradients(lambda d: segment_max(d, [0, 0, 2, 2, 2]), data)
+    (g,) = gradients(lambda d: segment_max(d, [0, 0, 2, 2, 2]), data)
     np.testing.assert_array_equal(g, [[0, 0.5], [1, 0.5], [0, 0], [1, 1], [0, 0]])
 
 
@@ -111,7 +103,7 @@ def test_segment_prod_gradient_with_zeros():
     # segment 0: no zero; segment 1: one zero; segment 2: two zeros.
     data = np.array([2.0, 3.0, 0.0, 4.0, 5.0, 0.0, 0.0, 6.0])
     ids = np.array([0, 0, 1, 1, 1, 2, 2, 2])
-    (g,) = _gradients(lambda d: unsorted_segment_prod(d, ids, 3), data)
+    (g,) = gradients(lambda d: unsorted_segment_prod(d, ids, 3), data)
     np.testing.assert_allclose(g, [3, 2, 20, 0, 0, 0, 0, 0])
     check_grad(lambda d: unsorted_segment_prod(d, ids, 3), [data + 0.5])
     check_grad(grad_of(lambda d: unsorted_segment_prod(d, ids, 3)), [data + 0.5])

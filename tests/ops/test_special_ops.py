@@ -18,14 +18,6 @@ R = np.random.default_rng(7)
 S, F64, I32 = engine.TensorSpec, engine.float64, engine.int32
 
 
-def _gradients(fn, *arrays):
-    xs = [engine.constant(a) for a in arrays]
-    with engine.GradientTape() as tape:
-        tape.watch(xs)
-        y = engine.reduce_sum(fn(*xs))
-    return [None if g is None else g.numpy() for g in tape.gradient(y, xs)]
-
-
 # --- special functions -------------------------------------------------------------------------
 def _off_poles(x):
     return x[np.abs(x - np.round(x)) > 1e-6]
