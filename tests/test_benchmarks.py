@@ -167,3 +167,20 @@ def test_traced_workloads_run_end_to_end(tiny_blocks, tmp_path, capsys, monkeypa
     assert all(p["nodes"] > 0 and p["steps_per_s"] > 0 for p in passes)
     assert "What each graph pass buys" in text and "traced/eager W6:" in text
     assert engine.config.optimizer.get_experimental_options()["disable_meta_optimizer"] is False
+
+
+def test_bench_cpu_jit_compares_the_compiled_kernels(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("numba")
+    import bench_cpu_jit
+
+    from engine.graph import cpu_jit
+
+    monkeypatch.setattr(bench_cpu_jit, "REPEATS", 1)
+    monkeypatch.setattr(cpu_jit, "WARM_CALLS", cpu_jit.WARM_CALLS)  # restored afterwards
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    bench_cpu_jit.main()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["function", "NumPy"]
+    assert len(lines) == 4
+    for line in lines[1:]:
+        assert " yes " in line and "compiled" in line and " 0 of " not in line
