@@ -184,3 +184,12 @@ def test_bench_cpu_jit_compares_the_compiled_kernels(monkeypatch, capsys, tmp_pa
     assert len(lines) == 4
     for line in lines[1:]:
         assert " yes " in line and "compiled" in line and " 0 of " not in line
+
+
+def test_the_header_says_whether_compiled_cpu_kernels_may_run(monkeypatch):
+    monkeypatch.setenv("EAGERLAB_CPU_JIT", "0")
+    assert H.cpu_jit_info() == "off (EAGERLAB_CPU_JIT)"
+    monkeypatch.delenv("EAGERLAB_CPU_JIT")
+    found = H.importlib.util.find_spec("numba") is not None
+    assert H.cpu_jit_info().startswith("on (numba " if found else "off (numba not installed")
+    assert "compiled CPU fused kernels: " + H.cpu_jit_info() in H.header_lines(H.machine_info())

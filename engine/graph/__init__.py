@@ -15,6 +15,6 @@
   place, `fused_cuda`: the CuPy kernel, `fused_explain`: which member failed);
 - `cuda_graphs`: capture of a compiled program into a CUDA graph on a CuPy GPU;
 - `cpu_jit`: Numba-compiled CPU kernels where Numba is installed (loading, disk cache,
-  compiling after a node's first calls): `fused_jit` (large fused nodes), `pool_jit` (max
-  pooling, its gradient, lone ReluGrads), `conv_jit` (the fold of Conv2DBackpropInput).
+  compiling after a node's first calls): `fused_jit` (large fused nodes, lone ReluGrads),
+  `pool_jit` (max pooling and its gradient), `conv_jit` (the fold of Conv2DBackpropInput).
 """

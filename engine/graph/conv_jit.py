@@ -13,10 +13,6 @@ kernels compile: `cpu_jit`.
 
 from __future__ import annotations
 
-import functools
-
-import numpy as np
-
 from engine.graph import cpu_jit
 
 __all__ = ["SOURCE"]
@@ -60,20 +56,14 @@ def _build_backprop_input(node):
             or any(d is None for shape in shapes for d in shape)
             or any(t._value.dtype != dtype for t in node.inputs)):
         return None
-    kernel, attrs = node.op.kernel, dict(node.attrs)
-
-    def numpy_fn(w, dy):
-        return kernel(np, w, dy, **attrs)
-
     def make_compiled():
         def prepare(module, numba):
             array = numba.types.Array(numba.from_dtype(dtype), 4, "C")
             module.tap_add.compile((array, array) + (numba.types.int64,) * 4)
 
-        add = cpu_jit.load(SOURCE, prepare).tap_add
-        return functools.partial(kernel, np, **attrs, tap_add=add)
+        return cpu_jit.numpy_kernel(node, tap_add=cpu_jit.load(SOURCE, prepare).tap_add)
 
-    return cpu_jit.tiered(numpy_fn, make_compiled, f"{node.type} {node.name}")
+    return cpu_jit.tiered(cpu_jit.numpy_kernel(node), make_compiled, f"{node.type} {node.name}")
 
 
 cpu_jit.BUILDERS["Conv2DBackpropInput"] = _build_backprop_input

@@ -35,8 +35,10 @@ import sys
 import tempfile
 import warnings
 
-__all__ = ["enabled", "available", "cache_dir", "load", "tiered", "status", "WARM_CALLS",
-           "BUILDERS"]
+import numpy as np
+
+__all__ = ["enabled", "available", "cache_dir", "load", "tiered", "status", "numpy_kernel",
+           "WARM_CALLS", "BUILDERS"]
 
 WARM_CALLS = 2  # NumPy calls before compiling; 0 compiles when the program is built
 
@@ -47,7 +49,7 @@ _MODULES: dict = {}  # source hash -> the loaded module (one per process)
 
 # Node type -> `build(node)`: a compiled kernel for the node (called with its input arrays),
 # or None. The executor asks here first for CPU nodes while `enabled()`. Filled by
-# engine.graph.pool_jit and engine.graph.conv_jit.
+# engine.graph.fused_jit (lone ReluGrads), engine.graph.pool_jit and engine.graph.conv_jit.
 BUILDERS: dict = {}
 _FORMAT = 2  # part of the cache key: bump when the generated modules change shape
 
@@ -177,7 +179,7 @@ def _writable(folder: str) -> str:
         os.makedirs(folder, exist_ok=True)
         if os.access(folder, os.W_OK):
             return folder
-    except OSError:
+    except OSError:  # not creatable (a file in the way, no permission): the fallback below
         pass
     user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
     fallback = os.path.join(tempfile.gettempdir(), f"eagerlab-{user}", "cpu_jit")
@@ -237,6 +239,21 @@ def tiered(numpy_fn, make_compiled, what: str):
 
     run.jit_state = state
     return run
+
+
+def numpy_kernel(node, **extra):
+    """A registry node's NumPy kernel, called with its input arrays only: what the executor
+    runs for it without a compiled kernel (the fallback a builder hands `tiered`).
+
+    Args:
+        node: a graph node of a registry op.
+        **extra: keyword arguments added to the node's attrs.
+
+    Returns:
+        `fn(*arrays)`.
+    """
+    kernel, attrs = node.op.kernel, {**node.attrs, **extra}
+    return lambda *arrays: kernel(np, *arrays, **attrs)
 
 
 def status(fn) -> str:

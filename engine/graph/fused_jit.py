@@ -28,7 +28,7 @@ import numpy as np
 from engine.graph import cpu_jit
 from engine.graph.fused_inplace import _static, _variable_lines
 
-__all__ = ["EXPRESSIONS", "jit_source", "eligible", "tiered"]
+__all__ = ["EXPRESSIONS", "jit_source", "eligible", "tiered", "build_single"]
 
 # A node is compiled when it has MIN_ELEMENTS elements, or MIN_MEMBERS members on any size
 # (an optimizer's update of a bias: a dozen ufunc calls of ~1 us against one call of ~3 us).
@@ -265,3 +265,22 @@ def tiered(numpy_fn, attrs: dict, input_specs: list, name: str, variables):
     run.source = getattr(numpy_fn, "source", None)
     run.jit_source = kernel_source
     return run
+
+
+def build_single(node):
+    """`cpu_jit.BUILDERS` entry: a lone exactly rounded elementwise node (a ReluGrad that
+    feeds two nodes, as after a pooling or before a bias gradient, fuses with nothing) as a
+    one-member fused kernel; None when it does not qualify (`eligible`)."""
+    out = node.outputs[0]._value
+    attrs = {"members": [{"type": node.type, "inputs": [["input", k] for k in
+                                                        range(len(node.inputs))],
+                          "shape": list(out.shape), "dtype": out.dtype.name}],
+             "outputs": [0]}
+    specs = [(list(t._value.shape), t._value.dtype.name) for t in node.inputs]
+    if eligible(attrs, specs)[0] is None:
+        return None
+    safe = "".join(c if c.isalnum() else "_" for c in node.name)
+    return tiered(cpu_jit.numpy_kernel(node), attrs, specs, f"single_{safe}", [])
+
+
+cpu_jit.BUILDERS["ReluGrad"] = build_single

@@ -12,9 +12,6 @@ copy drops it), and every tap of a window gets `dy * hit`, so a NaN or infinite 
 spreads as it does in NumPy. NHWC float32/float64 inputs with static shapes only (the
 kernels always see NHWC: channels-first pooling transposes around them).
 
-A standalone `ReluGrad` (one next to a pooling or a convolution is not fused with
-anything) runs as a one-member fused node compiled by `engine.graph.fused_jit`.
-
 `BUILDERS` maps node types to their builders, registered in `engine.graph.cpu_jit.BUILDERS`,
 which the executor asks first on the CPU; when and how kernels compile: `cpu_jit`.
 """
@@ -25,7 +22,7 @@ import sys
 
 import numpy as np
 
-from engine.graph import cpu_jit, fused_jit
+from engine.graph import cpu_jit
 from engine.ops.conv_kernels import _geometry
 from engine.ops.pool_ops import _pool_attrs
 
@@ -201,12 +198,6 @@ def _plan(node):
     return ints + (kh, kw, sh, sw, pads[0][0], pads[1][0]), None
 
 
-def _default(node):
-    """The node's registry kernel on NumPy, called with its inputs only."""
-    kernel, attrs = node.op.kernel, dict(node.attrs)
-    return lambda *arrays: kernel(np, *arrays, **attrs)
-
-
 def _build(node, kernel_name: str, arrays: int):
     """The tiered kernel of a MaxPool (`arrays` = 2: x, out) or MaxPoolGrad (4: x, y, dy,
     dx) node, or None when no compiled kernel fits it."""
@@ -217,7 +208,7 @@ def _build(node, kernel_name: str, arrays: int):
     source = SOURCE if tiles is None else tile_source(*tiles)
     dtype = node.inputs[0]._value.dtype
     out_shape = tuple(node.outputs[0]._value.shape)
-    numpy_fn = _default(node)
+    numpy_fn = cpu_jit.numpy_kernel(node)
 
     def make_compiled():
         def prepare(module, numba):
@@ -250,20 +241,5 @@ def _build_max_pool_grad(node):
     return _build(node, "max_pool_grad", 4)
 
 
-def _build_elementwise(node):
-    """A lone exactly-rounded elementwise node as a one-member fused kernel."""
-    out = node.outputs[0]._value
-    attrs = {"members": [{"type": node.type, "inputs": [["input", k] for k in
-                                                        range(len(node.inputs))],
-                          "shape": list(out.shape), "dtype": out.dtype.name}],
-             "outputs": [0]}
-    specs = [(list(t._value.shape), t._value.dtype.name) for t in node.inputs]
-    if fused_jit.eligible(attrs, specs)[0] is None:
-        return None
-    safe = "".join(c if c.isalnum() else "_" for c in node.name)
-    return fused_jit.tiered(_default(node), attrs, specs, f"single_{safe}", [])
-
-
-BUILDERS = {"MaxPool": _build_max_pool, "MaxPoolGrad": _build_max_pool_grad,
-            "ReluGrad": _build_elementwise}
+BUILDERS = {"MaxPool": _build_max_pool, "MaxPoolGrad": _build_max_pool_grad}
 cpu_jit.BUILDERS.update(BUILDERS)

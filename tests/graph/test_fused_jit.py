@@ -336,3 +336,24 @@ def test_the_concrete_function_says_which_kernels_are_compiled(monkeypatch, tmp_
     statuses = sorted(k["status"] for k in kernels_)
     assert statuses[0] == "compiled"
     assert statuses[1].startswith("numpy: Tanh is not rounded exactly")
+
+
+def test_a_lone_relu_grad_is_compiled(traced_with_jit):
+    rng = np.random.default_rng(0)
+    x = engine.constant(rng.standard_normal((64, 9, 9, 32)).astype(np.float32))
+    w = engine.constant(rng.standard_normal((3, 3, 32, 8)).astype(np.float32))
+    dy = engine.constant(rng.standard_normal((64, 7, 7, 8)).astype(np.float32))
+    bias = engine.constant(rng.standard_normal(32).astype(np.float32))
+
+    def fn(x, dy):  # the relu's gradient feeds two nodes: nothing to fuse it with
+        with engine.GradientTape() as tape:
+            tape.watch([x, bias])
+            h = engine.nn.relu(engine.nn.bias_add(x, bias))
+            loss = engine.reduce_sum(engine.nn.conv2d(h, w, 1, "VALID") * dy)
+        return [loss, *tape.gradient(loss, [x, bias])]
+
+    got, statuses = traced_with_jit(fn, (x, dy), True)
+    want, _ = traced_with_jit(fn, (x, dy), False)
+    assert statuses["ReluGrad"] == ["compiled"]
+    for g, w_ in zip(got, want):
+        np.testing.assert_array_equal(g, w_)

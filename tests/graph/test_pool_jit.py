@@ -69,28 +69,6 @@ def test_compiled_pooling_gives_the_numpy_kernels_numbers(compiled, ksize, strid
         np.testing.assert_array_equal(g, w)
 
 
-def test_a_lone_relu_grad_is_compiled(compiled):
-    rng = np.random.default_rng(0)
-    x = engine.constant(rng.standard_normal((64, 9, 9, 32)).astype(np.float32))
-    w = engine.constant(rng.standard_normal((3, 3, 32, 8)).astype(np.float32))
-    dy = engine.constant(rng.standard_normal((64, 7, 7, 8)).astype(np.float32))
-
-    bias = engine.constant(rng.standard_normal(32).astype(np.float32))
-
-    def fn(x, dy):  # the relu's gradient feeds two nodes: nothing to fuse it with
-        with engine.GradientTape() as tape:
-            tape.watch([x, bias])
-            h = engine.nn.relu(engine.nn.bias_add(x, bias))
-            loss = engine.reduce_sum(engine.nn.conv2d(h, w, 1, "VALID") * dy)
-        return [loss, *tape.gradient(loss, [x, bias])]
-
-    got, statuses = compiled(fn, (x, dy), True)
-    want, _ = compiled(fn, (x, dy), False)
-    assert statuses == {"ReluGrad": "compiled"}
-    for g, w_ in zip(got, want):
-        np.testing.assert_array_equal(g, w_)
-
-
 def test_an_output_the_user_holds_is_never_written_again(compiled, monkeypatch):
     rng = np.random.default_rng(1)
     passes._OPTIONS["cpu_jit"] = True
