@@ -118,7 +118,8 @@ class Program(ProgramDiagnostics):
                                "_assign": _assign, "_assign_add": _assign_add,
                                "_assign_sub": _assign_sub}
         self._slot: dict[int, str] = {}
-        self._moved: dict = {}  # (tensor id, device) -> a constant's copy on that device
+        self._moved: dict = {}  # (tensor id, device) -> its copy there (a global or a slot)
+        self._counter = 0  # slots t1, t2, ... in order of creation
         self._uses = _count_uses(graph)
         self._build()
         self.source = self._emit(instrumented=False)
@@ -136,7 +137,6 @@ class Program(ProgramDiagnostics):
         graph = self.graph
         for i, t in enumerate(graph.inputs):
             self._slot[id(t)] = f"a{i}"
-        counter = 0
         for node in graph.nodes:
             if node.type == "Placeholder":
                 continue
@@ -149,8 +149,8 @@ class Program(ProgramDiagnostics):
             ins = [self._input_expr(t, node) for t in node.inputs]
             outs = []
             for t in node.outputs:
-                counter += 1
-                name = f"t{counter}"
+                self._counter += 1
+                name = f"t{self._counter}"
                 self._slot[id(t)] = name
                 outs.append(name)
             if node.type == "ReadVariableOp":
@@ -187,7 +187,15 @@ class Program(ProgramDiagnostics):
                 self._moved[key] = self._name(
                     "c", _devices.transfer(self._globals[name], src, dst))
             return self._moved[key]
-        return f"_tr({name}, {self._name('d', src)}, {self._name('d', dst)})"
+        # Copied once, on its first use there; later readers on `dst` share the copy.
+        key = (id(t), dst)
+        moved = self._moved.get(key)
+        if moved is None:
+            self._counter += 1
+            moved = self._moved[key] = f"t{self._counter}"
+            expr = f"_tr({name}, {self._name('d', src)}, {self._name('d', dst)})"
+            self.instructions.append(Instruction(node, None, [name], [moved], expr))
+        return moved
 
     def _run_device(self, node: Node):
         device = node.device
@@ -252,7 +260,7 @@ class Program(ProgramDiagnostics):
         protected = {self._slot[id(t)] for t in self.graph.outputs
                      if isinstance(t, SymbolicTensor)}
         for k, ins in enumerate(self.instructions):
-            for name in map(_slot_of, ins.inputs):
+            for name in ins.inputs:
                 if name.startswith(("t", "a")):
                     last_use[name] = k
         args = ", ".join(f"a{i}" for i in range(len(self.graph.inputs)))
@@ -277,7 +285,7 @@ class Program(ProgramDiagnostics):
                     call = f"_asarray({call})"
             lines.append(f"    {target} = {call}" if target else f"    {call}")
             ins.line = len(lines)
-            dead = [n for n in map(_slot_of, ins.inputs)
+            dead = [n for n in ins.inputs
                     if last_use.get(n) == k and n not in protected]
             dead += [n for n in ins.outputs if n not in last_use and n not in protected]
             if dead:
@@ -307,11 +315,6 @@ class Program(ProgramDiagnostics):
             if error is exc:
                 raise
             raise error from exc
-
-
-def _slot_of(expr: str) -> str:
-    """The slot an input expression reads: `t3` for `t3` and for `_tr(t3, d1, d2)`."""
-    return expr[4:expr.index(",")] if expr.startswith("_tr(") else expr
 
 
 def _count_uses(graph: Graph) -> dict:

@@ -90,6 +90,22 @@ def test_constants_used_on_another_device_are_copied_once(gpu):
     assert gpu.copies == [("to_device", (2, 2)), ("to_host", (2, 2))] * 3
 
 
+def test_a_host_input_read_by_several_gpu_ops_is_copied_once(gpu):
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+
+    @engine.function
+    def f(x):
+        with engine.device("/GPU:0"):
+            return engine.matmul(x, x, transpose_b=True), engine.reduce_max(x)
+
+    f(engine.constant(x))
+    gpu.copies.clear()
+    gram, top = f(engine.constant(x))
+    np.testing.assert_allclose(gram.numpy(), x @ x.T)
+    assert float(top) == 5.0
+    assert gpu.copies.count(("to_device", (2, 3))) == 1, gpu.copies
+
+
 def test_ops_with_an_attr_named_k_run_in_the_instrumented_executor():
     # The instrumented path (strict checks are on in tests) passes attrs as keywords;
     # an attr named `k` (TopKV2) must not collide with the step's own parameters.
