@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from engine import nest
+from engine.context import THREAD
 from engine.convert import convert_to_tensor
 from engine.errors import ShapeError
 from engine.tensor import Tensor, wrap
@@ -226,12 +227,24 @@ class DataHandler:
         return None
 
     def epoch(self):
-        """An iterator over one epoch's batches `(x, y, sample_weight)` as tensors."""
+        """An iterator over one epoch's batches `(x, y, sample_weight)` as tensors.
+
+        Under an `engine.device` scope of a GPU (when `epoch()` is called), each batch's
+        numeric tensors are copied there once, so that the step reads device inputs: no
+        copy for each op that reads them, and a traced step can be captured as a CUDA
+        graph. Strings stay on the CPU, as every string tensor does.
+        """
         if self._arrays is not None:
-            return self._array_batches()
-        if self._dataset is not None:
-            return self._iterate(iter(self._dataset))
-        return self._iterate(self._iterator)
+            batches = self._array_batches()
+        elif self._dataset is not None:
+            batches = self._iterate(iter(self._dataset))
+        else:
+            batches = self._iterate(self._iterator)
+        scopes = THREAD.devices
+        if not scopes or scopes[-1].device_type != "GPU":
+            return batches
+        device = scopes[-1]
+        return (nest.map_structure(lambda t: _placed(t, device), batch) for batch in batches)
 
     def _array_batches(self):
         x, y, sw = self._arrays
@@ -294,6 +307,12 @@ def _tensor(value):
     if isinstance(value, np.ndarray):
         return wrap(np.ascontiguousarray(value))
     return convert_to_tensor(value)
+
+
+def _placed(value, device):
+    if isinstance(value, Tensor) and value._value.dtype.kind in "biufc":
+        return value._to(device)
+    return value
 
 
 def _apply_class_weight(y, sample_weight, class_weight: dict):
