@@ -36,6 +36,7 @@ recurrent biases, the `reset_after=True` formulation).
 
 from __future__ import annotations
 
+from engine.backend import cupy_backend
 from engine.ops.gather_kernels import check_range
 
 # Internal gate orders, as indices into Keras' order: the LSTM keeps [g, i, f, o] so the
@@ -46,28 +47,39 @@ _LSTM_ORDER = (2, 0, 1, 3)
 _GRU_X_ORDER = (2, 0, 1)
 
 
+# The helpers below copy gate blocks one slice at a time rather than indexing with a list
+# or joining arrays: on CuPy both copy a small table from the host, which a CUDA graph
+# capture cannot record (engine.graph.cuda_graphs), and the blocks are few.
 def _gates(xp, w, order):
     """`(rows, n * units)` Keras weights to gate-major `(n, rows, units)` in `order`."""
     rows = w.shape[0]
-    return xp.ascontiguousarray(w.reshape(rows, len(order), -1)[:, list(order)]
-                                .transpose(1, 0, 2))
+    blocks = w.reshape(rows, len(order), -1)
+    out = xp.empty((len(order), rows, blocks.shape[2]), w.dtype)
+    for k, gate in enumerate(order):
+        out[k] = blocks[:, gate]
+    return out
 
 
-def _columns(w, order):
+def _columns(xp, w, order):
     """`w` `(rows, n * units)` with its gate blocks of columns in `order`."""
     rows = w.shape[0]
-    return w.reshape(rows, len(order), -1)[:, list(order)].reshape(rows, -1)
+    blocks = w.reshape(rows, len(order), -1)
+    out = xp.empty(blocks.shape, w.dtype)
+    for k, gate in enumerate(order):
+        out[:, k] = blocks[:, gate]
+    return out.reshape(rows, -1)
 
 
-def _uncolumns(w, order):
-    """Undoes `_columns(w, order)`."""
-    return _columns(w, tuple(order.index(k) for k in range(len(order))))
+def _uncolumns(xp, w, order):
+    """Undoes `_columns(xp, w, order)`."""
+    return _columns(xp, w, tuple(order.index(k) for k in range(len(order))))
 
 
 def _scaled(xp, n, sigmoids, dtype):
     """`(n, 1, 1)` factors: 1/2 for the gates in `sigmoids` (tanh-based sigmoids), else 1."""
     scale = xp.ones((n, 1, 1), dtype)
-    scale[list(sigmoids)] = 0.5
+    for gate in sigmoids:
+        scale[gate] = 0.5
     return scale
 
 
@@ -82,7 +94,7 @@ def _step_mask(xp, mask, time_major):
     if mask is None:
         return None
     m = _time_major(mask, time_major)
-    if bool(m.all()):
+    if not cupy_backend.capturing() and bool(m.all()):  # a capture cannot read it back
         return None
     return xp.logical_not(m)[:, :, None]
 
@@ -137,7 +149,10 @@ def _input_grads(xp, x, ids, kernel_t, rows, time_major):
 
 def _with_bias(xp, kernel, bias):
     """`(F + 1, G)`: the kernel with the bias as its last row."""
-    return xp.concatenate([kernel, bias[None, :]], axis=0)
+    out = xp.empty((kernel.shape[0] + 1, kernel.shape[1]), kernel.dtype)
+    out[:-1] = kernel
+    out[-1] = bias
+    return out
 
 
 def _outputs(states, time_major):
@@ -218,7 +233,7 @@ def lstm_backward(xp, x, h0, c0, kernel, recurrent_kernel, mask, y, reserve, dy,
     u = h0.shape[-1]
     dt = x.dtype
     acts, cells, tanh_cells = _lstm_views(reserve, t, b, u)
-    rk_t = _columns(recurrent_kernel, _LSTM_ORDER).T                 # (4U, U)
+    rk_t = _columns(xp, recurrent_kernel, _LSTM_ORDER).T                 # (4U, U)
     dys = xp.ascontiguousarray(_time_major(dy, time_major))          # (T, B, U)
     keep = _step_mask(xp, mask, time_major)
     rows = xp.empty((t, b, 4 * u), dt)       # every step's gate gradients, one GEMM row each
@@ -262,12 +277,12 @@ def lstm_backward(xp, x, h0, c0, kernel, recurrent_kernel, mask, y, reserve, dy,
             dh += dh_skip
             dc += dc_skip
     d2 = rows.reshape(t * b, 4 * u)
-    dx, dw = _input_grads(xp, x, ids, _columns(kernel, _LSTM_ORDER).T, d2, time_major)
-    dw = _uncolumns(dw, _LSTM_ORDER)
+    dx, dw = _input_grads(xp, x, ids, _columns(xp, kernel, _LSTM_ORDER).T, d2, time_major)
+    dw = _uncolumns(xp, dw, _LSTM_ORDER)
     y2 = xp.ascontiguousarray(_time_major(y, time_major)).reshape(t * b, u)
     drec = xp.matmul(y2[:(t - 1) * b].T, d2[b:])
     drec += xp.matmul(h0.T, d2[:b])
-    return dx, dh, dc, dw[:-1], _uncolumns(drec, _LSTM_ORDER), dw[-1]
+    return dx, dh, dc, dw[:-1], _uncolumns(xp, drec, _LSTM_ORDER), dw[-1]
 
 
 # --- GRU -----------------------------------------------------------------------------------
@@ -288,7 +303,8 @@ def gru_forward(xp, x, h0, kernel, recurrent_kernel, bias, mask, time_major=Fals
     dt = x.dtype
     # The recurrent biases of z and r add to the inputs' ones; the candidate's recurrent
     # bias stays with its recurrent product (the reset gate multiplies both).
-    x_bias = bias[0] + xp.concatenate([bias[1][:2 * u], xp.zeros((u,), dt)])
+    x_bias = bias[0].copy()
+    x_bias[:2 * u] += bias[1][:2 * u]
     w = _gates(xp, _with_bias(xp, kernel, x_bias), _GRU_X_ORDER) * _scaled(xp, 3, (1, 2), dt)
     rk = _gates(xp, recurrent_kernel, (0, 1, 2)) * _scaled(xp, 3, (0, 1), dt)
     rec_bias_h = bias[1][2 * u:]
@@ -373,11 +389,14 @@ def gru_backward(xp, x, h0, kernel, recurrent_kernel, mask, y, reserve, dy, dh_n
             dh += dh_skip
     d2 = rows.reshape(t * b, 4 * u)
     x_rows, rec_rows = d2[:, :3 * u], d2[:, u:]
-    dx, dw = _input_grads(xp, x, ids, _columns(kernel, _GRU_X_ORDER).T, x_rows, time_major)
-    dw = _uncolumns(dw, _GRU_X_ORDER)
+    dx, dw = _input_grads(xp, x, ids, _columns(xp, kernel, _GRU_X_ORDER).T, x_rows, time_major)
+    dw = _uncolumns(xp, dw, _GRU_X_ORDER)
     y2 = xp.ascontiguousarray(y_tm).reshape(t * b, u)
     drec = xp.matmul(y2[:(t - 1) * b].T, rec_rows[b:])
     drec += xp.matmul(h0.T, rec_rows[:b])
     # The recurrent biases of z and r get what the inputs' do (they add to them).
-    drec_bias = xp.concatenate([dw[-1, :2 * u], d2[:, 3 * u:].sum(axis=0)])
-    return dx, dh, dw[:-1], drec, xp.stack([dw[-1], drec_bias])
+    dbias = xp.empty((2, dw.shape[1]), dw.dtype)
+    dbias[0] = dw[-1]
+    dbias[1, :2 * u] = dw[-1, :2 * u]
+    dbias[1, 2 * u:] = d2[:, 3 * u:].sum(axis=0)
+    return dx, dh, dw[:-1], drec, dbias
