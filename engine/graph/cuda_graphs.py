@@ -16,8 +16,12 @@ What makes a replay compute the same as a normal call:
   rebinds a variable to a new array inside the graph is followed, at the end of the
   graph, by a copy back into the variable's original buffer, and the variable is bound to
   that buffer again; so every replay reads and writes the same buffers. When code outside
-  the graph rebinds a variable (an eager `assign`, `set_weights`, `load_weights`), the
-  next call notices (by identity) and captures again.
+  the graph rebinds a variable (an eager `assign`, `set_weights`, `load_weights`, Keras
+  resetting its metrics at each epoch), the next call notices (by identity), copies the
+  new value into the graph's buffer and binds the variable to it again; only a new shape
+  makes it capture again. As the graph writes its variables in place, a snapshot
+  (`variable.value()`) taken before a call shows that call's writes on a captured GPU
+  graph: copy it (`.numpy()`, `engine.identity`) to keep it.
 - Memory: the capture allocates from a memory pool of its own, kept with the graph, so
   no other code is handed a buffer that a replay writes.
 - Matrix products: CuPy refuses cuBLAS calls during a capture, so the capture records
@@ -151,6 +155,7 @@ class CapturedProgram:
         self._exec = None  # the cupy.cuda.Graph
         self._lock = threading.Lock()
         self.replays = 0
+        self.rebinds = 0  # variables copied back into the graph's buffers (`_rebind`)
         self.capture_error = None  # the exception of a failed capture
         self.status = "warming up"
 
@@ -159,8 +164,9 @@ class CapturedProgram:
             return self.program(arrays)  # the profiler, strict checks: instrumented
         if self._exec is not None:
             for var, original in self._bindings:
-                if var._value is not original:
-                    self._drop(f"variable {var.name!r} was rebound outside the graph")
+                if var._value is not original and not self._rebind(var, original):
+                    self._drop(f"variable {var.name!r} was rebound outside the graph "
+                               "to another shape")
                     return self.program(arrays)
             return self._replay(arrays)
         if self._captures >= MAX_CAPTURES or not self.status.startswith("warming"):
@@ -172,6 +178,20 @@ class CapturedProgram:
             if self._exec is None and self._capture(arrays):
                 return self._replay(arrays)
         return self.program(arrays)
+
+    def _rebind(self, var, original) -> bool:
+        """Code outside the graph gave `var` a new array (an eager `assign`: Keras resets
+        its metrics so at every epoch): copies it into the buffer the graph reads and binds
+        `var` to that buffer again. False when the shape changed: capture again."""
+        value = var._value
+        if value.shape != original.shape or value.dtype != original.dtype:
+            return False
+        cupy = cupy_backend._module()
+        with cupy.cuda.Device(self._device.index):
+            cupy.copyto(original, value)  # on the stream the replay then launches on
+        var._value, var._tensor = original, None
+        self.rebinds += 1
+        return True
 
     def _drop(self, why: str) -> None:
         self._exec = self._pool = self._outputs = self._inputs = None
