@@ -101,7 +101,7 @@ else
 fi
 
 echo "== CUDA graph capture on vs off (benchmarks/bench_cuda_graphs.py)"
-limit "${GPU_BENCH_TIMEOUT:-240}" "$PY" benchmarks/bench_cuda_graphs.py --workloads W2,W3,W4 \
+limit "${GPU_BENCH_TIMEOUT:-240}" "$PY" benchmarks/bench_cuda_graphs.py --workloads W2,W3,W4 --fit \
     --json "$OUT_DIR/cuda_graphs.json" 2>&1 | tee "$OUT_DIR/cuda_graphs.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 

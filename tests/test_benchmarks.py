@@ -80,6 +80,18 @@ def test_timing_synchronizes_before_reading_the_clock(tiny_blocks, gpu):
     assert gpu.syncs == 3                          # warm-up, then every block
 
 
+def test_cuda_graph_fit_rows_run_fit_on_the_device(gpu, tiny_blocks, monkeypatch):
+    import bench_cuda_graphs as C
+    import bench_keras as K
+
+    monkeypatch.setattr(K, "W2_FIT_SAMPLES", 256)  # two batches of 128
+    row = C.measure_fit(engine, "W2", B.resolve_device(engine, "/GPU:0"), 1)
+    assert row["workload"] == "W2 fit" and row["steps_per_s_on"] > 0
+    # the fake GPU is no CuPy device: nothing is captured, and the row says why
+    assert row["status"] == "not captured: the graph does not run on a CuPy GPU"
+    assert ("to_device", (128, 784)) in gpu.copies
+
+
 def test_gpu_run_end_to_end(gpu, tiny_blocks, tmp_path, capsys):
     out = tmp_path / "gpu.json"
     B.main(["--device", "/GPU:0", "--workloads", "W1,W2,Mem", "--no-peers",
