@@ -146,11 +146,18 @@ class Variable(VariableScatter):
             graph.on_variable_created(self)
 
     # --- reading ------------------------------------------------------------------------
+    # Set by engine.graph.cuda_graphs on a variable that a captured CUDA graph writes in
+    # place: its snapshots are then copies, so that later calls do not change them.
+    _written_in_place = False
+
     def _read(self) -> Tensor:
         """The current value as a Tensor snapshot (no op, no tape)."""
         tensor = self._tensor
         if tensor is None:
-            tensor = self._tensor = wrap(self._value, self._device)
+            value = self._value
+            if self._written_in_place:
+                value = value.copy()
+            tensor = self._tensor = wrap(value, self._device)
         return tensor
 
     def read_value(self) -> Tensor:

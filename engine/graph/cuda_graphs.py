@@ -19,9 +19,9 @@ What makes a replay compute the same as a normal call:
   the graph rebinds a variable (an eager `assign`, `set_weights`, `load_weights`, Keras
   resetting its metrics at each epoch), the next call notices (by identity), copies the
   new value into the graph's buffer and binds the variable to it again; only a new shape
-  makes it capture again. As the graph writes its variables in place, a snapshot
-  (`variable.value()`) taken before a call shows that call's writes on a captured GPU
-  graph: copy it (`.numpy()`, `engine.identity`) to keep it.
+  makes it capture again. As replays write variables in place, an eager read of a
+  captured variable (`variable.value()`, an eager op on it) takes a copy, so that a
+  snapshot keeps its value across later calls, as on the CPU.
 - Memory: the capture allocates from a memory pool of its own, kept with the graph, so
   no other code is handed a buffer that a replay writes.
 - Matrix products: CuPy refuses cuBLAS calls during a capture, so the capture records
@@ -248,6 +248,7 @@ class CapturedProgram:
             if var._value is not original:
                 var._value = original
             var._tensor = None
+            var._written_in_place = True  # snapshots copy from now on (Variable._read)
         self._exec, self._pool, self._inputs = captured, pool, inputs
         self._outputs = outputs
         self._bindings = originals
