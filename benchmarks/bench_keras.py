@@ -276,10 +276,14 @@ ROWS = [
     ("W2 fit run_eagerly", "engine:W2 fit run_eagerly", "numpy:Keras W2 hand step",
      "hand NumPy step x 128", 0.6),
     # TF graph mode ran W3 at 0.95x the GEMM floor; PyTorch's fused LSTM W4 at 0.83x
+    # (WORKLOADS.md's machine). The peers themselves, when bench_engine.py measured them in
+    # the same run (`--workloads W3,W4,Keras`), are the literal targets.
     ("W3 fit", "engine:W3 fit", "numpy:Keras W3 GEMM-only", "NumPy GEMM-only", 0.95),
     ("W3 fit", "engine:W3 fit", "numpy:Keras W3 hand step", "hand NumPy step", None),
+    ("W3 fit", "engine:W3 fit", "tensorflow:W3 graph", "TF graph (tf.function)", 1.0),
     ("W4 fit", "engine:W4 fit", "numpy:Keras W4 GEMM-only", "NumPy GEMM-only", 0.85),
     ("W4 fit", "engine:W4 fit", "numpy:Keras W4 hand step", "hand NumPy step", None),
+    ("W4 fit", "engine:W4 fit", "torch:W4 eager", "PyTorch eager (fused LSTM)", 1.0),
     ("W4 fit unfolded", "engine:W4 fit unfolded", "numpy:Keras W4 GEMM-only", "NumPy GEMM-only",
      None),
     ("W6 fit", "engine:W6 fit", "numpy:Keras W6 hand step", "hand NumPy step x 32", 0.25),

@@ -107,41 +107,46 @@ def tensorflow_figures(workloads: list) -> dict:
         out["W1 add"] = H.us_per_op(lambda: a + b)
         out["W1 matmul"] = H.us_per_op(lambda: tf.matmul(ma, mb))
 
-    def measure(model, batches, lr):
-        opt = keras.optimizers.Adam(learning_rate=lr, beta_1=W.ADAM_BETA1,
-                                    beta_2=W.ADAM_BETA2, epsilon=W.ADAM_EPS)
-        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    def measure(build, batches, lr, name):
+        """`{name} eager` and `{name} graph`: the custom-loop step as is and in a
+        tf.function (TF's graph mode, WORKLOADS.md's "TF graph"), each on a fresh model."""
         data = [(tf.constant(x), tf.constant(y)) for x, y in batches]
+        for mode in ("eager", "graph"):
+            model = build()
+            opt = keras.optimizers.Adam(learning_rate=lr, beta_1=W.ADAM_BETA1,
+                                        beta_2=W.ADAM_BETA2, epsilon=W.ADAM_EPS)
+            loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
-        def run(x, y):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(y, model(x, training=True))
-            grads = tape.gradient(loss, model.trainable_variables)
-            opt.apply_gradients(zip(grads, model.trainable_variables))
-            return loss
-        return H.rate_blocks(cycling(run, data))
+            def run(x, y, model=model, opt=opt, loss_fn=loss_fn):
+                with tf.GradientTape() as tape:
+                    loss = loss_fn(y, model(x, training=True))
+                grads = tape.gradient(loss, model.trainable_variables)
+                opt.apply_gradients(zip(grads, model.trainable_variables))
+                return loss
+            step = tf.function(run) if mode == "graph" else run
+            out[f"{name} {mode}"] = H.rate_blocks(cycling(step, data))
 
     if "W2" in workloads:
         dims = W.W2_LAYERS
-        model = keras.Sequential([keras.Input(shape=(dims[0],)),
-                                  layers.Dense(dims[1], activation="relu"),
-                                  layers.Dense(dims[2], activation="relu"),
-                                  layers.Dense(dims[3])])
-        out["W2 eager"] = measure(model, W.w2_batches(), W.W2_LR)
+        measure(lambda: keras.Sequential([keras.Input(shape=(dims[0],)),
+                                          layers.Dense(dims[1], activation="relu"),
+                                          layers.Dense(dims[2], activation="relu"),
+                                          layers.Dense(dims[3])]),
+                W.w2_batches(), W.W2_LR, "W2")
     if "W3" in workloads:
-        model = keras.Sequential([
+        measure(lambda: keras.Sequential([
             keras.Input(shape=(W.W3_HW, W.W3_HW, W.W3_IN_CH)),
             layers.Conv2D(W.W3_CONV1, W.W3_KERNEL, activation="relu"),
             layers.MaxPooling2D(W.W3_POOL),
             layers.Conv2D(W.W3_CONV2, W.W3_KERNEL, activation="relu"),
-            layers.MaxPooling2D(W.W3_POOL), layers.Flatten(), layers.Dense(W.W3_CLASSES)])
-        out["W3 eager"] = measure(model, W.w3_batches(), W.W3_LR)
+            layers.MaxPooling2D(W.W3_POOL), layers.Flatten(), layers.Dense(W.W3_CLASSES)]),
+            W.w3_batches(), W.W3_LR, "W3")
     if "W4" in workloads:
-        model = keras.Sequential([keras.Input(shape=(W.W4_SEQ,), dtype="int32"),
-                                  layers.Embedding(W.W4_VOCAB, W.W4_EMBED),
-                                  layers.LSTM(W.W4_HIDDEN, return_sequences=True),
-                                  layers.Dense(W.W4_VOCAB)])
-        out["W4 eager"] = measure(model, W.w4_batches(), W.W4_LR)
+        measure(lambda: keras.Sequential([keras.Input(shape=(W.W4_SEQ,), dtype="int32"),
+                                          layers.Embedding(W.W4_VOCAB, W.W4_EMBED),
+                                          layers.LSTM(W.W4_HIDDEN, return_sequences=True),
+                                          layers.Dense(W.W4_VOCAB)]),
+                W.w4_batches(), W.W4_LR, "W4")
     return out
 
 

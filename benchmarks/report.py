@@ -42,14 +42,23 @@ ROWS = [
      1.05, None, None),
     ("W2 MLP traced", "steps/s", "W2 traced", "numpy:W2 GEMM-only, in turn with traced",
      "NumPy GEMM-only", True, 0.9, None, None),
+    ("W2 MLP traced", "steps/s", "W2 traced", "tensorflow:W2 graph", "TF graph (tf.function)",
+     True, None, None, None),
     ("W3 CNN traced", "steps/s", "W3 traced", "numpy:W3 GEMM-only, in turn with traced",
      "NumPy GEMM-only", True, 0.95, None, None),
     ("W3 CNN traced", "steps/s", "W3 traced", "numpy:W3 hand step", "hand NumPy step", True,
      None, None, None),
+    # The issues' literal W3 / W4 targets: TF graph's steps/s, PyTorch's fused LSTM's (peers
+    # measured in this run; n/a without them). WORKLOADS.md's GEMM-only ratios stand in
+    # for them where the peers are not installed.
+    ("W3 CNN traced", "steps/s", "W3 traced", "tensorflow:W3 graph", "TF graph (tf.function)",
+     True, 1.0, None, None),
     ("W4 LSTM traced", "steps/s", "W4 traced", "numpy:W4 GEMM-only, in turn with traced",
      "NumPy GEMM-only", True, 0.85, None, None),
     ("W4 LSTM traced", "steps/s", "W4 traced", "numpy:W4 hand step", "hand NumPy step", True,
      None, None, None),
+    ("W4 LSTM traced", "steps/s", "W4 traced", "torch:W4 eager", "PyTorch eager (fused LSTM)",
+     True, 1.0, None, None),
     *T.ROWS,
     ("Mem W2 peak RSS", "MB", "Mem", "numpy:Mem", "NumPy-only process", False, None, 150.0,
      None),

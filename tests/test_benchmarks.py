@@ -167,6 +167,9 @@ def test_traced_workloads_run_end_to_end(tiny_blocks, tmp_path, capsys, monkeypa
     assert len(report["samples"]["numpy:W2 GEMM-only, in turn with traced"]) == len(
         report["samples"]["engine:W2 traced"])
     assert rows[("W2 MLP traced", "NumPy GEMM-only")]["reference"] > 0
+    # TF graph's figure is measured only with the peers installed and not --no-peers
+    tf_graph = rows[("W2 MLP traced", "TF graph (tf.function)")]
+    assert tf_graph["reference"] is None and tf_graph["engine"] > 0
     assert not report["machine"]["errors"]
     for name in ("W2", "W6"):  # traced steps compute what the eager ones compute
         assert f"losses of steps 1-3 {name}: NumPy" in text
