@@ -4,7 +4,7 @@ Each kernel has the `OpDef` signature `kernel(xp, *arrays, **attrs)`; `gather_op
 registers them. The dense gradient of a gather is a segment sum, so `segment_rows` is
 the hot path of every Embedding layer: a sparse matrix product when SciPy is installed,
 a stable sort + `add.reduceat` otherwise (`np.add.at` is several times slower); on a GPU,
-CuPy's atomic `scatter_add`.
+CuPy's atomic `add.at` (its `scatter_add`, deprecated in CuPy 14).
 
 Index checks: as in TensorFlow on CPUs, an index outside `[0, size)` (negative ones too)
 raises `InvalidIndexError`, naming the first bad entry. The checks run on NumPy only; on
@@ -69,7 +69,7 @@ def segment_rows(xp, rows, ids, num: int):
     return out
 
 
-# CuPy's scatter_add (CUDA atomicAdd) takes only these dtypes; the others are added as one of
+# CuPy's add.at (CUDA atomicAdd) takes only these dtypes; the others are added as one of
 # them: complex as (real, imag) float pairs, int64 as uint64 (two's complement sums wrap the
 # same way), narrow integers and bools widened to 32 bits and narrowed back (wrapping, as
 # NumPy's sums do; a bool sum is "any").
@@ -87,15 +87,15 @@ def _scatter_add_rows(xp, rows, ids, num: int):
     if rows.size == 0 or num == 0:
         return out
     if dtype in _ATOMIC_ADD_DTYPES:
-        out.scatter_add(ids, rows)
+        xp.add.at(out, ids, rows)
         return out
     view = _ATOMIC_ADD_AS.get(dtype)
     if view is not None:  # same bytes, an atomic-add dtype: complex64 -> float32 pairs, ...
-        out.view(view).scatter_add(ids, xp.ascontiguousarray(rows).view(view))
+        xp.add.at(out.view(view), ids, xp.ascontiguousarray(rows).view(view))
         return out
     wide = np.dtype("uint32") if dtype.kind == "u" else np.dtype("int32")
     total = xp.zeros(out.shape, dtype=wide)
-    total.scatter_add(ids, rows.astype(wide))
+    xp.add.at(total, ids, rows.astype(wide))
     return total.astype(dtype)
 
 
