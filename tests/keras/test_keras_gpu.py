@@ -174,3 +174,34 @@ def test_fit_on_the_gpu_replays_one_captured_graph(build):
     np.testing.assert_allclose(histories[2:], histories[:2], rtol=1e-5)
     for on, off in zip(weights[1], weights[0]):
         np.testing.assert_allclose(on, off, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.gpu
+def test_captured_train_and_test_functions_share_the_variables():
+    """fit with validation data: the train and the test step are both captured, over the
+    same metric variables, which each call's epoch reset rebinds."""
+    strict = engine.context.GLOBAL.strict
+    engine.config.experimental.set_strict_checks(False)
+    try:
+        histories = []
+        for capture in (False, True):
+            engine.config.optimizer.set_experimental_options({"cuda_graphs": capture})
+            try:
+                with engine.device("/GPU:0"):
+                    model, x, y = _compiled(_mlp, False)
+                    history = model.fit(x[:32], y[:32], batch_size=8, epochs=4, shuffle=False,
+                                        validation_data=(x[32:], y[32:]), verbose=0).history
+                    scores = model.evaluate(x, y, batch_size=8, verbose=0)
+            finally:
+                engine.config.optimizer.set_experimental_options({"cuda_graphs": True})
+            histories.append((history, scores))
+        functions = model._graph_functions
+        statuses = {kind: [c.cuda_graph_status for c in functions[kind]._cache.values()]
+                    for kind in ("train", "test")}
+    finally:
+        engine.config.experimental.set_strict_checks(strict)
+    assert statuses == {"train": ["captured"], "test": ["captured"]}, statuses
+    (off, scores_off), (on, scores_on) = histories
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(on[key], off[key], rtol=1e-5, err_msg=key)
+    np.testing.assert_allclose(scores_on, scores_off, rtol=1e-5)
