@@ -104,6 +104,19 @@ def test_zero_safe_ops_match_numpy_and_broadcast(name, fn, ref, gen):
     np.testing.assert_allclose(traced(x, y).numpy(), ref(x, y), rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
+def test_divide_no_nan_of_scalars_matches_its_array_path(dtype):
+    # 0-d operands take a one-call path (Keras' metric quotients): same values and dtype
+    pairs = [(3.0, 2.0), (3.0, 0.0), (np.nan, 2.0), (1.0, np.nan), (np.inf, 2.0),
+             (0.0, 0.0), (-1.0, -3.0), (1e30, 1e-30)]
+    for x, y in pairs:
+        with np.errstate(over="ignore", invalid="ignore"):
+            scalar = divide_no_nan(np.asarray(x, dtype), np.asarray(y, dtype)).numpy()
+            vector = divide_no_nan(np.asarray([x], dtype), np.asarray([y], dtype)).numpy()
+        assert scalar.shape == () and scalar.dtype == vector.dtype, (x, y)
+        np.testing.assert_array_equal(scalar, vector[0], err_msg=str((x, y)))
+
+
 def test_zero_conventions_and_their_gradients():
     x = np.array([0.0, 0.0, 0.0, 2.0, np.inf, np.nan])
     y = np.array([0.0, -1.0, 2.0, 0.0, 0.0, 0.0])
