@@ -66,6 +66,21 @@ def test_math_namespace_shares_the_functions():
         assert getattr(engine.math, name) is getattr(engine, name)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mean_is_bit_for_bit_numpys_mean(dtype):
+    # The CPU kernel runs np.mean's sum and division itself (a fast path): same bits.
+    r = np.random.default_rng(5)
+    for shape in [(1,), (64,), (100_000,), (128, 784), (4, 5, 6)]:
+        x = (r.standard_normal(shape) * 10.0 ** r.uniform(-3, 3, shape)).astype(dtype)
+        x.flat[0] = np.inf if shape == (64,) else x.flat[0]
+        for axis in [None, *range(len(shape)), tuple(range(len(shape)))]:
+            for keepdims in (False, True):
+                got = engine.reduce_mean(x, axis=axis, keepdims=keepdims).numpy()
+                want = np.mean(x, axis=axis, keepdims=keepdims)
+                assert got.dtype == dtype and got.shape == np.shape(want)
+                np.testing.assert_array_equal(got, want, err_msg=f"{shape} {axis} {keepdims}")
+
+
 def test_integer_reductions_keep_their_dtype():
     x = np.arange(1, 7, dtype=np.int32).reshape(2, 3)
     for fn, ref in [(engine.reduce_sum, np.sum), (engine.reduce_prod, np.prod),
