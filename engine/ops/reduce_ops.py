@@ -180,17 +180,25 @@ def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     return dispatch(_SUM, (input_tensor,), _attrs(axis, keepdims, "reduce_sum"))
 
 
+def float_mean(x, axis=None, keepdims=False):
+    """`np.mean` of a float32/float64 NumPy array: its own two steps (sum, divide) without
+    the Python around them (~3 us a call, as much as a small loss's whole mean), so the
+    same bits. The executor calls it directly for float Mean nodes
+    (`engine.graph.lowering`)."""
+    if not x.size or x.dtype.itemsize < 4:  # np.mean warns on empty slices; float16
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    count = x.size // total.size
+    if isinstance(total, np.ndarray):
+        return np.true_divide(total, count, out=total)
+    return np.asarray(total.dtype.type(total / count))
+
+
 def _mean_kernel(xp, x, axis=None, keepdims=False):
     if x.dtype is BFLOAT16:
         return run_in_float32(_mean_kernel, xp, x, axis=axis, keepdims=keepdims)
-    if xp is np and x.dtype.kind == "f" and x.dtype.itemsize >= 4 and x.size:
-        # np.mean's own two steps, without its Python around them (~3 us a call, as much as
-        # a small loss's whole mean): the same sum and division, so the same bits.
-        total = np.add.reduce(x, axis=axis, keepdims=keepdims)
-        count = x.size // total.size
-        if isinstance(total, np.ndarray):
-            return np.true_divide(total, count, out=total)
-        return np.asarray(total.dtype.type(total / count))
+    if xp is np and x.dtype.kind == "f":
+        return float_mean(x, axis, keepdims)
     out = xp.mean(x, axis=axis, keepdims=keepdims)
     if x.dtype.kind in "iu":
         out = xp.trunc(out)
