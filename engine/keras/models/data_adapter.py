@@ -229,6 +229,10 @@ class DataHandler:
     def epoch(self):
         """An iterator over one epoch's batches `(x, y, sample_weight)` as tensors.
 
+        A Dataset is read ahead by a background thread (`Dataset.prefetch`, unless its
+        last step is one already), so its input work (maps, file reads, a generator)
+        overlaps the steps, as `tf.data`'s prefetching does in TensorFlow.
+
         Under an `engine.device` scope of a GPU (when `epoch()` is called), each batch's
         numeric tensors are copied there once, so that the step reads device inputs: no
         copy for each op that reads them, and a traced step can be captured as a CUDA
@@ -237,7 +241,7 @@ class DataHandler:
         if self._arrays is not None:
             batches = self._array_batches()
         elif self._dataset is not None:
-            batches = self._iterate(iter(self._dataset))
+            batches = self._iterate(iter(_read_ahead(self._dataset)))
         else:
             batches = self._iterate(self._iterator)
         scopes = THREAD.devices
@@ -307,6 +311,14 @@ def _tensor(value):
     if isinstance(value, np.ndarray):
         return wrap(np.ascontiguousarray(value))
     return convert_to_tensor(value)
+
+
+def _read_ahead(dataset):
+    """`dataset` with a read-ahead thread at its end (`Dataset.prefetch(AUTOTUNE)`)."""
+    from engine.data.buffering import PrefetchNode  # noqa: PLC0415 - as in __init__
+    from engine.data.node import AUTOTUNE  # noqa: PLC0415
+
+    return dataset if isinstance(dataset._node, PrefetchNode) else dataset.prefetch(AUTOTUNE)
 
 
 def _placed(value, device):
