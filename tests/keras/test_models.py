@@ -194,6 +194,36 @@ def test_fit_reads_a_dataset_ahead_of_its_steps():
     assert elapsed < 0.75 * 2 * batches * pause, elapsed
 
 
+def test_epochs_of_steps_go_on_through_a_dataset():
+    """As in TensorFlow: with steps_per_epoch shorter than the dataset, each epoch takes
+    the next batches (one iterator across epochs); as long as the dataset, each epoch
+    starts it afresh."""
+    x, y = blobs(48)
+    model = mlp()
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True))
+    starts, seen = [], []
+
+    def batches():
+        starts.append(len(seen))
+        for i in range(0, 48, 8):
+            seen.append(i)
+            yield x[i:i + 8], y[i:i + 8]
+
+    spec = (engine.TensorSpec([None, x.shape[1]], engine.float32),
+            engine.TensorSpec([None], engine.as_dtype(y.dtype)))
+    ds = engine.data.Dataset.from_generator(batches, output_signature=spec).repeat()
+    model.fit(ds, steps_per_epoch=2, epochs=3, verbose=0)
+    # 3 epochs of 2 steps took the dataset's 6 batches in one pass; the generator started
+    # again only where `repeat` starts a pass (the read-ahead may have begun one)
+    assert seen[:6] == [0, 8, 16, 24, 32, 40]
+    assert starts == [6 * k for k in range(len(starts))], starts
+
+    whole = engine.data.Dataset.from_tensor_slices((x, y)).batch(8)  # 6 batches
+    history = model.fit(whole, steps_per_epoch=6, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2  # the second epoch starts the dataset again
+
+
 def test_sample_and_class_weights():
     x, y = blobs(64)
     model = mlp()

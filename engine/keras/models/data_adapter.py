@@ -182,6 +182,12 @@ class DataHandler:
                 raise ValueError("fit: do not give batch_size with a Dataset; batch the "
                                  "dataset instead (ds.batch(n)).")
             self._dataset = x
+            # As in TensorFlow: a new iterator each epoch when the epoch is the whole
+            # dataset; otherwise (steps_per_epoch over a repeated or longer dataset) one
+            # iterator goes on across epochs, so each epoch sees the next batches.
+            self._recreate = steps_per_epoch is None or (
+                int(steps_per_epoch) == x._node.cardinality())
+            self._ongoing = None
         elif hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(
                 x, (np.ndarray, list, tuple, dict, Tensor))):
             if y is not None:
@@ -231,7 +237,10 @@ class DataHandler:
 
         A Dataset is read ahead by a background thread (`Dataset.prefetch`, unless its
         last step is one already), so its input work (maps, file reads, a generator)
-        overlaps the steps, as `tf.data`'s prefetching does in TensorFlow.
+        overlaps the steps, as `tf.data`'s prefetching does in TensorFlow. Each epoch
+        starts the dataset afresh when it is the whole dataset (no `steps_per_epoch`, or
+        as many steps as the dataset has); otherwise an epoch goes on where the last one
+        stopped, as a generator's do.
 
         Under an `engine.device` scope of a GPU (when `epoch()` is called), each batch's
         numeric tensors are copied there once, so that the step reads device inputs: no
@@ -241,7 +250,12 @@ class DataHandler:
         if self._arrays is not None:
             batches = self._array_batches()
         elif self._dataset is not None:
-            batches = self._iterate(iter(_read_ahead(self._dataset)))
+            if self._recreate:
+                batches = self._iterate(iter(_read_ahead(self._dataset)))
+            else:
+                if self._ongoing is None:
+                    self._ongoing = iter(_read_ahead(self._dataset))
+                batches = self._iterate(self._ongoing)
         else:
             batches = self._iterate(self._iterator)
         scopes = THREAD.devices
