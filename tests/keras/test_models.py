@@ -224,6 +224,30 @@ def test_epochs_of_steps_go_on_through_a_dataset():
     assert len(history.history["loss"]) == 2  # the second epoch starts the dataset again
 
 
+def test_fit_stops_where_the_training_data_ends():
+    """TensorFlow's rule: data that runs out before steps_per_epoch * epochs batches stops
+    training with a warning and keeps the history; empty data is an error."""
+    x, y = blobs(48)
+    model = mlp()
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True))
+    six = engine.data.Dataset.from_tensor_slices((x, y)).batch(8)  # 6 batches
+    with pytest.warns(UserWarning, match=r"ran out after 2 of the 4 steps of epoch 2; "
+                                         r".*steps_per_epoch \* epochs = 12 batches"):
+        history = model.fit(six, steps_per_epoch=4, epochs=3, verbose=0)
+    assert len(history.history["loss"]) == 2 and model.stop_training
+
+    def three():
+        for i in range(0, 24, 8):
+            yield x[i:i + 8], y[i:i + 8]
+
+    with pytest.warns(UserWarning, match="ran out at the start of epoch 2"):
+        history = model.fit(three(), epochs=3, verbose=0)  # a generator: one pass only
+    assert len(history.history["loss"]) == 1
+    with pytest.raises(ValueError, match="yielded no batches; check that it is not empty"):
+        model.fit(six.take(0), epochs=1, verbose=0)
+
+
 def test_sample_and_class_weights():
     x, y = blobs(64)
     model = mlp()

@@ -169,6 +169,9 @@ class DataHandler:
                  shuffle=False, class_weight=None, seed=None):
         self._steps = steps_per_epoch
         self._class_weight = class_weight
+        self._yielded = False  # whether any batch came from the dataset or generator yet
+        self.ran_out = False  # the last epoch found the data at its end (see `_iterate`)
+        self.epoch_batches = None  # batches of the last epoch of a dataset or generator
         self._dataset = None
         self._iterator = None
         self._arrays = None
@@ -298,18 +301,35 @@ class DataHandler:
                 bsw = _apply_class_weight(by, bsw, self._class_weight)
             yield bx, by, bsw
 
+    def ran_out_message(self, what: str, epoch: int, epochs: int) -> str:
+        """The warning for `ran_out`: where the data ended and how much `what` needs."""
+        steps = self._steps
+        where = (f"after {self.epoch_batches} of the {steps} steps of epoch {epoch + 1}"
+                 if self.epoch_batches else f"at the start of epoch {epoch + 1}")
+        need = (f"steps_per_epoch * epochs = {steps * epochs} batches" if steps
+                else "a full pass of the data for every epoch")
+        return (f"{what}: the training data ran out {where}; training stops here (the "
+                f"weights and history so far are kept). Give at least {need}: "
+                "ds.repeat() for a dataset, a generator that does not end, or fewer "
+                "steps_per_epoch.")
+
     def _iterate(self, iterator):
         steps = self._steps
         k = 0
+        self.ran_out = False
         while steps is None or k < steps:
             try:
                 element = next(iterator)
             except StopIteration:
-                if k == 0:
+                if k == 0 and not self._yielded:
                     raise ValueError("The dataset or generator yielded no batches; check "
-                                     "that it is not empty (or exhausted by an earlier "
-                                     "epoch: use ds.repeat() with steps_per_epoch).") from None
+                                     "that it is not empty.") from None
+                # Fewer batches than steps_per_epoch, or none for this epoch: an iterator
+                # that goes on across epochs (a generator, a dataset with steps) has ended.
+                self.ran_out = k == 0 or steps is not None
+                self.epoch_batches = k
                 return
+            self._yielded = True
             bx, by, bsw = unpack_x_y_sample_weight(element)
             bx, by, bsw = (None if v is None else nest.map_structure(_tensor, v)
                            for v in (bx, by, bsw))
@@ -317,6 +337,7 @@ class DataHandler:
                 bsw = _apply_class_weight(by, bsw, self._class_weight)
             yield bx, by, bsw
             k += 1
+        self.epoch_batches = k
 
 
 def _tensor(value):

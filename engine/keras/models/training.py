@@ -278,7 +278,14 @@ class TrainingMixin:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                logs = self._run_epoch(data, cbs)
+                epoch_logs = self._run_epoch(data, cbs)
+                if data.ran_out:  # TensorFlow's rule: training stops where the data ended
+                    warnings.warn(data.ran_out_message(f"{self.name}.fit", epoch,
+                                                       epochs - initial_epoch), stacklevel=2)
+                    self.stop_training = True
+                    if not data.epoch_batches:  # nothing left for this epoch
+                        break
+                logs = epoch_logs
                 if val_handler is not None and _should_validate(epoch, validation_freq):
                     val_logs = self._evaluate_handler(val_handler, callbacks=None)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
