@@ -223,6 +223,12 @@ def test_epochs_of_steps_go_on_through_a_dataset():
     history = model.fit(whole, steps_per_epoch=6, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2  # the second epoch starts the dataset again
 
+    # validation starts its data again at every epoch (TensorFlow's validation_steps)
+    starts.clear()
+    model.fit(whole, epochs=2, verbose=0, validation_steps=2,
+              validation_data=engine.data.Dataset.from_generator(batches, output_signature=spec))
+    assert len(starts) == 2
+
 
 def test_fit_stops_where_the_training_data_ends():
     """TensorFlow's rule: data that runs out before steps_per_epoch * epochs batches stops

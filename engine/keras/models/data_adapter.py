@@ -163,10 +163,13 @@ class DataHandler:
             infinite datasets and generators).
         shuffle: shuffle arrays each epoch (datasets shuffle themselves).
         class_weight: `{class: weight}` turned into sample weights from `y`.
+        continuing: whether epochs of `steps_per_epoch` go on through a longer Dataset
+            (fit's training data, TensorFlow's rule) rather than start it again (as
+            validation does at every epoch).
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
-                 shuffle=False, class_weight=None, seed=None):
+                 shuffle=False, class_weight=None, seed=None, continuing=False):
         self._steps = steps_per_epoch
         self._class_weight = class_weight
         self._yielded = False  # whether any batch came from the dataset or generator yet
@@ -188,7 +191,7 @@ class DataHandler:
             # As in TensorFlow: a new iterator each epoch when the epoch is the whole
             # dataset; otherwise (steps_per_epoch over a repeated or longer dataset) one
             # iterator goes on across epochs, so each epoch sees the next batches.
-            self._recreate = steps_per_epoch is None or (
+            self._recreate = not continuing or steps_per_epoch is None or (
                 int(steps_per_epoch) == x._node.cardinality())
             self._ongoing = None
         elif hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(

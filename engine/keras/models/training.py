@@ -257,7 +257,7 @@ class TrainingMixin:
                 (x, y, sample_weight), validation_split)
             validation_data = validation
         data = DataHandler(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
-                           class_weight)
+                           class_weight, continuing=True)
         self._check_batched(data, "fit")
         val_handler = None
         if validation_data is not None:
