@@ -228,6 +228,10 @@ def test_epochs_of_steps_go_on_through_a_dataset():
     model.fit(whole, epochs=2, verbose=0, validation_steps=2,
               validation_data=engine.data.Dataset.from_generator(batches, output_signature=spec))
     assert len(starts) == 2
+    # the read-ahead threads end with fit, the one that went on across epochs too
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name == "engine.data.prefetch"]
 
 
 def test_fit_stops_where_the_training_data_ends():
