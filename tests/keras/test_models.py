@@ -234,6 +234,32 @@ def test_epochs_of_steps_go_on_through_a_dataset():
     assert not [t for t in threading.enumerate() if t.name == "engine.data.prefetch"]
 
 
+def test_epochs_of_steps_go_on_through_arrays():
+    """Arrays follow the same rule: steps_per_epoch shorter than a pass goes on through
+    the data from epoch to epoch, a new shuffle order for each pass."""
+    x, y = blobs(48)
+    x[:, 0] = np.arange(48)  # each sample says which it is
+    model = mlp()
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True), run_eagerly=True)
+    batches = []
+    train_step = model.train_step
+
+    def recording(data):
+        batches.append(data[0].numpy()[:, 0].astype(int).tolist())
+        return train_step(data)
+
+    model.train_step = recording
+    model.fit(x, y, batch_size=8, steps_per_epoch=2, epochs=4, shuffle=False, verbose=0)
+    # 6 batches a pass, then a new pass
+    assert [b[0] for b in batches] == [0, 8, 16, 24, 32, 40, 0, 8]
+    batches.clear()
+    model.fit(x, y, batch_size=20, steps_per_epoch=2, epochs=3, shuffle=True, verbose=0)
+    assert [len(b) for b in batches] == [20, 20, 8] * 2  # two passes over 3 epochs
+    first, second = (sum(batches[k:k + 3], []) for k in (0, 3))
+    assert sorted(first) == sorted(second) == list(range(48)) and first != second
+
+
 def test_fit_stops_where_the_training_data_ends():
     """TensorFlow's rule: data that runs out before steps_per_epoch * epochs batches stops
     training with a warning and keeps the history; empty data is an error."""

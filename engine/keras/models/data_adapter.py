@@ -163,7 +163,7 @@ class DataHandler:
             infinite datasets and generators).
         shuffle: shuffle arrays each epoch (datasets shuffle themselves).
         class_weight: `{class: weight}` turned into sample weights from `y`.
-        continuing: whether epochs of `steps_per_epoch` go on through a longer Dataset
+        continuing: whether epochs of `steps_per_epoch` go on through longer data
             (fit's training data, TensorFlow's rule) rather than start it again (as
             validation does at every epoch).
     """
@@ -172,6 +172,8 @@ class DataHandler:
                  shuffle=False, class_weight=None, seed=None, continuing=False):
         self._steps = steps_per_epoch
         self._class_weight = class_weight
+        self._continuing = continuing
+        self._cursor = 0  # the next batch of the pass over arrays (`_array_slices`)
         self._yielded = False  # whether any batch came from the dataset or generator yet
         self.ran_out = False  # the last epoch found the data at its end (see `_iterate`)
         self.epoch_batches = None  # batches of the last epoch of a dataset or generator
@@ -270,17 +272,31 @@ class DataHandler:
         device = scopes[-1]
         return (nest.map_structure(lambda t: _placed(t, device), batch) for batch in batches)
 
+    def _array_slices(self):
+        """`(start, stop, order)` of each batch of one epoch of arrays.
+
+        The batches walk passes over the data (`ceil(n / batch_size)` batches, the last
+        one partial), with a new shuffle order for each pass. Fit's training data goes on
+        where the last epoch stopped (TensorFlow's rule, which matters when
+        `steps_per_epoch` is not a whole pass); the others start a pass every epoch.
+        """
+        n, size = self._n, self._batch_size
+        per_pass = math.ceil(n / size)
+        if not self._continuing:
+            self._cursor = 0
+        for _ in range(self.steps_per_epoch):
+            if self._cursor == 0:
+                self._order = self._rng.permutation(n) if self._shuffle else None
+            start = self._cursor * size
+            self._cursor = (self._cursor + 1) % per_pass
+            yield start, min(start + size, n), self._order
+
     def _array_batches(self):
         x, y, sw = self._arrays
-        n, size = self._n, self._batch_size
-        order = self._rng.permutation(n) if self._shuffle else None
-        steps = self.steps_per_epoch
         plain = self._class_weight is None and all(
             a is None or type(a) is np.ndarray for a in (x, y, sw))
         if plain:  # the common case: plain arrays, sliced without the nesting machinery
-            for k in range(steps):
-                start = (k * size) % n
-                stop = min(start + size, n)
+            for start, stop, order in self._array_slices():
                 if order is None:
                     yield tuple(None if a is None else wrap(np.ascontiguousarray(a[start:stop]))
                                 for a in (x, y, sw))
@@ -289,9 +305,7 @@ class DataHandler:
                     yield tuple(None if a is None else wrap(a.take(idx, axis=0))
                                 for a in (x, y, sw))
             return
-        for k in range(steps):
-            start = (k * size) % n
-            stop = min(start + size, n)
+        for start, stop, order in self._array_slices():
             if order is None:
                 take = (lambda a, s=start, e=stop: None if a is None else _tensor(a[s:e]))
             else:
