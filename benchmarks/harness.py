@@ -200,7 +200,34 @@ def machine_info() -> dict:
         "env": {name: os.environ.get(name) for name in _THREAD_VARS},
         "peers": {name: peer_available(name) for name in PEERS},
         "cpu_jit": cpu_jit_info(),
+        "cpu_flags": cpu_flags(),
     }
+
+
+def cpu_flags() -> list:
+    """The processor's AVX-512 foundation and AVX2 flags, as /proc/cpuinfo lists them
+    ([] where there is no such file)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            line = next((ln for ln in f if ln.startswith("flags")), "")
+    except OSError:
+        return []
+    return [flag for flag in ("avx2", "avx512f") if flag in line.split()]
+
+
+def blas_pin_note(info: dict) -> str | None:
+    """A warning line when NumPy's OpenBLAS runs a kernel narrower than the processor's
+    vectors (OPENBLAS_CORETYPE=Haswell on an AVX-512 machine, as some of these machines
+    set): the peers' own kernels (oneDNN, PyTorch) use AVX-512, NumPy's GEMMs do not."""
+    narrow = [b for b in info.get("blas", []) if str(b.get("architecture")).lower() in (
+        "haswell", "zen", "sandybridge")]
+    if not narrow or "avx512f" not in info.get("cpu_flags", []):
+        return None
+    return ("note: NumPy's BLAS runs its " + str(narrow[0].get("architecture")) + " (AVX2) "
+            "kernel on an AVX-512 processor (OPENBLAS_CORETYPE="
+            f"{info['env'].get('OPENBLAS_CORETYPE')}); TensorFlow and PyTorch use AVX-512, so "
+            "against the peers run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` "
+            "(benchmarks/README.md, 'Against the peers')")
 
 
 def cpu_jit_info() -> str:
@@ -229,6 +256,9 @@ def header_lines(info: dict) -> list:
     lines.append("peers importable: " + ", ".join(
         f"{k} {'yes' if v else 'no'}" for k, v in info["peers"].items()))
     lines.append("compiled CPU fused kernels: " + info["cpu_jit"])
+    note = blas_pin_note(info)
+    if note:
+        lines.append(note)
     return lines
 
 

@@ -208,3 +208,17 @@ def test_the_header_says_whether_compiled_cpu_kernels_may_run(monkeypatch):
     found = H.importlib.util.find_spec("numba") is not None
     assert H.cpu_jit_info().startswith("on (numba " if found else "off (numba not installed")
     assert "compiled CPU fused kernels: " + H.cpu_jit_info() in H.header_lines(H.machine_info())
+
+
+def test_the_header_says_when_numpys_blas_is_held_below_the_processor():
+    info = H.machine_info()
+    info["blas"] = [{"internal_api": "openblas", "version": "0.3.31", "architecture": "Haswell",
+                     "num_threads": 1, "threading_layer": "pthreads"}]
+    info["env"] = dict(info["env"], OPENBLAS_CORETYPE="Haswell")
+    info["cpu_flags"] = ["avx2", "avx512f"]
+    (note,) = [line for line in H.header_lines(info) if line.startswith("note:")]
+    assert "Haswell (AVX2) kernel on an AVX-512 processor (OPENBLAS_CORETYPE=Haswell)" in note
+    info["blas"][0]["architecture"] = "SkylakeX"
+    assert not [line for line in H.header_lines(info) if line.startswith("note:")]
+    info["blas"][0]["architecture"], info["cpu_flags"] = "Haswell", ["avx2"]
+    assert not [line for line in H.header_lines(info) if line.startswith("note:")]
