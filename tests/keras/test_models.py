@@ -284,6 +284,29 @@ def test_fit_stops_where_the_training_data_ends():
         model.fit(six.take(0), epochs=1, verbose=0)
 
 
+def test_bad_step_counts_and_validation_freq_are_named():
+    x, y = blobs(32)
+    model = mlp()
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True))
+    for kwargs, name in [({"steps_per_epoch": 0}, "steps_per_epoch"),
+                         ({"validation_steps": -1, "validation_data": (x, y)},
+                          "validation_steps"), ({"steps_per_epoch": 2.5}, "steps_per_epoch")]:
+        with pytest.raises(ValueError, match=f"{name} must be a positive integer or None; "
+                                             f"got {kwargs[name]!r}"):
+            model.fit(x, y, verbose=0, **kwargs)
+    for fn in (model.evaluate, model.predict):
+        with pytest.raises(ValueError, match="steps must be a positive integer or None"):
+            fn(x, steps=0, verbose=0)
+    for freq in (0, "2", [1, "x"]):
+        with pytest.raises(ValueError, match="validation_freq must be a positive integer or "
+                                             "a list of epochs"):
+            model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y), validation_freq=freq)
+    history = model.fit(x, y, epochs=3, verbose=0, validation_data=(x, y),
+                        validation_freq=[1, 3])
+    assert len(history.history["val_loss"]) == 2
+
+
 def test_sample_and_class_weights():
     x, y = blobs(64)
     model = mlp()

@@ -19,7 +19,8 @@ from engine.errors import ShapeError
 from engine.tensor import Tensor, wrap
 
 __all__ = ["DataHandler", "unpack_x_y_sample_weight", "pack_x_y_sample_weight",
-           "train_validation_split", "check_dataset_is_batched"]
+           "train_validation_split", "check_dataset_is_batched", "check_steps",
+           "validation_epochs", "num_samples"]
 
 
 def unpack_x_y_sample_weight(data):
@@ -69,6 +70,33 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     return (x, y, sample_weight)
 
 
+def check_steps(value, name: str) -> None:
+    """Raises ValueError unless `value` (a step count such as `steps_per_epoch`) is None or
+    a positive integer."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer or None; got {value!r}.")
+
+
+def validation_epochs(freq):
+    """`fit`'s `validation_freq` as `validates(epoch) -> bool` (epochs counted from 0):
+    every `freq` epochs for an int, else the listed epochs (counted from 1)."""
+    if isinstance(freq, (int, np.integer)) and not isinstance(freq, bool):
+        if freq <= 0:
+            raise ValueError(f"validation_freq must be a positive integer or a list of "
+                             f"epochs (from 1); got {freq!r}.")
+        return lambda epoch: (epoch + 1) % freq == 0
+    try:
+        if isinstance(freq, (str, bytes)):
+            raise TypeError(freq)
+        epochs = {int(e) for e in freq}
+    except (TypeError, ValueError):
+        raise ValueError(f"validation_freq must be a positive integer or a list of epochs "
+                         f"(from 1); got {freq!r}.") from None
+    return lambda epoch: epoch + 1 in epochs
+
+
 def _is_array_like(value) -> bool:
     return isinstance(value, (np.ndarray, Tensor)) or getattr(value, "_is_variable", False)
 
@@ -86,7 +114,9 @@ def _is_nested_arrays(value) -> bool:
         _is_array_like(v) or isinstance(v, (list, tuple, dict)) for v in value)
 
 
-def _num_samples(arrays) -> int:
+def num_samples(arrays) -> int:
+    """The common first dimension of every array in `arrays` (a nest), with a clear error
+    when they differ or there are none."""
     sizes = {int(np.shape(a)[0]) for a in nest.flatten(arrays) if a is not None}
     if len(sizes) > 1:
         x, y = arrays if isinstance(arrays, tuple) and len(arrays) == 2 else (arrays, None)
@@ -103,7 +133,7 @@ def train_validation_split(arrays, validation_split: float):
     """Splits the last `validation_split` fraction off each array (before shuffling)."""
     if not 0.0 < validation_split < 1.0:
         raise ValueError(f"validation_split must be in (0, 1); got {validation_split}.")
-    n = _num_samples(arrays)
+    n = num_samples(arrays)
     cut = int(math.floor(n * (1.0 - validation_split)))
     if cut == 0 or cut == n:
         raise ValueError(f"validation_split={validation_split} of {n} samples leaves an empty "
@@ -205,7 +235,7 @@ class DataHandler:
             x, y, sample_weight = (nest.map_structure(_to_host, v) if v is not None else None
                                    for v in (x, y, sample_weight))
             self._arrays = (x, y, sample_weight)
-            self._n = _num_samples((x, y))
+            self._n = num_samples((x, y))
             self._batch_size = 32 if batch_size is None else int(batch_size)
             if self._batch_size <= 0:
                 raise ValueError(f"batch_size must be positive; got {batch_size}.")

@@ -27,8 +27,11 @@ from engine.keras.models import compile_utils
 from engine.keras.models.data_adapter import (
     DataHandler,
     check_dataset_is_batched,
+    check_steps,
+    num_samples,
     train_validation_split,
     unpack_x_y_sample_weight,
+    validation_epochs,
 )
 from engine.tape import GradientTape
 from engine.tensor import Tensor
@@ -249,6 +252,9 @@ class TrainingMixin:
         from engine.keras import callbacks as callbacks_module  # noqa: PLC0415
 
         verbose = 1 if verbose == "auto" else int(verbose)
+        check_steps(steps_per_epoch, "steps_per_epoch")
+        check_steps(validation_steps, "validation_steps")
+        validates = validation_epochs(validation_freq)
         if validation_split and validation_data is None:
             if not _is_arrays(x):
                 raise ValueError("validation_split works with arrays only; with a Dataset or "
@@ -286,7 +292,7 @@ class TrainingMixin:
                     if not data.epoch_batches:  # nothing left for this epoch
                         break
                 logs = epoch_logs
-                if val_handler is not None and _should_validate(epoch, validation_freq):
+                if val_handler is not None and validates(epoch):
                     val_logs = self._evaluate_handler(val_handler, callbacks=None)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, logs)
@@ -349,6 +355,7 @@ class TrainingMixin:
             The loss (no metrics), `[loss, metric, ...]`, or a dict with `return_dict`.
         """
         self._assert_compiled("evaluate")
+        check_steps(steps, "steps")
         handler = DataHandler(x, y, sample_weight, batch_size, steps)
         self._check_batched(handler, "evaluate")
         logs = self._evaluate_handler(handler, callbacks)
@@ -376,6 +383,7 @@ class TrainingMixin:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
                 max_queue_size=10, workers=1, use_multiprocessing=False):
         """The model's outputs for `x`, batch by batch, as NumPy arrays."""
+        check_steps(steps, "steps")
         handler = DataHandler(x, None, None, batch_size, steps)
         self._check_batched(handler, "predict")
         outputs = []
@@ -394,7 +402,8 @@ class TrainingMixin:
         self._assert_compiled("train_on_batch")
         if reset_metrics:
             self.reset_metrics()
-        handler = DataHandler(x, y, sample_weight, batch_size=_num(x), class_weight=class_weight)
+        handler = DataHandler(x, y, sample_weight, batch_size=num_samples(x),
+                              class_weight=class_weight)
         bx, by, bsw = next(iter(handler.epoch()))
         with _EagerAdvice(self):
             return _results(self._step_function("train")(_pack(bx, by, bsw)), return_dict)
@@ -405,14 +414,14 @@ class TrainingMixin:
         self._assert_compiled("test_on_batch")
         if reset_metrics:
             self.reset_metrics()
-        handler = DataHandler(x, y, sample_weight, batch_size=_num(x))
+        handler = DataHandler(x, y, sample_weight, batch_size=num_samples(x))
         bx, by, bsw = next(iter(handler.epoch()))
         with _EagerAdvice(self):
             return _results(self._step_function("test")(_pack(bx, by, bsw)), return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as NumPy arrays."""
-        handler = DataHandler(x, None, None, batch_size=_num(x))
+        handler = DataHandler(x, None, None, batch_size=num_samples(x))
         bx, _, _ = next(iter(handler.epoch()))
         with _EagerAdvice(self):
             return nest.map_structure(np.asarray, self._step_function("predict")((bx,)))
@@ -480,16 +489,6 @@ def _results(results, return_dict: bool):
 
 def _is_arrays(x) -> bool:
     return all(isinstance(a, (np.ndarray, Tensor, list)) for a in nest.flatten(x))
-
-
-def _num(x) -> int:
-    return int(np.shape(nest.flatten(x)[0])[0])
-
-
-def _should_validate(epoch: int, freq) -> bool:
-    if isinstance(freq, int):
-        return (epoch + 1) % freq == 0
-    return (epoch + 1) in set(freq)
 
 
 def _resume_epoch(cbs, initial_epoch: int) -> int:
