@@ -14,9 +14,9 @@ conv2's backprops with the ``dy`` that W3 gives them: its last row and column ar
 """
 
 import importlib.util
-import time
 from pathlib import Path
 
+import harness as H
 import numpy as np
 
 # Loaded from its file so the benchmark runs whatever state the `engine` package is in.
@@ -33,14 +33,8 @@ REPEATS = 30
 
 
 def best_ms(fn):
-    """Best of REPEATS wall times, in ms; the best is the least noisy estimate of the cost."""
-    fn()
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3
+    """Best of REPEATS wall times, in ms (`harness.best_ms`)."""
+    return H.best_ms(fn, REPEATS)
 
 
 def gemm_ms(rng, m, k, n, transpose_a=False):

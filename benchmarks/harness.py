@@ -32,6 +32,23 @@ _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
 
 
 # ---------------------------------------------------------------- timing
+def best_ms(fn: Callable[[], object], repeats: int) -> float:
+    """The best of `repeats` wall times of `fn()` after one warm-up call, in ms: the least
+    noisy estimate of a kernel's own cost (the kernel benchmarks use it).
+
+    Example:
+        >>> best_ms(lambda: sum(range(100)), 3) > 0
+        True
+    """
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
 def rate_blocks(step: Callable[[], object], repeats: int | None = None,
                 block_s: float | None = None, items_per_step: float = 1.0,
                 sync: Callable[[], object] | None = None) -> list:
