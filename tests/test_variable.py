@@ -249,3 +249,16 @@ def test_update_after_recording_does_not_change_the_gradient():
     v.assign_add(1.0)  # the tape holds the value it read: the update must copy
     assert float(tape.gradient(y, v)) == 4.0
     assert float(v) == 3.0
+
+
+def test_snapshots_of_a_variable_written_in_place_are_copies():
+    # A captured CUDA graph writes its variables' buffers in place and marks them
+    # (engine.graph.cuda_graphs); their eager reads must then not alias the buffer.
+    v = engine.Variable(np.arange(3, dtype=np.float32))
+    assert np.shares_memory(v.value()._value, v._value)  # an unmarked read is a view
+    v._written_in_place = True
+    v._tensor = None
+    snapshot = v.value()
+    assert not np.shares_memory(snapshot._value, v._value)
+    v._value[...] = 7.0  # what a replay does
+    np.testing.assert_array_equal(snapshot.numpy(), [0.0, 1.0, 2.0])

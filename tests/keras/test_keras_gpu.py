@@ -123,17 +123,16 @@ def test_fit_evaluate_predict_on_the_gpu_match_the_cpu(gpu_backend, build, run_e
         np.testing.assert_allclose(g, c, **loose)
 
 
-def test_a_batch_goes_to_the_gpu_once(gpu_backend):
-    if gpu_backend is devices.cupy_backend:
-        pytest.skip("counts copies through the fake backend's record")
+def test_a_batch_goes_to_the_gpu_once(gpu):
+    # The fake backend (the `gpu` fixture) records every copy.
     with engine.device("/GPU:0"):
         model, x, y = _compiled(_mlp, False)
         model.train_on_batch(x[:8], y[:8])  # traces and warms up
-        gpu_backend.copies.clear()
+        gpu.copies.clear()
         model.train_on_batch(x[8:16], y[8:16])
-    to_device = [shape for kind, shape in gpu_backend.copies if kind == "to_device"]
+    to_device = [shape for kind, shape in gpu.copies if kind == "to_device"]
     # Each batch tensor goes to the device once, not once for each op that reads it.
-    assert to_device.count((8, 20)) == 1 and to_device.count((8,)) == 1, gpu_backend.copies
+    assert to_device.count((8, 20)) == 1 and to_device.count((8,)) == 1, gpu.copies
 
 
 def _lstm_model():
