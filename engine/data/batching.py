@@ -119,8 +119,9 @@ class PaddedBatchNode(Node):
             if s.shape.rank is not None and s.shape.rank != shape.rank:
                 raise ShapeError(f"{what}: padded shape {shape} of component {name} has "
                                  f"rank {shape.rank}, but the component is {s}.")
+            _check_fits(s, shape, name, what)
             self.shapes.append(shape)
-        self.pads = _padding_values(padding_values, spec, specs, what)
+        self.pads = _padding_values(padding_values, specs, self.names, spec, what)
 
     def _spec(self):
         size = self.batch_size if self.drop_remainder else None
@@ -156,8 +157,22 @@ class PaddedBatchNode(Node):
             if a.ndim != len(target):
                 raise ShapeError(f"Dataset.padded_batch: component {name} has rank {a.ndim}; "
                                  f"expected rank {len(target)} (padded shape {shape}).")
-            out[(i,) + tuple(slice(0, d) for d in a.shape)] = a
+            if a.ndim == 0:
+                out[i] = a[()]  # assigning a 0-d object array would store the array itself
+            else:
+                out[(i,) + tuple(slice(0, d) for d in a.shape)] = a
         return wrap(out)
+
+
+def _check_fits(spec: TensorSpec, shape: TensorShape, name: str, what: str) -> None:
+    """Raises now if a component's known dimension exceeds its padded shape."""
+    if spec.shape.rank is None:
+        return
+    for axis, (known, padded) in enumerate(zip(spec.shape.as_list(), shape.as_list())):
+        if known is not None and padded is not None and known > padded:
+            raise ShapeError(f"{what}: component {name} ({spec}) has dimension {axis} of "
+                             f"size {known}, larger than its padded shape {shape}. Raise "
+                             "padded_shapes or trim the elements.")
 
 
 def _dims(shape):
@@ -168,7 +183,8 @@ def _dims(shape):
     return None if shape is None else [None if d is None or d == -1 else int(d) for d in shape]
 
 
-def _padding_values(values, spec, specs, what: str) -> list:
+def _padding_values(values, specs: list, names: list, spec, what: str) -> list:
+    """One scalar padding array per component (0, False or b"" where none is given)."""
     if values is None:
         flat = [None] * len(specs)
     elif not nest.is_nested(values) and nest.is_nested(spec):
@@ -180,13 +196,20 @@ def _padding_values(values, spec, specs, what: str) -> list:
             raise TypeError(f"{what}: padding_values {values!r} does not match the element "
                             f"structure {spec}.") from None
     pads = []
-    for s, value in zip(specs, flat):
+    for s, value, name in zip(specs, flat, names):
         if value is None:
-            value = b"" if s.dtype.name == "string" else 0
-        array = to_array(value.numpy() if hasattr(value, "numpy") else value, s.dtype)
+            pads.append(np.array(b"", dtype=object) if s.dtype.name == "string"
+                        else np.zeros((), s.dtype._np))
+            continue
+        try:
+            array = to_array(value.numpy() if hasattr(value, "numpy") else value, s.dtype)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{what}: padding value {value!r} for component {name} does not "
+                            f"fit its dtype {s.dtype.name} ({err}). Give a padding value of "
+                            "that dtype.") from None
         if array.ndim != 0:
             raise ShapeError(f"{what}: padding values must be scalars; got shape "
-                             f"{array.shape}.")
+                             f"{array.shape} for component {name}.")
         pads.append(array)
     return pads
 
@@ -213,8 +236,9 @@ class UnbatchNode(Node):
         self.sizes = sizes  # rebatch: the new batch sizes, cycled
         self.drop_remainder = drop_remainder
         self.kind = "RebatchDataset" if sizes else "UnbatchDataset"
-        self._unbatched_spec = structure.unbatched_spec(
-            _check_tensors(node, self._what()), self._what())
+        spec = _check_tensors(node, self._what())
+        self._unbatched_spec = structure.unbatched_spec(spec, self._what())
+        _check_leading_dims(spec, self._what())
 
     def _what(self) -> str:
         return "Dataset.rebatch" if self.sizes else "Dataset.unbatch"
@@ -222,7 +246,11 @@ class UnbatchNode(Node):
     def _spec(self):
         if not self.sizes:
             return self._unbatched_spec
-        known = len(set(self.sizes)) == 1 and self.drop_remainder
+        rows = structure.leading_dim(self.inputs[0].element_spec)
+        # every batch is full when the remainder is dropped, or when each input batch
+        # splits evenly into the one new size
+        full = self.drop_remainder or (rows is not None and rows % self.sizes[0] == 0)
+        known = len(set(self.sizes)) == 1 and full
         return structure.batched_spec(self._unbatched_spec, self.sizes[0] if known else None)
 
     def cardinality(self) -> int:
@@ -244,6 +272,15 @@ class UnbatchNode(Node):
             return rows
         groups = _groups(rows, self.sizes, self.drop_remainder)
         return _stacked(groups, self._unbatched_spec, self.element_spec, self._what())
+
+
+def _check_leading_dims(spec, what: str) -> None:
+    """Raises now if the components' known first dimensions differ (they could never unbatch)."""
+    dims = {s.shape[0] for s in nest.flatten(spec) if s.shape.rank and s.shape[0] is not None}
+    if len(dims) > 1:
+        raise ShapeError(f"{what}: the components have different first dimensions "
+                         f"({sorted(dims)}) in {spec}; expected one size, since row i of each "
+                         "makes element i. Map the elements to one first dimension.")
 
 
 class WindowNode(Node):

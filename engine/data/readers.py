@@ -358,6 +358,9 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     names = _column_names(files[0], column_names, header, field_delim, compression, what)
     indices = _column_indices(select_columns, names, what)
     selected = [names[i] for i in indices]
+    if label_name is not None and label_name in names and label_name not in selected:
+        raise ValueError(f"{what}: label_name {label_name!r} is a column but not among "
+                         f"select_columns {list(select_columns)}; add it to select_columns.")
     if label_name is not None and label_name not in selected:
         raise ValueError(f"{what}: label_name {label_name!r} is not a column; the columns "
                          f"are {selected}.")
@@ -366,6 +369,11 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
                                  compression, num_rows_for_inference)
     else:
         columns = _record_columns(column_defaults, what)
+        if len(columns) != len(indices):
+            raise ValueError(f"{what}: column_defaults has {len(columns)} entries but "
+                             f"{len(indices)} columns are read ({selected}); expected one "
+                             "default per selected column. Trim column_defaults to the "
+                             "select_columns, or leave it None to infer the types.")
     file_names = Dataset.from_tensor_slices(np.array(files, dtype=object))
     if shuffle:
         file_names = file_names.shuffle(len(files), seed=shuffle_seed)

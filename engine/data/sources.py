@@ -103,6 +103,7 @@ class RangeNode(Node):
         self.values = values
         self.dtype = _dt.as_dtype(dtype)
         self.size = len(values)
+        _check_range_dtype(values, self.dtype)
 
     def _spec(self):
         return TensorSpec([], self.dtype)
@@ -125,6 +126,22 @@ class RangeNode(Node):
             return [np.arange(first, first + step * index.step * len(index),
                               step * index.step, dtype=self.dtype._np)]
         return [(start + step * index).astype(self.dtype._np)]
+
+
+def _check_range_dtype(values: range, dtype) -> None:
+    """Raises now if `dtype` is not numeric or cannot hold every value of the range."""
+    kind = np.dtype(dtype._np).kind if dtype.name != "string" else "O"
+    if kind not in "iuf":
+        raise TypeError(f"Dataset.range: output_type must be an integer or float dtype; got "
+                        f"{dtype.name}. Use output_type=engine.int64 (the default), or map "
+                        "the numbers to another dtype afterwards.")
+    if kind in "iu" and len(values):
+        info = np.iinfo(dtype._np)
+        low, high = min(values[0], values[-1]), max(values[0], values[-1])
+        if low < info.min or high > info.max:
+            raise ValueError(f"Dataset.range: the values {low}..{high} do not fit "
+                             f"output_type {dtype.name} ([{info.min}, {info.max}]). Use a "
+                             "wider output_type such as engine.int64.")
 
 
 def _scalar(value):
@@ -342,6 +359,9 @@ class Source:
         if type(datasets) is list:
             raise TypeError("Dataset.zip: got a list; pass a tuple (or dict) of datasets, "
                             "as lists are values, not structures, in engine.data.")
+        if not nest.flatten(datasets):
+            raise ValueError(f"Dataset.zip: got no datasets ({datasets!r}); expected at least "
+                             "one dataset, e.g. Dataset.zip((a, b)).")
         for path, leaf in nest.flatten_with_paths(datasets):
             if not isinstance(leaf, Source):
                 raise TypeError(f"Dataset.zip: expected datasets; got {type(leaf).__name__} "

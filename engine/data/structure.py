@@ -106,7 +106,9 @@ def _bytes_array(array: np.ndarray, what: str, path: tuple) -> np.ndarray:
     for i, item in enumerate(array.reshape(-1).tolist()):
         if isinstance(item, str):
             item = item.encode("utf-8")
-        elif not isinstance(item, bytes):
+        elif isinstance(item, bytes):
+            item = bytes(item)  # np.bytes_ to bytes: elements yield plain bytes, as TF's do
+        else:
             raise TypeError(f"{what}: the object array at {path_name(path)} holds a "
                             f"{type(item).__name__}; only str and bytes objects can be "
                             "tensors (as engine.string).")

@@ -91,9 +91,13 @@ def test_unbatch_and_its_cardinality():
     assert lists(pairs) == [(1, [1, 1]), (2, [2, 2])]
     with pytest.raises(ShapeError, match="scalar"):
         Dataset.range(3).unbatch()
-    mismatched = Dataset.from_tensors(([1, 2], [1, 2, 3])).unbatch()
+    with pytest.raises(ShapeError, match="different first dimensions"):
+        Dataset.from_tensors(([1, 2], [1, 2, 3])).unbatch()  # known sizes: raised at once
+    vector = engine.TensorSpec([None], engine.int32)
+    unknown = Dataset.from_generator(lambda: iter([([1, 2], [1, 2, 3])]),
+                                     output_signature=(vector, vector)).unbatch()
     with pytest.raises(ShapeError, match="same first dimension"):
-        list(mismatched)
+        list(unknown)
 
 
 def test_rebatch():
