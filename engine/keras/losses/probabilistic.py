@@ -96,7 +96,10 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         y_true: one-hot (or probability) labels, the shape of `y_pred`.
         y_pred: probabilities, or logits with `from_logits=True`.
         from_logits: whether `y_pred` holds logits (more accurate and stable).
-        label_smoothing: in [0, 1]; labels move towards `1 / num_classes` by this fraction.
+        label_smoothing: in [0, 1]; labels move towards `1 / num_classes` by this fraction,
+            `num_classes` being the size of `axis`. (Keras divides by the size of the
+            last axis whatever `axis` is, so its smoothed labels do not sum to 1 for
+            another axis; eagerlab counts the class axis.)
         axis: the class axis.
 
     Returns:
