@@ -6,6 +6,7 @@ from engine.keras.layers.base import InputSpec, Layer  # noqa: F401
 from engine.keras.layers.convolutional import *  # noqa: F401,F403
 from engine.keras.layers.convolutional_depthwise import *  # noqa: F401,F403
 from engine.keras.layers.core import Activation, Dense, Dropout, Flatten, Lambda  # noqa: F401
+from engine.keras.layers.dense_attention import *  # noqa: F401,F403
 from engine.keras.layers.embedding import *  # noqa: F401,F403
 from engine.keras.layers.functional import Input, InputLayer  # noqa: F401
 from engine.keras.layers.gru import *  # noqa: F401,F403

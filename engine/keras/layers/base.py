@@ -317,8 +317,7 @@ class Layer(LayerWeights, LayerConnections, Module):
         def spec(shape):
             return TensorSpec(TensorShape(shape), _dt.as_dtype(dtype or self._dtype))
 
-        specs = nest.map_structure(spec, input_shape, check_types=False) if nest.is_nested(
-            input_shape) and not _is_shape_tuple(input_shape) else spec(input_shape)
+        specs = _map_shapes(spec, input_shape)
         concrete = function(lambda x: self(x), autograph=False).get_concrete_function(specs)
         return nest.map_structure(lambda t: t.shape, concrete.structured_outputs)
 
@@ -381,6 +380,18 @@ def _dt_cast_batch(out):
 def _is_shape_tuple(value) -> bool:
     return isinstance(value, (list, tuple)) and all(
         d is None or isinstance(d, (int, np.integer)) for d in value)
+
+
+def _map_shapes(fn, structure):
+    """`fn` applied to each shape in a nest of shapes (a shape tuple or `TensorShape` is a
+    leaf, so `[(2, 3), (2, 5)]` maps to two results, not one per dimension)."""
+    if isinstance(structure, TensorShape) or _is_shape_tuple(structure):
+        return fn(structure)
+    if isinstance(structure, dict):
+        return {key: _map_shapes(fn, value) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_map_shapes(fn, value) for value in structure)
+    return fn(structure)
 
 
 def _unique_name(class_name: str) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 from engine.keras import activations, constraints, initializers, regularizers
 from engine.keras.layers.base import InputSpec, Layer
 from engine.keras.layers.weight_options import weight_options_config
-from engine.ops import array_ops, matmul_ops, shape_ops
+from engine.ops import array_ops, join_ops, matmul_ops, shape_ops
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Lambda"]
 
@@ -207,7 +207,11 @@ class Flatten(Layer):
             return array_ops.expand_dims(inputs, 1)
         tail = dims[1:]
         if None in tail:
-            return array_ops.reshape(inputs, [-1 if dims[0] is None else dims[0], -1])
+            if dims[0] is not None:
+                return array_ops.reshape(inputs, [dims[0], -1])
+            # Both the batch and a feature axis are unknown: take the batch size at run time.
+            batch = shape_ops.shape(inputs)[:1]
+            return array_ops.reshape(inputs, join_ops.concat([batch, [-1]], 0))
         return array_ops.reshape(inputs, [-1, int(np.prod(tail))])
 
     def get_config(self) -> dict:

@@ -94,6 +94,7 @@ class IndexLookup(PreprocessingLayer):
         self.output_mode = output_mode
         self.sparse = False
         self.pad_to_max_tokens = bool(pad_to_max_tokens)
+        self._token_dtype = token_dtype
         self._tokens: list = []  # the learned or given tokens, in index order
         self._idf = None  # (vocabulary_size,) float array in "tf_idf" mode
         self._has_vocabulary = False
@@ -285,6 +286,15 @@ class IndexLookup(PreprocessingLayer):
         idf = self._idf_weights(depth) if self.output_mode == TF_IDF else None
         return encode_categorical(ids, self.output_mode, depth, self._dtype, self.name,
                                   idf_weights=idf, drop_negative=self.mask_token is not None)
+
+    def compute_output_shape(self, input_shape, dtype=None):
+        """The output shape for inputs of `input_shape` (tokens, or ids with `invert`).
+
+        `dtype` defaults to the dtype the layer reads: its tokens' dtype, or int64 ids.
+        """
+        if dtype is None:
+            dtype = "int64" if self.invert else self._token_dtype
+        return super().compute_output_shape(input_shape, dtype)
 
     def _oov_error(self, values) -> InvalidArgumentError:
         shown = [self._public(v) for v in list(values)[:5]]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import context
+from engine.convert import convert_to_tensor
 from engine.keras.layers.preprocessing.host import host_array
 from engine.keras.layers.preprocessing.preprocessing_layer import (
     PreprocessingLayer,
@@ -127,6 +128,26 @@ class Normalization(PreprocessingLayer):
         if self.invert:
             return mean + x * std
         return (x - mean) / std
+
+    @property
+    def mean(self):
+        """The mean that `call` subtracts, shaped to broadcast against the inputs (e.g.
+        `(1, features)` for `axis=-1`); None before the layer is built."""
+        return self._statistic(0)
+
+    @property
+    def variance(self):
+        """The variance that `call` divides by (its square root), shaped like `mean`; None
+        before the layer is built."""
+        return self._statistic(1)
+
+    def _statistic(self, which: int):
+        if not self.built:
+            return None
+        if self.input_mean is not None:
+            return convert_to_tensor((self._fixed_mean, self._fixed_variance)[which])
+        weight = (self.adapt_mean, self.adapt_variance)[which]
+        return array_ops.reshape(weight, self._broadcast_shape)
 
     def _check_adapted(self) -> None:
         if int(self.count.numpy()) > 0:

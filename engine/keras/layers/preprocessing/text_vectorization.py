@@ -329,6 +329,10 @@ class TextVectorization(PreprocessingLayer):
             return dims[:-1] + [length]
         return list(dims)
 
+    def compute_output_shape(self, input_shape, dtype=None):
+        """The output shape for string inputs of `input_shape`."""
+        return super().compute_output_shape(input_shape, dtype or _dt.string)
+
     def call(self, inputs):
         if inputs.dtype is not _dt.string:
             raise DTypeError(f"{self.name}: expected string inputs; got a {inputs.dtype.name} "
