@@ -2,8 +2,8 @@
 
 Every runtime error an op raises is an `OpError` subclass, as in TensorFlow, so
 `except engine.errors.InvalidArgumentError` works. `ShapeError`, `DTypeError` and
-`InvalidIndexError` are also `ValueError` / `TypeError` / `IndexError`, so plain Python
-handlers catch them too.
+`InvalidIndexError` are also `ValueError` / `TypeError` / `IndexError`, and `NotFoundError` a
+`FileNotFoundError`, so plain Python handlers catch them too.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ UnknownError = _op_error("UnknownError", 2, "An error of unknown kind.")
 InvalidArgumentError = _op_error(
     "InvalidArgumentError", 3, "An op received an argument it cannot use.")
 DeadlineExceededError = _op_error("DeadlineExceededError", 4, "A deadline expired.")
-NotFoundError = _op_error("NotFoundError", 5, "A requested file or entity was not found.")
 AlreadyExistsError = _op_error("AlreadyExistsError", 6, "An entity already exists.")
 PermissionDeniedError = _op_error("PermissionDeniedError", 7, "Permission was denied.")
 ResourceExhaustedError = _op_error(
@@ -75,6 +74,16 @@ class InvalidIndexError(InvalidArgumentError, IndexError):
     An `InvalidArgumentError` (as in TensorFlow) that is also an `IndexError` (as in NumPy
     and Python), so both `except` styles catch it.
     """
+
+
+class NotFoundError(OpError, FileNotFoundError):
+    """A requested file or entity was not found.
+
+    Also a `FileNotFoundError`, so `except FileNotFoundError` (Python's) and
+    `except engine.errors.NotFoundError` (TensorFlow's) both catch a missing file.
+    """
+
+    error_code = 5
 
 
 class TracingError(RuntimeError):

@@ -25,6 +25,14 @@ def test_tensorflow_error_names_and_codes(name, code):
     assert err.message == "message" and err.op == "MatMul" and str(err) == "message"
 
 
+def test_not_found_error_is_a_file_not_found_error_too():
+    err = errors.NotFoundError("read_file: 'x' does not exist.", op="ReadFile")
+    assert isinstance(err, FileNotFoundError) and isinstance(err, errors.OpError)
+    assert str(err) == "read_file: 'x' does not exist." and err.errno is None
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        engine.io.read_file("/no/such/file")
+
+
 def test_shape_and_dtype_errors_are_builtin_errors_too():
     assert issubclass(errors.ShapeError, ValueError)
     assert issubclass(errors.ShapeError, errors.InvalidArgumentError)

@@ -18,6 +18,7 @@ import tempfile
 import numpy as np
 
 from engine import dtypes as _dt
+from engine.errors import NotFoundError
 
 __all__ = ["CacheWriter", "read_cache"]
 
@@ -32,8 +33,8 @@ class CacheWriter:
     def __init__(self, path: str, dtypes: list):
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
-            raise FileNotFoundError(f"Dataset.cache: the folder {folder!r} of the cache file "
-                                    f"{path!r} does not exist; create it first.")
+            raise NotFoundError(f"Dataset.cache: the folder {folder!r} of the cache file "
+                                f"{path!r} does not exist; create it first.")
         self.path = path
         self.dtypes = dtypes
         handle, self.temp_path = tempfile.mkstemp(prefix=os.path.basename(path) + ".",

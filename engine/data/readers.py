@@ -24,7 +24,7 @@ from engine.data import structure
 from engine.data.dataset import Dataset
 from engine.data.node import Node, check_count, close
 from engine.data.transforms import InterleaveNode
-from engine.errors import InvalidArgumentError
+from engine.errors import InvalidArgumentError, NotFoundError
 from engine.tensor import wrap
 from engine.tensor_shape import TensorSpec
 
@@ -76,13 +76,18 @@ def _compression(value, what: str) -> str:
     return kind
 
 
-def _open_binary(path: str, compression: str):
-    if compression == "GZIP":
-        return gzip.open(path, "rb")
-    if compression == "ZLIB":
-        with open(path, "rb") as file:
-            return io.BytesIO(zlib.decompress(file.read()))
-    return open(path, "rb")
+def _open_binary(path: str, compression: str, what: str = "Dataset"):
+    """`path` opened for reading bytes, decompressed; a missing file is a NotFoundError
+    (also a FileNotFoundError) that names the reader."""
+    try:
+        if compression == "GZIP":
+            return gzip.open(path, "rb")
+        if compression == "ZLIB":
+            with open(path, "rb") as file:
+                return io.BytesIO(zlib.decompress(file.read()))
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise NotFoundError(f"{what}: the file {path!r} does not exist.") from None
 
 
 class TextLineNode(Node):
@@ -98,7 +103,7 @@ class TextLineNode(Node):
 
     def iterate(self, options):
         for path in _each_file(self.names, options):
-            with _open_binary(path, self.compression) as file:
+            with _open_binary(path, self.compression, "TextLineDataset") as file:
                 for line in file:
                     if line.endswith(b"\n"):
                         line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
@@ -165,8 +170,8 @@ class CsvNode(Node):
 
     def _records(self, path: str):
         quoting = csv.QUOTE_MINIMAL if self.quoting else csv.QUOTE_NONE
-        with io.TextIOWrapper(_open_binary(path, self.compression), encoding="utf-8",
-                              newline="") as text:
+        binary = _open_binary(path, self.compression, "CsvDataset")
+        with io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
             rows = csv.reader(text, delimiter=self.delimiter, quoting=quoting)
             if self.header:
                 next(rows, None)
@@ -407,7 +412,7 @@ def _column_names(path, column_names, header, delim, compression, what) -> list:
     if not header:
         raise ValueError(f"{what}: the files have no header (header=False), so pass "
                          "column_names.")
-    with io.TextIOWrapper(_open_binary(path, compression), encoding="utf-8",
+    with io.TextIOWrapper(_open_binary(path, compression, what), encoding="utf-8",
                           newline="") as text:
         first = next(csv.reader(text, delimiter=delim), None)
     if not first:
@@ -432,7 +437,7 @@ def _column_indices(select_columns, names: list, what: str) -> list:
 
 def _infer_columns(path, indices, header, delim, na_value, compression, rows: int) -> list:
     kinds = [0] * len(indices)  # 0 int32, 1 int64, 2 float32, 3 float64, 4 string
-    with io.TextIOWrapper(_open_binary(path, compression), encoding="utf-8",
+    with io.TextIOWrapper(_open_binary(path, compression, "make_csv_dataset"), encoding="utf-8",
                           newline="") as text:
         reader = csv.reader(text, delimiter=delim)
         if header:

@@ -48,8 +48,11 @@ def test_text_lines_compressed(tmp_path):
     assert lines(TextLineDataset(str(tmp_path / "z.z"), compression_type="ZLIB")) == ["p", "q"]
     with pytest.raises(ValueError, match="compression_type"):
         TextLineDataset(str(tmp_path / "z.z"), compression_type="BZIP")
-    with pytest.raises(FileNotFoundError):
+    # TensorFlow's NotFoundError, which is also Python's FileNotFoundError, naming the reader
+    with pytest.raises(engine.errors.NotFoundError, match="TextLineDataset: the file .*missing"):
         list(TextLineDataset(str(tmp_path / "missing.txt")))
+    with pytest.raises(FileNotFoundError, match="CsvDataset: the file .*missing"):
+        list(engine.data.experimental.CsvDataset(str(tmp_path / "missing.csv"), [0.0]))
 
 
 def test_text_lines_map_with_py_function(text_files):
