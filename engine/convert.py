@@ -73,11 +73,24 @@ def _python_scalar(value, dtype):
     return None
 
 
-def _strings(array: np.ndarray) -> np.ndarray:
+def _strings(array: np.ndarray, value=None) -> np.ndarray:
+    """`array` of str/bytes as an object array of Python bytes (str encoded as UTF-8).
+
+    Raises a ValueError when an element is not a string (`value` is what the user gave),
+    as for `[1, "a"]`: NumPy would turn the number into the text "1"; TensorFlow refuses.
+    """
     out = np.empty(array.shape, dtype=object)
     flat = out.reshape(-1)
-    for i, item in enumerate(array.reshape(-1)):
-        flat[i] = item.encode("utf-8") if isinstance(item, str) else item
+    for i, item in enumerate(array.reshape(-1).tolist()):
+        if isinstance(item, str):
+            item = item.encode("utf-8")
+        elif isinstance(item, bytes):
+            item = bytes(item)  # np.bytes_ -> bytes, as TensorFlow's elements are
+        else:
+            raise ValueError(f"Cannot convert {_describe(array if value is None else value)} "
+                             f"to a tensor: it mixes strings with {type(item).__name__} "
+                             "values. Make every element a string (e.g. str(x)), or none.")
+        flat[i] = item
     return out
 
 
@@ -149,7 +162,9 @@ def to_array(value, dtype: _dt.DType | None = None) -> np.ndarray:
                 array.min() >= _INT32.min and array.max() <= _INT32.max):
             array = array.astype(np.int32)
         elif array.dtype.kind in "US" or array.dtype == object:
-            array = _strings(array)
+            # NumPy turns numbers mixed into a list of strings into text: check the leaves
+            array = _strings(np.asarray(value, dtype=object) if array.dtype.kind == "U"
+                             else array, value)
         elif array.dtype == np.int64 and not array.size:
             array = array.astype(np.float32)
         elif array.dtype == np.float64 and not array.size:

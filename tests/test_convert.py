@@ -240,6 +240,19 @@ def test_object_arrays_of_str_become_utf8_bytes():
     assert list(engine.constant(np.array(["x", "y"])).numpy()) == [b"x", b"y"]
 
 
+def test_strings_mixed_with_numbers_are_an_error_not_text():
+    # NumPy would make [1, "a"] the strings ["1", "a"]; TensorFlow refuses, and so do we
+    for value in ([1, "a"], [["a", 2.5]], [True, "x"], np.array([1, "a"], dtype=object)):
+        with pytest.raises(ValueError, match="mixes strings with"):
+            engine.constant(value)
+
+
+def test_byte_string_elements_are_python_bytes():
+    for value in ([b"p", b"q"], np.array([b"p", b"q"]), ["p", b"q"]):
+        items = engine.constant(value).numpy().tolist()
+        assert items == [b"p", b"q"] and all(type(x) is bytes for x in items)
+
+
 def test_lists_holding_tensors_as_op_inputs_stack_with_gradients():
     # A list of tensors given to an op is stacked (differentiably), eagerly and traced.
     a, b = engine.constant(1.5), engine.constant(2.0)
