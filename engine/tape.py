@@ -374,10 +374,9 @@ class GradientTape(Jacobians):
         results = []
         for s in sources:
             g = pending.get(id(s)) if id(s) in source_keys else None
-            value = s._value
-            if value.dtype not in _INEXACT:
-                results.append(None)
-            elif g is None and unconnected is UnconnectedGradients.ZERO:
+            if s._value.dtype not in _INEXACT:
+                g = None  # integer sources have no gradient: None, or zeros when asked
+            if g is None and unconnected is UnconnectedGradients.ZERO:
                 results.append(_zeros_like(s if isinstance(s, Tensor) else s._read()))
             else:
                 results.append(g)

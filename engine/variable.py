@@ -227,6 +227,8 @@ class Variable(VariableScatter):
     def assign(self, value, use_locking=None, name=None, read_value=True) -> Variable:
         """Sets the variable to `value` (same dtype and shape); returns the variable.
 
+        Eagerly, `read_value=False` returns None (as in TensorFlow).
+
         Inside `engine.function` this adds an assignment to the graph, run in program order.
         A slice assigns itself too: `v[0].assign(x)`, `v[:, 1:].assign_add(d)` (basic
         indices; `engine.ops.slice_update_ops`).
@@ -240,23 +242,24 @@ class Variable(VariableScatter):
             array = array.copy()
         self._tensor = None
         self._value = _as_ndarray(array, self._device.xp)
-        return self
+        return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True) -> Variable:
-        """Adds `delta` to the variable; returns the variable."""
-        self._update(delta, "assign_add", "add")
-        return self
+        """Adds `delta` to the variable; returns the variable (eagerly with
+        `read_value=False`, None)."""
+        return self if self._update(delta, "assign_add", "add") or read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True) -> Variable:
-        """Subtracts `delta` from the variable; returns the variable."""
-        self._update(delta, "assign_sub", "subtract")
-        return self
+        """Subtracts `delta` from the variable; returns the variable (eagerly with
+        `read_value=False`, None)."""
+        return self if self._update(delta, "assign_sub", "subtract") or read_value else None
 
-    def _update(self, delta, op: str, ufunc: str) -> None:
+    def _update(self, delta, op: str, ufunc: str) -> bool:
+        """Applies the update; True when it was added to a graph being traced."""
         graph = context.THREAD.graph
         if graph is not None:
             graph.assign_variable(self, delta, op)
-            return
+            return True
         array = self._coerce(delta, op)
         self._tensor = None
         current = self._value
@@ -267,6 +270,7 @@ class Variable(VariableScatter):
         else:
             # A ufunc on 0-d arrays returns a NumPy scalar: keep the value an array.
             self._value = _as_ndarray(getattr(xp, ufunc)(current, array), xp)
+        return False
 
     # --- description --------------------------------------------------------------------
     @property

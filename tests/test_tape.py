@@ -368,3 +368,14 @@ def test_tapes_are_per_thread():
     assert not errors
     assert results == {k: 2.0 * k * k for k in range(1, 5)}
     assert engine.context.GLOBAL.slow == (1 if engine.context.GLOBAL.strict else 0)
+
+
+def test_unconnected_zero_gives_zeros_for_integer_sources():
+    # As in TF: UnconnectedGradients.ZERO answers every source with zeros of its dtype.
+    x, n = engine.constant([1.0, 2.0]), engine.constant(5)
+    with engine.GradientTape() as tape:
+        tape.watch([x, n])
+        y = engine.reduce_sum(x)
+    gx, gn = tape.gradient(y, [x, n], unconnected_gradients=engine.UnconnectedGradients.ZERO)
+    np.testing.assert_array_equal(gx.numpy(), [1.0, 1.0])
+    assert gn.dtype == engine.int32 and gn.numpy() == 0

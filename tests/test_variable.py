@@ -262,3 +262,12 @@ def test_snapshots_of_a_variable_written_in_place_are_copies():
     assert not np.shares_memory(snapshot._value, v._value)
     v._value[...] = 7.0  # what a replay does
     np.testing.assert_array_equal(snapshot.numpy(), [0.0, 1.0, 2.0])
+
+
+def test_eager_assign_with_read_value_false_returns_none():
+    v = engine.Variable(1.0)
+    assert v.assign(2.0, read_value=False) is None
+    assert v.assign_add(3.0, read_value=False) is None
+    assert v.assign_sub(1.0, read_value=False) is None
+    assert v.numpy() == 4.0
+    assert v.assign_add(1.0) is v

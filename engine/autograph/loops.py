@@ -17,6 +17,7 @@ assigning it (an error). Each retrace reruns the loop body's Python (prints incl
 
 from __future__ import annotations
 
+import builtins
 import functools
 
 from engine import nest
@@ -176,7 +177,9 @@ def range_call(func, *args, **kwargs):
     """Calls `func(*args, **kwargs)`, except `engine.range` while tracing: a `GraphRange`.
 
     Converted code calls this for the iterable of `for ... in <something>.range(...)`, so
-    that `for i in engine.range(n)` becomes a graph loop without building the range.
+    that `for i in engine.range(n)` becomes a graph loop without building the range. So
+    does Python's `range` given a symbolic tensor (`for i in range(n)` with `n` a function
+    input): its bounds are known only when the graph runs.
 
     Args:
         func: the function the user's code calls.
@@ -188,7 +191,8 @@ def range_call(func, *args, **kwargs):
     import engine  # noqa: PLC0415
     from engine import context  # noqa: PLC0415
 
-    if func is engine.range and context.THREAD.graph is not None:
+    if context.THREAD.graph is not None and (func is engine.range or (
+            func is builtins.range and any(is_symbolic(a) for a in args))):
         return GraphRange(*args, **kwargs)
     return func(*args, **kwargs)
 

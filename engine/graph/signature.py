@@ -270,6 +270,9 @@ def conform(name: str, specs: list, named: list) -> list:
                         f"{_values_text(named)}.")
     tensors = []
     for (path, value, _), spec in zip(named, specs):
+        if isinstance(spec, TensorSpec) and nest.is_nested(value):
+            # A list for a TensorSpec is one tensor's value (`f([1.0, 2.0])`), not nesting.
+            value = _converted(name, specs, path, value, spec)
         try:
             nest.assert_same_structure(spec, value, check_types=False)
         except (ValueError, TypeError):
@@ -278,12 +281,7 @@ def conform(name: str, specs: list, named: list) -> list:
                             ) from None
         for s, v in zip(nest.flatten(spec), nest.flatten(value)):
             if not isinstance(v, Tensor):
-                try:
-                    v = convert_to_tensor(v, dtype=s.dtype)
-                except (DTypeError, ValueError, TypeError) as exc:
-                    raise DTypeError(f"{name}: argument `{path}` ({_value_text(value)}) cannot "
-                                     f"be converted to {s.dtype.name} for the input_signature "
-                                     f"{_specs_text(specs)}: {exc}") from None
+                v = _converted(name, specs, path, v, s)
             if v.dtype is not s.dtype or not s.shape.is_compatible_with(v.shape):
                 error = DTypeError if v.dtype is not s.dtype else ShapeError
                 raise error(f"{name}: argument `{path}` is a {v.dtype.name} tensor of shape "
@@ -292,6 +290,16 @@ def conform(name: str, specs: list, named: list) -> list:
                             "tensor, or change the input_signature.")
             tensors.append(v)
     return tensors
+
+
+def _converted(name: str, specs: list, path: str, value, spec: TensorSpec) -> Tensor:
+    """Argument `path`'s `value` as a tensor of `spec`'s dtype, for a pinned signature."""
+    try:
+        return convert_to_tensor(value, dtype=spec.dtype)
+    except (DTypeError, ValueError, TypeError) as exc:
+        raise DTypeError(f"{name}: argument `{path}` ({_value_text(value)}) cannot be "
+                         f"converted to {spec.dtype.name} for the input_signature "
+                         f"{_specs_text(specs)}: {exc}") from None
 
 
 def _specs_text(specs) -> str:

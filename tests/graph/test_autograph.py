@@ -612,3 +612,16 @@ def test_indexing_with_a_loop_counter():
 
     m = np.arange(12, dtype=np.float32).reshape(4, 3)
     np.testing.assert_allclose(f(engine.constant(m)).numpy(), m.sum(0))
+
+
+def test_python_range_over_a_symbolic_tensor_becomes_a_graph_loop():
+    @engine.function
+    def total(n):
+        s = 0
+        for i in range(n):
+            s += i
+        return s
+
+    assert total(engine.constant(4)).numpy() == 6
+    assert total(engine.constant(6)).numpy() == 15
+    assert total.experimental_get_tracing_count() == 1

@@ -514,3 +514,14 @@ def test_gradient_ops_carry_the_forward_layer_path():
     graph = f.get_concrete_function(engine.ones([3, 1])).graph
     scopes = {n.scope for n in graph.nodes}
     assert "net/dense" in scopes and "gradient_tape/net/dense" in scopes
+
+
+def test_input_signature_converts_a_python_list_for_a_tensor_spec():
+    @engine.function(input_signature=[engine.TensorSpec([None], engine.float32)])
+    def double(x):
+        return x * 2.0
+
+    np.testing.assert_array_equal(double([3.0, 4.0]).numpy(), [6.0, 8.0])
+    assert double.experimental_get_tracing_count() == 1
+    with pytest.raises(DTypeError, match="input_signature"):
+        double([[True]])
