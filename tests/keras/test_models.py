@@ -516,6 +516,6 @@ def test_nested_models_and_dict_inputs_and_outputs():
     targets = {"sum": np.ones((8, 1), np.float32), "id": np.zeros((8, 2), np.float32)}
     history = model.fit(data, targets, epochs=2, verbose=0)
     assert set(history.history) == {"loss", "sum_loss", "id_loss",
-                                    "sum_mean_absolute_error"}
+                                    "sum_mae"}
     with pytest.raises(ValueError, match="missing inputs"):
         model({"a": data["a"]})

@@ -83,7 +83,10 @@ class LossesContainer:
 
     @property
     def metrics(self) -> list:
-        """The loss trackers: the total, then one per output when there are several."""
+        """The loss trackers: the total, then one per output when there are several
+        (none before the first batch builds the container, as in Keras 2)."""
+        if not self.built:
+            return []
         return [self.loss_metric] + [m for m in self.output_metrics if m is not None]
 
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
@@ -135,51 +138,39 @@ class MetricsContainer:
         self._weighted = None
 
     def _build(self, y_pred) -> None:
-        from engine.keras import metrics as metrics_module  # noqa: PLC0415
-
         flat_pred = nest.flatten(y_pred)
         names = self._output_names or [f"output_{i + 1}" for i in range(len(flat_pred))]
-        multi = len(flat_pred) > 1
+        shapes = [t.shape for t in flat_pred]
+        self._metrics = [[self._resolve(item, k, shapes) for item in _items(spec)]
+                         for k, spec in enumerate(_metric_specs(self._spec, names))]
+        self._weighted = [[self._resolve(item, k, shapes) for item in _items(spec)]
+                          for k, spec in enumerate(_metric_specs(self._weighted_spec, names))]
+        _set_metric_names(names, self._metrics, self._weighted)
 
-        def resolve(spec, k, weighted):
-            out = []
-            items = spec if isinstance(spec, (list, tuple)) else ([] if spec is None else
-                                                                  [spec])
-            for item in items:
-                if item is None:
-                    continue
-                loss = self._loss_fns[k] if self._loss_fns else None
-                if isinstance(item, str) and item in ("accuracy", "acc", "crossentropy", "ce"):
-                    metric = metrics_module.resolve_accuracy(
-                        loss, flat_pred[k].shape) if item in ("accuracy", "acc") else \
-                        metrics_module.resolve_crossentropy(loss, flat_pred[k].shape)
-                    base = "accuracy" if item in ("accuracy", "acc") else "crossentropy"
-                    if item == "acc":
-                        base = "acc"
-                    metric = _renamed(metric, base)
-                else:
-                    metric = metrics_module.get(item)
-                    if not hasattr(metric, "update_state"):
-                        metric = metrics_module.MeanMetricWrapper(
-                            metric, name=getattr(metric, "__name__", "metric"))
-                if multi:
-                    metric = _renamed(metric, f"{names[k]}_{metric.name}")
-                if weighted:
-                    metric = _renamed(metric, f"weighted_{metric.name}")
-                out.append(metric)
-            return out
+    def _resolve(self, item, k: int, shapes: list):
+        """The metric object for `item` on output `k`. As in Keras 2, a metric given by a
+        string is named by that string ("mae" stays "mae"), unless the string names a
+        metric class ("AUC"), whose instance keeps its own name."""
+        from engine.keras import metrics as metrics_module  # noqa: PLC0415
 
-        per_output = _metric_specs(self._spec, names)
-        per_output_weighted = _metric_specs(self._weighted_spec, names)
-        self._metrics = [resolve(s, k, False) for k, s in enumerate(per_output)]
-        self._weighted = [resolve(s, k, True) for k, s in enumerate(per_output_weighted)]
+        if isinstance(item, str) and item in _BY_LOSS:
+            loss = self._loss_fns[k] if self._loss_fns else None
+            resolve = getattr(metrics_module, _BY_LOSS[item])
+            return _renamed(resolve(loss, shapes[k]), item)
+        metric = metrics_module.get(item)
+        if hasattr(metric, "update_state"):
+            return metric
+        name = item if isinstance(item, str) else getattr(metric, "__name__", "metric")
+        return metrics_module.MeanMetricWrapper(metric, name=name)
 
     @property
     def metrics(self) -> list:
         """The metric objects (empty until the first batch resolves them)."""
         if self._metrics is None:
             return []
-        return [m for group in self._metrics + self._weighted for m in group]
+        # Keras 2's order: each output's metrics, then its weighted metrics.
+        return [m for plain, weighted in zip(self._metrics, self._weighted)
+                for m in plain + weighted]
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Updates every metric with one batch."""
@@ -219,6 +210,50 @@ def _metric_specs(spec, names: list) -> list:
                              "outputs.")
         return list(spec)
     return [spec] * len(names)
+
+
+_BY_LOSS = {"accuracy": "resolve_accuracy", "acc": "resolve_accuracy",
+            "crossentropy": "resolve_crossentropy", "ce": "resolve_crossentropy"}
+
+
+def _items(spec) -> list:
+    if spec is None:
+        return []
+    items = spec if isinstance(spec, (list, tuple)) else [spec]
+    return [item for item in items if item is not None]
+
+
+def _set_metric_names(output_names: list, metrics: list, weighted: list) -> None:
+    """Names the metrics as Keras 2 does: with several outputs, the output's name first
+    (`o1_mae`); a weighted metric whose name is taken gets `weighted_` (`weighted_mae`,
+    `o1_weighted_mae`).
+
+    Raises:
+        ValueError: if two metrics end up with the same name.
+    """
+    multi = len(output_names) > 1
+    taken = set()
+    for output, plain_metrics, weighted_metrics in zip(output_names, metrics, weighted):
+        for metric in plain_metrics:
+            if multi:
+                _renamed(metric, f"{output}_{metric.name}")
+            _claim(metric.name, taken)
+        for metric in weighted_metrics:
+            if multi:
+                prefix = f"{output}_weighted_" if f"{output}_{metric.name}" in taken else \
+                    f"{output}_"
+                _renamed(metric, prefix + metric.name)
+            elif metric.name in taken:
+                _renamed(metric, f"weighted_{metric.name}")
+            _claim(metric.name, taken)
+
+
+def _claim(name: str, taken: set) -> None:
+    if name in taken:
+        raise ValueError(f"compile(metrics=...): two metrics are named {name!r}; metric names "
+                         "must be unique. Give each metric once per output, or pass Metric "
+                         "objects with distinct names (name=...).")
+    taken.add(name)
 
 
 def _renamed(metric, name: str):

@@ -125,12 +125,36 @@ class Functional(Model):
     @property
     def input_names(self) -> list:
         """The names of the input layers."""
-        return [t._node.name for t in self.inputs]
+        return [self._producer_name(t) for t in self.inputs]
 
     @property
     def output_names(self) -> list:
-        """The names of the layers producing the outputs."""
-        return [t._node.name for t in self.outputs]
+        """The names of the layers producing the outputs, as Keras 2 names them.
+
+        An output's name is its layer's name (a layer called several times keeps its
+        own name); when two outputs come from layers of the same name, the later ones
+        get `_1`, `_2`, ... added. The per-output loss and metric names (`d_loss`)
+        start with these.
+        """
+        names, taken, counts = [], set(), {}
+        for t in self.outputs:
+            base = proposal = self._producer_name(t)
+            while proposal in taken:
+                count = counts.get(base, 1)
+                proposal = f"{base}_{count}"
+                counts[base] = count + 1
+            taken.add(proposal)
+            names.append(proposal)
+        return names
+
+    def _producer_name(self, tensor) -> str:
+        """The name of the layer that made `tensor` (its node's name for an engine op)."""
+        node = tensor._node
+        call = self._graph.calls.get(id(node))
+        if call is not None:
+            return call.layer.name
+        layer = self._graph.input_layers.get(id(node))
+        return layer.name if layer is not None else node.name
 
     def call(self, inputs, training=None, mask=None):
         values: dict[int, object] = {}
@@ -174,7 +198,7 @@ class Functional(Model):
             return [inputs[k] for k in sorted(structure)]
         flat = nest.flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if isinstance(inputs, dict):
-            names = [t._node.name for t in self.inputs]
+            names = self.input_names
             flat = [inputs[n] for n in names]
         if len(flat) != len(self.inputs):
             raise ValueError(f"{self.name}: expects {len(self.inputs)} inputs "

@@ -33,6 +33,7 @@ from engine.keras.models.data_adapter import (
     unpack_x_y_sample_weight,
     validation_epochs,
 )
+from engine.keras.models.step_logs import logs_as_list, pack_batch, results_as_returned, to_floats
 from engine.tape import GradientTape
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape
@@ -293,7 +294,7 @@ class TrainingMixin:
                         break
                 logs = epoch_logs
                 if val_handler is not None and validates(epoch):
-                    val_logs = self._evaluate_handler(val_handler, callbacks=None)
+                    val_logs = self._evaluate_handler(val_handler, cbs)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -328,18 +329,18 @@ class TrainingMixin:
             # the logs to floats (the last batch's results are converted once).
             results = None
             for bx, by, bsw in data.epoch():
-                results = self._step_function("train")(_pack(bx, by, bsw))
+                results = self._step_function("train")(pack_batch(bx, by, bsw))
                 if self.stop_training:
                     break
-            return {} if results is None else _to_floats(results)
+            return {} if results is None else to_floats(results)
         logs = {}
         for step, (bx, by, bsw) in enumerate(data.epoch()):
             cbs.on_train_batch_begin(step)
-            batch = _pack(bx, by, bsw)
+            batch = pack_batch(bx, by, bsw)
             if hooks._listeners.get("train_batch"):  # e.g. widgets.NanLocator
                 hooks.emit("train_batch", TrainBatch(self, step, batch))
             results = self._step_function("train")(batch)
-            logs = _to_floats(results)
+            logs = to_floats(results)
             cbs.on_train_batch_end(step, logs)
             if self.stop_training:
                 break
@@ -361,21 +362,30 @@ class TrainingMixin:
         logs = self._evaluate_handler(handler, callbacks)
         if return_dict:
             return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return logs_as_list(logs, self.metrics_names)
 
     def _evaluate_handler(self, handler: DataHandler, callbacks) -> dict:
+        """Runs `test_step` over the handler's batches; `callbacks` may be fit's own
+        `CallbackList`, whose callbacks then see validation's `on_test_*` hooks."""
         from engine.keras import callbacks as callbacks_module  # noqa: PLC0415
 
-        cbs = callbacks_module.CallbackList(callbacks, model=self)
+        cbs = callbacks if isinstance(callbacks, callbacks_module.CallbackList) else \
+            callbacks_module.CallbackList(callbacks, model=self)
         self.reset_metrics()
         cbs.on_test_begin()
+        per_batch = cbs.needs_batch_hooks("test")
+        results = None
         logs = {}
         with _EagerAdvice(self):
             for step, (bx, by, bsw) in enumerate(handler.epoch()):
-                cbs.on_test_batch_begin(step)
-                logs = _to_floats(self._step_function("test")(_pack(bx, by, bsw)))
-                cbs.on_test_batch_end(step, logs)
+                if per_batch:
+                    cbs.on_test_batch_begin(step)
+                results = self._step_function("test")(pack_batch(bx, by, bsw))
+                if per_batch:
+                    logs = to_floats(results)
+                    cbs.on_test_batch_end(step, logs)
+        if results is not None and not per_batch:
+            logs = to_floats(results)
         cbs.on_test_end(logs)
         return logs
 
@@ -390,7 +400,7 @@ class TrainingMixin:
         fn = self._step_function("predict")
         with _EagerAdvice(self):
             for bx, _, _ in handler.epoch():
-                outputs.append(nest.map_structure(np.asarray, fn((bx,))))
+                outputs.append(nest.map_structure(np.asarray, fn(pack_batch(bx))))
         if not outputs:
             raise ValueError("predict: the data has no batches.")
         return nest.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
@@ -406,7 +416,8 @@ class TrainingMixin:
                               class_weight=class_weight)
         bx, by, bsw = next(iter(handler.epoch()))
         with _EagerAdvice(self):
-            return _results(self._step_function("train")(_pack(bx, by, bsw)), return_dict)
+            results = self._step_function("train")(pack_batch(bx, by, bsw))
+        return results_as_returned(results, self.metrics_names, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
                       return_dict=False):
@@ -417,14 +428,15 @@ class TrainingMixin:
         handler = DataHandler(x, y, sample_weight, batch_size=num_samples(x))
         bx, by, bsw = next(iter(handler.epoch()))
         with _EagerAdvice(self):
-            return _results(self._step_function("test")(_pack(bx, by, bsw)), return_dict)
+            results = self._step_function("test")(pack_batch(bx, by, bsw))
+        return results_as_returned(results, self.metrics_names, return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as NumPy arrays."""
         handler = DataHandler(x, None, None, batch_size=num_samples(x))
         bx, _, _ = next(iter(handler.epoch()))
         with _EagerAdvice(self):
-            return nest.map_structure(np.asarray, self._step_function("predict")((bx,)))
+            return nest.map_structure(np.asarray, self._step_function("predict")(pack_batch(bx)))
 
 
 _KERAS_ADVICE = ("or compile the model with run_eagerly=True (model.run_eagerly = True) to "
@@ -459,32 +471,7 @@ class TrainBatch(NamedTuple):
 
     model: object
     step: int
-    batch: tuple  # what train_step receives: (x,), (x, y) or (x, y, sample_weight)
-
-
-def _pack(x, y, sw):
-    if y is None and sw is None:
-        return (x,)
-    if sw is None:
-        return (x, y)
-    return (x, y, sw)
-
-
-def _to_floats(results) -> dict:
-    if not isinstance(results, dict):
-        return {"output": results}
-    out = {}
-    for k, v in results.items():
-        out[k] = float(v) if isinstance(v, Tensor) and v.shape.rank == 0 else v
-    return out
-
-
-def _results(results, return_dict: bool):
-    logs = _to_floats(results)
-    if return_dict:
-        return logs
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
+    batch: object  # what train_step receives: x, (x, y) or (x, y, sample_weight)
 
 
 def _is_arrays(x) -> bool:
