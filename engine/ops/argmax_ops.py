@@ -17,13 +17,17 @@ from engine.tensor_shape import TensorSpec
 __all__ = ["argmax", "argmin"]
 
 
+# TensorFlow's ArgMax/ArgMin accept these index dtypes.
+_OUTPUT_TYPES = (_dt.int16, _dt.uint16, _dt.int32, _dt.int64)
+
+
 def _arg_infer(name):
     def infer(x, axis=0, output_type=_dt.int64):
         _inf.check_dtype(name, x, REAL | BOOL)
         out_type = _dt.as_dtype(output_type)
-        if out_type not in (_dt.int32, _dt.int64):
-            raise DTypeError(f"{name}: got output_type {out_type.name}; expected int32 or "
-                             "int64.")
+        if out_type not in _OUTPUT_TYPES:
+            raise DTypeError(f"{name}: got output_type {out_type.name}; expected int16, "
+                             "uint16, int32 or int64.")
         rank = x.shape.rank
         if rank is None:
             return TensorSpec(None, out_type)
@@ -42,6 +46,9 @@ def _arg_op(name: str, tf_name: str, extreme: str) -> OpDef:
     """Registers argmax or argmin; `name` is also the array-module function's name."""
 
     def kernel(xp, x, axis=0, output_type=_dt.int64):
+        if x.ndim == 0 or _dt.as_dtype(output_type) not in _OUTPUT_TYPES:
+            # NumPy would return 0 for a scalar and cast to any dtype; `infer` says why not
+            raise ValueError(f"{name}: invalid input rank or output_type")
         index = getattr(xp, name)(x, axis=axis)
         return index.astype(_dt.as_dtype(output_type)._np, copy=False)
 
@@ -66,7 +73,7 @@ def argmax(input, axis=None, output_type=_dt.int64, name=None):
     Args:
         input: a real or bool tensor.
         axis: the axis to search (an int; None means 0, as in TF).
-        output_type: int64 (default, as in TF) or int32.
+        output_type: int64 (default, as in TF), int32, int16 or uint16.
         name: ignored in eager mode.
 
     Returns:
@@ -85,7 +92,7 @@ def argmin(input, axis=None, output_type=_dt.int64, name=None):
     Args:
         input: a real or bool tensor.
         axis: the axis to search (an int; None means 0, as in TF).
-        output_type: int64 (default, as in TF) or int32.
+        output_type: int64 (default, as in TF), int32, int16 or uint16.
         name: ignored in eager mode.
 
     Returns:

@@ -47,7 +47,8 @@ def _clip_infer(t, clip_value_min, clip_value_max):
 
 
 def _clip_kernel(xp, t, clip_value_min, clip_value_max):
-    out = xp.minimum(xp.maximum(t, clip_value_min), clip_value_max)
+    # TensorFlow's order: with clip_value_min > clip_value_max the result is the minimum
+    out = xp.maximum(xp.minimum(t, clip_value_max), clip_value_min)
     if out.shape != t.shape:
         raise ValueError("clip_by_value: bounds broadcast beyond t")
     return out
@@ -55,8 +56,8 @@ def _clip_kernel(xp, t, clip_value_min, clip_value_max):
 
 def _clip_vjp(ctx, g):
     t, low, high = ctx.inputs
-    below = _m.less(t, low)
-    above = _m.greater(t, high)
+    below = _m.less(_m.minimum(t, high), low)  # the output is `low` (also when low > high)
+    above = _m.logical_and(_m.greater(t, high), _u.logical_not(below))
     zeros = zeros_like(g)
     return (where(_m.logical_or(below, above), zeros, g), where(below, g, zeros),
             where(above, g, zeros))
@@ -72,7 +73,8 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     """Clips `t` elementwise to `[clip_value_min, clip_value_max]`.
 
     The gradient flows to `t` where it lies inside the range, and to a bound where `t`
-    was clipped to it.
+    was clipped to it. As in TensorFlow, the result is `maximum(minimum(t, max), min)`, so
+    `clip_value_min` wins where it exceeds `clip_value_max`.
 
     Args:
         t: a real tensor.

@@ -7,6 +7,7 @@ along the same axis.
 from __future__ import annotations
 
 from engine.backend import cupy_backend
+from engine.convert import _contains_tensors, convert_to_tensor
 from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import infer as _inf
@@ -95,6 +96,13 @@ def stack(values, axis=0, name=None):
         array([[1, 3],
                [2, 4]], dtype=int32)
     """
+    if int(axis) == 0 and not _contains_tensors(values):
+        # As in TensorFlow, plain values convert as one list, so [1, 2.5] is float32 (one
+        # at a time, each would take the first value's dtype, int32).
+        try:
+            return convert_to_tensor(values)
+        except (TypeError, ValueError):
+            pass  # e.g. ragged: the op below names the problem
     return dispatch(_PACK, tuple(values), {"axis": int(axis)})
 
 

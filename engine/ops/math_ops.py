@@ -16,7 +16,7 @@ few rules here that need a unary function import it when they run.
 from __future__ import annotations
 
 from engine import dtypes as _dt
-from engine.convert import to_array
+from engine.convert import convert_to_tensor, to_array
 from engine.dispatch import dispatch, make_binary
 from engine.errors import DTypeError
 from engine.ops import infer as _inf
@@ -203,8 +203,6 @@ def truediv(x, y, name=None):
         >>> engine.truediv(engine.constant([3]), 2).numpy()
         array([1.5])
     """
-    from engine.convert import convert_to_tensor  # noqa: PLC0415
-
     x = x if hasattr(x, "dtype") else convert_to_tensor(x)
     if x.dtype.is_integer:
         target = _dt.float32 if x.dtype.size <= 2 else _dt.float64
@@ -214,6 +212,43 @@ def truediv(x, y, name=None):
 
 
 __all__.append("truediv")
+
+_realdiv = divide
+
+
+def divide(x, y, name=None):
+    """Returns x / y; integers divide in floating point, as with `truediv` (TF's `divide`).
+
+    Elementwise with NumPy broadcasting; raw op `RealDiv` for floating and complex inputs.
+
+    Args:
+        x, y: tensors or values of the same dtype.
+        name: ignored in eager mode.
+
+    Returns:
+        A tensor; float64 for int32/int64 inputs, float32 for smaller integers.
+
+    Example:
+        >>> engine.math.divide(engine.constant([1, 3]), 2).numpy()
+        array([0.5, 1.5])
+    """
+    if not hasattr(x, "dtype") and not hasattr(y, "dtype"):  # plain values: [1, 3] is int32
+        x = convert_to_tensor(x)
+    if _is_integer_tensor(x):
+        return truediv(x, y)
+    if _is_integer_tensor(y):  # a Python x takes y's dtype, as in `x / y`
+        return truediv(x if hasattr(x, "dtype") else convert_to_tensor(x, y.dtype), y)
+    return _realdiv.fast(x, y)
+
+
+def _is_integer_tensor(x) -> bool:
+    dtype = getattr(x, "dtype", None)
+    return isinstance(dtype, _dt.DType) and dtype.is_integer
+
+
+divide.op = _realdiv.op
+divide.fast = _realdiv.fast
+divide.reflected = _realdiv.reflected
 
 
 # --- cast ---------------------------------------------------------------------------------
@@ -369,7 +404,6 @@ _EXAMPLES = {
     "add": ("engine.add([1.0, 2.0], 3.0)", "array([4., 5.], dtype=float32)"),
     "subtract": ("engine.subtract([5, 7], [1, 2])", "array([4, 5], dtype=int32)"),
     "multiply": ("engine.multiply([1.0, 2.0], 3.0)", "array([3., 6.], dtype=float32)"),
-    "divide": ("engine.divide([1.0, 3.0], 2.0)", "array([0.5, 1.5], dtype=float32)"),
     "floordiv": ("engine.math.floordiv([7, -7], 2)", "array([ 3, -4], dtype=int32)"),
     "floormod": ("engine.math.floormod([7, -7], 3)", "array([1, 2], dtype=int32)"),
     "pow": ("engine.pow([2.0, 3.0], 2.0)", "array([4., 9.], dtype=float32)"),

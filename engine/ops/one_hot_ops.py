@@ -53,8 +53,9 @@ def _one_hot_infer(indices, on_value, off_value, *depth_input, depth=0, axis=-1)
 
 
 def _one_hot_kernel(xp, indices, on_value, off_value, *depth_input, depth=0, axis=-1):
-    if on_value.ndim or off_value.ndim or not -1 <= axis <= indices.ndim:
-        raise ValueError("one_hot: bad on/off value or axis")
+    if (on_value.ndim or off_value.ndim or not -1 <= axis <= indices.ndim
+            or indices.dtype.kind not in "iu"):  # `infer` explains which
+        raise ValueError("one_hot: bad indices, on/off value or axis")
     if depth_input:
         depth = int(depth_input[0].reshape(()))
         if depth < 0:

@@ -47,6 +47,8 @@ def _scan_kernel(name: str, identity):
 
     @computes_in_float32
     def kernel(xp, x, axis=0, exclusive=False, reverse=False):
+        if not -x.ndim <= axis < x.ndim:  # `axis % ndim` would wrap; `infer` says why not
+            raise IndexError(f"{name}: axis {axis} is out of range for rank {x.ndim}")
         axis = axis % x.ndim
         scan = getattr(xp, name)
         if reverse:

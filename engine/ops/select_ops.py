@@ -13,7 +13,7 @@ from engine import dtypes as _dt
 from engine.dispatch import dispatch
 from engine.ops import infer as _inf
 from engine.ops.fill_ops import zeros_like
-from engine.registry import OpDef, register
+from engine.registry import BOOL, NUMERIC, OpDef, register
 from engine.tensor_shape import TensorSpec
 
 __all__ = ["where"]
@@ -53,25 +53,26 @@ _SELECT = register(OpDef("where", "SelectV2", ("condition", "t", "e"), _where_in
 
 
 def _coords_infer(condition):
-    if condition.dtype is not _dt.bool:
-        raise _dt_error(condition)
+    _inf.check_dtype("where", condition, _COORD_DTYPES, "condition")
     return TensorSpec([None, condition.shape.rank], _dt.int64)
 
 
+# As in TensorFlow's Where, a numeric condition counts its nonzero elements as True.
+_COORD_DTYPES = NUMERIC | BOOL
 _WHERE_COORDS = register(OpDef(
     "where_coords", "Where", ("input",), _coords_infer,
-    lambda xp, c: xp.argwhere(c).astype(np.int64), vjp=None, dtypes=frozenset((_dt.bool,)),
-    doc="The coordinates of the True elements, shape (num_true, rank)."))
+    lambda xp, c: xp.argwhere(c).astype(np.int64), vjp=None, dtypes=_COORD_DTYPES,
+    doc="The coordinates of the True (for numbers: nonzero) elements, shape (num_true, rank)."))
 
 
 def where(condition, x=None, y=None, name=None):
     """Elementwise `x if condition else y`, with broadcasting.
 
     With only `condition`, returns the int64 coordinates of its True elements, shape
-    `(num_true, rank)` (as TF does).
+    `(num_true, rank)` (as TF does); a numeric condition counts nonzero elements as True.
 
     Args:
-        condition: a bool tensor.
+        condition: a bool tensor (or, without `x` and `y`, a numeric one).
         x, y: tensors of one dtype, broadcastable with `condition`; give both or neither.
         name: ignored in eager mode.
 
@@ -79,7 +80,7 @@ def where(condition, x=None, y=None, name=None):
         The chosen elements, or the coordinates of the True elements.
 
     Raises:
-        DTypeError: if `condition` is a tensor that is not bool.
+        DTypeError: if `condition` is not bool (with `x` and `y`) or not numeric or bool.
         ValueError: if only one of `x` and `y` is given.
 
     Example:

@@ -149,6 +149,8 @@ def _top_k_kernel(xp, x, *k_input, k=1, sorted=True, index_type=_dt.int32):
     index_np = _dt.as_dtype(index_type)._np
     if k_input:
         k = _run_time_k(k_input[0], n if x.ndim else None)
+    elif k > n:  # slicing would silently return fewer than k values; `infer` says why not
+        raise ValueError(f"top_k: k={k} > {n}")
     if k == 0 or x.size == 0:
         shape = x.shape[:-1] + (k,)
         return xp.empty(shape, x.dtype), xp.empty(shape, index_np)

@@ -16,7 +16,9 @@ X = np.array([[-2.3, -0.7, 0.1, 0.8], [1.9, -1.4, 0.45, 3.0], [-0.2, 2.2, -3.1, 
 def test_clip_by_value():
     check_op(lambda t: engine.clip_by_value(t, -1.0, 1.0), lambda a: np.clip(a, -1, 1), [X])
     low, high = np.array([-1.0, 0.0, -0.5, 0.5]), np.array([[1.0], [0.3], [2.5]])
-    check_op(engine.clip_by_value, np.clip, [X, low, high])
+    # TensorFlow's order, max(min(t, high), low): where low > high (0.5 > 0.3), low wins
+    check_op(engine.clip_by_value, lambda t, lo, hi: np.maximum(np.minimum(t, hi), lo),
+             [X, low, high])
     out = engine.clip_by_value(engine.constant([1, 5, 9]), 2, 7)
     assert out.dtype == engine.int32
     np.testing.assert_array_equal(out.numpy(), [2, 5, 7])
