@@ -33,6 +33,12 @@ from engine.keras.losses.classes import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
+from engine.keras.losses.focal import (
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+)
 from engine.keras.losses.probabilistic import (
     binary_crossentropy,
     categorical_crossentropy,
@@ -67,7 +73,8 @@ bce = BCE = binary_crossentropy
 _CLASSES = [Loss, LossFunctionWrapper, BinaryCrossentropy, CategoricalCrossentropy,
             SparseCategoricalCrossentropy, MeanSquaredError, MeanAbsoluteError,
             MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
-            KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity]
+            KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity,
+            BinaryFocalCrossentropy, CategoricalFocalCrossentropy]
 _FUNCTIONS = {
     "binary_crossentropy": binary_crossentropy, "bce": bce, "BCE": BCE,
     "categorical_crossentropy": categorical_crossentropy,
@@ -83,6 +90,8 @@ _FUNCTIONS = {
     "kullback_leibler_divergence": kullback_leibler_divergence,
     "poisson": poisson, "hinge": hinge, "squared_hinge": squared_hinge,
     "categorical_hinge": categorical_hinge, "cosine_similarity": cosine_similarity,
+    "binary_focal_crossentropy": binary_focal_crossentropy,
+    "categorical_focal_crossentropy": categorical_focal_crossentropy,
 }
 _TABLE = {**{cls.__name__: cls for cls in _CLASSES}, **_FUNCTIONS}
 

@@ -51,7 +51,32 @@ from engine.keras.metrics.accuracy import (
 from engine.keras.metrics.auc import AUC
 from engine.keras.metrics.base import Mean, MeanMetricWrapper, Metric, Sum
 from engine.keras.metrics.confusion import Precision, Recall
-from engine.keras.metrics.iou import MeanIoU
+from engine.keras.metrics.constrained import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
+from engine.keras.metrics.counts import (
+    FalseNegatives,
+    FalsePositives,
+    TrueNegatives,
+    TruePositives,
+)
+from engine.keras.metrics.fbeta import F1Score, FBetaScore
+from engine.keras.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from engine.keras.metrics.loss_means import (
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SquaredHinge,
+    cosine_similarity,
+)
+from engine.keras.metrics.r2 import R2Score
 from engine.keras.metrics.regression import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -68,14 +93,19 @@ mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error
 msle = MSLE = mean_squared_logarithmic_error
-kld = KLD = kl_divergence
+kld = KLD = kullback_leibler_divergence = kl_divergence
 logcosh = log_cosh
 
 _CLASSES = [Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy,
             CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
             SparseTopKCategoricalAccuracy, Precision, Recall, AUC, MeanSquaredError,
             RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanIoU,
-            BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy]
+            BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+            CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
+            LogCoshError, MeanSquaredLogarithmicError, TruePositives, FalsePositives,
+            TrueNegatives, FalseNegatives, PrecisionAtRecall, RecallAtPrecision,
+            SensitivityAtSpecificity, SpecificityAtSensitivity, IoU, BinaryIoU, OneHotIoU,
+            OneHotMeanIoU, FBetaScore, F1Score, R2Score]
 _FUNCTIONS = {
     "accuracy": accuracy, "acc": acc, "ACC": ACC, "binary_accuracy": binary_accuracy,
     "categorical_accuracy": categorical_accuracy,
@@ -91,9 +121,10 @@ _FUNCTIONS = {
     "MAPE": MAPE,
     "mean_squared_logarithmic_error": mean_squared_logarithmic_error, "msle": msle,
     "MSLE": MSLE,
-    "kl_divergence": kl_divergence, "kld": kld, "KLD": KLD, "poisson": poisson,
+    "kl_divergence": kl_divergence, "kld": kld, "KLD": KLD,
+    "kullback_leibler_divergence": kullback_leibler_divergence, "poisson": poisson,
     "hinge": hinge, "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
-    "log_cosh": log_cosh, "logcosh": logcosh,
+    "log_cosh": log_cosh, "logcosh": logcosh, "cosine_similarity": cosine_similarity,
 }
 # Class names in snake_case too ("auc", "precision", "root_mean_squared_error"), unless a
 # function has that name ("mean_squared_error" is the function, as in Keras).
