@@ -463,8 +463,8 @@ OP_CASES = [
         [5], [1, 2], minval=None, maxval=None, dtype=engine.int64)),
     _case("stateless_truncated_normal", lambda: RND.stateless_truncated_normal([3, 4], [1, 2])),
     _case("stateless_categorical", lambda x: RND.stateless_categorical(x, 5, [1, 2]), A),
-    _case("stateless_gamma", lambda a: RND.stateless_gamma([3], [1, 2], a), POS[0]),
-    _case("stateless_poisson", lambda r: RND.stateless_poisson([3], [1, 2], r), POS[0]),
+    _case("stateless_gamma", lambda a: RND.stateless_gamma([3, *a.shape], [1, 2], a), POS[0]),
+    _case("stateless_poisson", lambda r: RND.stateless_poisson([3, *r.shape], [1, 2], r), POS[0]),
     _case("generator", lambda: _generator_draws(RND.Generator.from_seed(7))),
 ]
 

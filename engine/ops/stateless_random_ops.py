@@ -21,7 +21,7 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor, to_array
 from engine.dispatch import dispatch
-from engine.errors import DTypeError, InvalidArgumentError, TracingError
+from engine.errors import DTypeError, InvalidArgumentError, ShapeError, TracingError
 from engine.ops import array_ops as _a
 from engine.ops import math_ops as _m
 from engine.ops import random_kernels as _k
@@ -334,8 +334,12 @@ def gamma_scale(sample, beta):
 def stateless_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32, name=None):
     """Gamma(alpha, beta) numbers (beta is a rate) that depend only on `seed`.
 
+    As in TensorFlow, `shape` is the whole output shape and ends with the shape of the
+    parameters (`broadcast(alpha, beta)`); unlike `engine.random.gamma`, which appends it.
+
     Args:
-        shape: the sample shape (list of ints or 1-D int tensor).
+        shape: the output shape (list of ints or 1-D int tensor), ending with the
+            parameters' broadcast shape.
         seed: two integers (list or int32/int64 tensor of shape [2]).
         alpha: the concentration (> 0), a number or tensor.
         beta: the rate (default 1); gradients flow to it.
@@ -343,27 +347,51 @@ def stateless_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32, name=None)
         name: ignored in eager mode.
 
     Returns:
-        A tensor of `dtype` and shape `shape + broadcast(alpha, beta).shape`.
+        A tensor of `dtype` and shape `shape`.
 
     Raises:
         DTypeError: for a non-floating dtype.
-        ShapeError: if `seed` does not have shape [2].
+        ShapeError: if `seed` does not have shape [2], or `shape` does not end with the
+            parameters' shape.
 
     Example:
-        >>> engine.random.stateless_gamma([10], [1, 2], alpha=[0.5, 1.5]).shape
+        >>> engine.random.stateless_gamma([10, 2], [1, 2], alpha=[0.5, 1.5]).shape
         TensorShape([10, 2])
     """
     alpha, beta = gamma_params("stateless_gamma", alpha, beta, dtype)
-    shape, sizes = shape_inputs(shape, "stateless_gamma")
+    shape, sizes = _leading(shape_inputs(shape, "stateless_gamma"), alpha.shape,
+                            "stateless_gamma", "broadcast(alpha, beta)")
     sample = dispatch(_GAMMA, (_seed(seed), alpha) + sizes, {"shape": shape})
     return gamma_scale(sample, beta)
 
 
+def _leading(shape_and_sizes: tuple, params, op: str, what: str) -> tuple:
+    """`shape_inputs`'s `(attr, inputs)` without the trailing dimensions that the
+    parameters' shape `params` fills (the kernels append it), checked against it."""
+    dims, sizes = shape_and_sizes
+    if params.rank is None:
+        raise ShapeError(f"{op}: the rank of {what} is unknown; the output shape must end "
+                         "with its shape. Give the parameters a known rank.")
+    params = params.as_list()
+    lead = len(dims) - len(params)
+    tail = dims[lead:] if lead >= 0 else ()
+    if lead < 0 or any(d is not None and p is not None and d != p
+                       for d, p in zip(tail, params)):
+        raise ShapeError(f"{op}: the shape {list(dims)} must end with the shape of "
+                         f"{what}, {params}, as in TensorFlow (the parameters give the "
+                         "trailing dimensions). Pass shape=[..., "
+                         f"{', '.join(map(str, params))}] or reshape the parameters.")
+    return tuple(dims[:lead]), tuple(s[:lead] for s in sizes)
+
+
 def stateless_poisson(shape, seed, lam, dtype=_dt.int32, name=None):
-    """Poisson(lam) counts that depend only on `seed`; shape `shape + lam.shape`.
+    """Poisson(lam) counts that depend only on `seed`, of shape `shape`.
+
+    As in TensorFlow, `shape` is the whole output shape and ends with `lam`'s shape
+    (unlike `engine.random.poisson`, which appends it).
 
     Args:
-        shape: the sample shape (list of ints or 1-D int tensor).
+        shape: the output shape (list of ints or 1-D int tensor), ending with `lam`'s.
         seed: two integers (list or int32/int64 tensor of shape [2]).
         lam: the rate (>= 0), a number or tensor.
         dtype: int32, int64 or a floating dtype.
@@ -374,13 +402,16 @@ def stateless_poisson(shape, seed, lam, dtype=_dt.int32, name=None):
 
     Raises:
         DTypeError: for another dtype.
-        ShapeError: if `seed` does not have shape [2].
+        ShapeError: if `seed` does not have shape [2], or `shape` does not end with
+            `lam`'s shape.
 
     Example:
         >>> engine.random.stateless_poisson([4], [1, 2], lam=3.0).dtype
         engine.int32
     """
-    shape, sizes = shape_inputs(shape, "stateless_poisson")
+    lam = lam if isinstance(lam, Tensor) else convert_to_tensor(lam)
+    shape, sizes = _leading(shape_inputs(shape, "stateless_poisson"), lam.shape,
+                            "stateless_poisson", "lam")
     attrs = {"shape": shape,
              "dtype": _k.check_dtype("stateless_poisson", dtype, _k.POISSON_DTYPES)}
     return dispatch(_POISSON, (_seed(seed), lam) + sizes, attrs)

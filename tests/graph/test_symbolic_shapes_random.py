@@ -121,7 +121,7 @@ STATELESS = [  # (function of (x, n), static shape for x of shape (None,))
     (lambda n: rnd.stateless_uniform([n, 1], [1, 2], minval=None, dtype=engine.int64),
      [None, 1]),
     (lambda n: rnd.stateless_gamma([n], [7, 8], alpha=2.0), [None]),
-    (lambda n: rnd.stateless_poisson([n], [7, 8], lam=[1.0, 5.0]), [None, 2]),
+    (lambda n: rnd.stateless_poisson([n, 2], [7, 8], lam=[1.0, 5.0]), [None, 2]),
     (lambda n: rnd.stateless_categorical([[0.0, 2.0]], n, [9, 9], dtype=I32), [1, None]),
     (lambda n: rnd.experimental.stateless_split([1, 2], n), [None, 2]),
 ]

@@ -233,7 +233,7 @@ STATELESS = [
     ("full_int", lambda seed: rnd.stateless_uniform([7], seed, None, None, engine.uint32)),
     ("truncated_normal", lambda seed: rnd.stateless_truncated_normal([9], seed)),
     ("categorical", lambda seed: rnd.stateless_categorical([[0.0, 1.0, 2.0]] * 2, 20, seed)),
-    ("gamma", lambda seed: rnd.stateless_gamma([6], seed, alpha=[1.0, 3.0])),
+    ("gamma", lambda seed: rnd.stateless_gamma([6, 2], seed, alpha=[1.0, 3.0])),
     ("poisson", lambda seed: rnd.stateless_poisson([6], seed, lam=4.0)),
     ("dropout", lambda seed: stateless_dropout(engine.ones([40]), 0.5, seed)),
 ]
@@ -290,7 +290,7 @@ def test_affine_gradients_and_forward_against_numpy():
              lambda m, s: base(rnd.stateless_truncated_normal, m.dtype) * s + m, [mean, stddev])
     check_op(lambda lo, hi: rnd.stateless_uniform([4, 3], seed, lo, hi, dtype=lo.dtype),
              uniform_ref, [np.array([0.0, -2.0, 1.0]), np.array([1.0, 2.0, 5.0])])
-    check_grad(lambda b: rnd.stateless_gamma([4], seed, alpha=[2.0, 3.0], beta=b,
+    check_grad(lambda b: rnd.stateless_gamma([4, 2], seed, alpha=[2.0, 3.0], beta=b,
                                              dtype=engine.float64), [np.array([1.5, 0.5])])
 
 
@@ -621,3 +621,16 @@ def test_gpu_draws_match_cpu_draws():
     finally:
         devices._install_gpu_backend(None)
     assert "fake_cupy" not in sys.modules
+
+
+def test_stateless_gamma_and_poisson_shape_is_the_whole_output_shape():
+    # TensorFlow's rule (unlike random.gamma / random.poisson): `shape` ends with the
+    # parameters' shape, which fills the trailing dimensions
+    alpha = [[1.0], [2.0], [3.0]]
+    assert rnd.stateless_gamma([4, 3, 2], [1, 2], alpha, beta=[1.0, 2.0]).shape == [4, 3, 2]
+    assert rnd.stateless_poisson([5, 2], [1, 2], lam=[1.0, 4.0]).shape == [5, 2]
+    assert rnd.stateless_gamma([5], [1, 2], alpha=2.0).shape == [5]
+    with pytest.raises(ShapeError, match=r"must end with the shape of broadcast\(alpha, beta\)"):
+        rnd.stateless_gamma([10], [1, 2], alpha=[0.5, 1.5])
+    with pytest.raises(ShapeError, match="must end with the shape of lam"):
+        rnd.stateless_poisson([3, 4], [1, 2], lam=[1.0, 2.0])
