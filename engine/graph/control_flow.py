@@ -333,6 +333,7 @@ def _traced_loop(cond, body, args, packed, shape_invariants, maximum_iterations,
                              "and the body does not write to it; pass element_shape= when "
                              "creating it.")
         if init[k] is None:
+            specs[k] = leaves[k]._settled_spec(specs[k], placeholders[k], out)
             init[k] = keys[k] = leaves[k]._initial_buffer(specs[k])
         _check_loop_var(path, specs[k], out)
     body_graph.lead, body_graph.outputs = placeholders, outputs

@@ -5,7 +5,9 @@ call of the graph:
 - `engine.print(*values)` adds a `PrintV2` node that formats and prints the values each
   time the graph runs (eagerly it prints at once);
 - `engine.py_function(func, inp, Tout)` adds an `EagerPyFunc` node that calls `func` on
-  eager tensors each time the graph runs.
+  eager tensors each time the graph runs. Its gradient is a second `EagerPyFunc` node that
+  calls `func` again under an eager `GradientTape` and returns the vector-Jacobian product
+  (`_PyFunctionGradient`); that node is differentiable the same way, so gradients nest.
 
 Both are stateful nodes: they run in program order with variable updates and are never
 removed as dead code.
@@ -13,6 +15,7 @@ removed as dead code.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
 
@@ -24,6 +27,8 @@ from engine.convert import convert_to_tensor
 from engine.errors import DTypeError, InvalidArgumentError
 from engine.graph.executor import NODE_BUILDERS
 from engine.graph.ir import SymbolicTensor
+from engine.ops.fill_ops import zeros_like
+from engine.tape import GradientTape
 from engine.tensor import Tensor, wrap
 from engine.tensor_shape import TensorSpec
 
@@ -168,8 +173,11 @@ def py_function(func, inp, Tout, name=None):  # noqa: N803 - TensorFlow's argume
 
     Eagerly it is a plain call. Inside `engine.function` it becomes a node that calls
     `func` with eager tensors when the graph runs; `func` may use `.numpy()`, NumPy and
-    engine ops. The outputs' shapes are unknown to the graph. Inside a graph the node has
-    no gradient (eagerly, ops `func` runs are recorded as usual).
+    engine ops. The outputs' shapes are unknown to the graph. Gradients flow through the
+    engine ops `func` runs: eagerly a tape records them as usual; inside a graph the
+    gradient is a node that runs `func` again under a tape (as TensorFlow does). An input
+    that `func` does not differentiably use gets a zero gradient inside a graph (its use
+    is known only when the graph runs) and None eagerly.
 
     Args:
         func: a Python callable taking tensors.
@@ -202,15 +210,82 @@ def py_function(func, inp, Tout, name=None):  # noqa: N803 - TensorFlow's argume
         tensors = [x if isinstance(x, Tensor) else convert_to_tensor(x) for x in inp]
         outs = _convert_results(func(*tensors), touts, func)
         return outs if as_list else (outs[0] if outs else None)
-    key = f"py_function_{next(_keys)}"
-    _PY_FUNCTIONS[key] = func
     symbolic = [_in_graph(graph, x) for x in inp]
-    node = graph.add_node("EagerPyFunc", symbolic,
-                          {"func": key, "Tout": [d.name for d in touts]},
-                          [TensorSpec(None, d) for d in touts], source=_source(),
-                          scope=context.current_name_scope(), stateful=True)
-    outs = list(node.outputs)
+    key, outs = _add_py_node(graph, func, symbolic, [TensorSpec(None, d) for d in touts])
+    if _THREAD.tapes and outs:
+        sources = [x if isinstance(x, Tensor) or getattr(x, "_is_variable", False) else None
+                   for x in inp]
+        step = _PyFunctionGradient(func, touts, key)
+        for tape in _THREAD.tapes:
+            tape._record(step, sources, symbolic, tuple(outs), {})
     return outs if as_list else (outs[0] if outs else None)
+
+
+def _add_py_node(graph, func, inputs: list, specs: list, gradient_of: str = "") -> tuple:
+    """`(key, outputs)` of a new `EagerPyFunc` node calling `func`; the graph keeps the key,
+    not the callable. A gradient's key names the function it differentiates."""
+    key = f"py_function_{next(_keys)}"
+    if gradient_of:
+        key = f"{key}_grad_of_{gradient_of}"
+    _PY_FUNCTIONS[key] = func
+    node = graph.add_node("EagerPyFunc", inputs,
+                          {"func": key, "Tout": [s.dtype.name for s in specs]},
+                          specs, source=_source(), scope=context.current_name_scope(),
+                          stateful=True)
+    return key, list(node.outputs)
+
+
+class _PyFunctionGradient:
+    """Stands in for an `OpDef` in the tape records of a traced `py_function`.
+
+    Its `vjp` adds a node that, when the graph runs, calls `func` on the same inputs under
+    an eager tape and returns the gradients of the inputs the target depends on.
+    """
+
+    broadcasts = False
+    tf_name = "EagerPyFunc"
+
+    def __init__(self, func, touts: list, key: str):
+        self.name = f"py_function({getattr(func, '__name__', 'func')})"
+        self.func = func
+        self.touts = touts
+        self.key = key
+
+    def vjp(self, ctx, *grads):
+        inputs, needs = ctx.inputs, ctx.needs_input_grad
+        wanted = [i for i, x in enumerate(inputs)
+                  if (needs is None or needs[i]) and x.dtype.is_differentiable]
+        # Only outputs a tape can differentiate carry gradients back into `func`.
+        carried = [j for j, d in enumerate(self.touts) if d.is_differentiable]
+        if not wanted or not carried:
+            return (None,) * len(inputs)
+        run = functools.partial(_vjp_at_run_time, self.func, self.touts, len(inputs),
+                                wanted, carried)
+        specs = [TensorSpec(inputs[i].shape, inputs[i].dtype) for i in wanted]
+        sources = list(inputs) + [grads[j] for j in carried]
+        key, found = _add_py_node(_THREAD.graph, run, sources, specs, gradient_of=self.key)
+        if _THREAD.tapes:  # an outer tape differentiates the gradient again
+            step = _PyFunctionGradient(run, [s.dtype for s in specs], key)
+            for tape in _THREAD.tapes:
+                tape._record(step, sources, sources, tuple(found), {})
+        in_grads = [None] * len(inputs)
+        for i, g in zip(wanted, found):
+            in_grads[i] = g
+        return tuple(in_grads)
+
+
+def _vjp_at_run_time(func, touts, n_inputs, wanted, carried, *tensors):
+    """`func`'s vector-Jacobian product at `tensors[:n_inputs]`, for the upstream gradients
+    `tensors[n_inputs:]` (one per output in `carried`); zeros where `func` does not
+    differentiably use an input."""
+    xs, upstream = tensors[:n_inputs], tensors[n_inputs:]
+    with GradientTape() as tape:
+        for i in wanted:
+            tape.watch(xs[i])
+        outs = _convert_results(func(*xs), touts, func)
+    found = tape.gradient([outs[j] for j in carried], [xs[i] for i in wanted],
+                          output_gradients=list(upstream))
+    return [g if g is not None else zeros_like(xs[i]) for i, g in zip(wanted, found)]
 
 
 def _convert_results(result, touts: list, func) -> list:

@@ -22,6 +22,12 @@ length is the size, so `stack` is the buffer itself and `size` its first dimensi
 element shape not given upfront comes from the first write; later writes must match it.
 A traced write copies the buffer (O(size) per write), so growing by one row at a time
 costs no more than any other write.
+
+With `infer_shape=False` elements may have different shapes (`concat` joins them, `split`
+makes them); while tracing, such an array keeps a Python list of symbolic elements, as an
+eager one does, until a while_loop carries it or an index known only at run time reaches
+it: then its elements must share one shape, to form the buffer. The helpers are in
+`engine.graph.tensor_array_buffer`.
 """
 
 from __future__ import annotations
@@ -31,24 +37,25 @@ import numpy as np
 from engine import context
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
-from engine.custom_grad import custom_gradient
 from engine.errors import DTypeError, InvalidIndexError, ShapeError
-from engine.graph.ir import SymbolicTensor
+from engine.graph import tensor_array_buffer as _buf
+from engine.graph.trace import user_source
 from engine.ops.array_ops import expand_dims, reshape, shape
 from engine.ops.fill_ops import zeros
 from engine.ops.gather_ops import gather, tensor_scatter_nd_update
-from engine.ops.join_ops import concat, stack, unstack
-from engine.ops.math_ops import cast, maximum
+from engine.ops.join_ops import concat, unstack
+from engine.ops.manip_ops import split
 from engine.ops.reduce_ops import reduce_max
-from engine.ops.sequence_ops import range as range_
-from engine.ops.shape_tensors import is_symbolic, known_int
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
+
+_THREAD = context.THREAD
+_static_int, _static_ints = _buf.static_int, _buf.static_ints
 
 __all__ = ["TensorArray"]
 
 
-class TensorArray:
+class TensorArray(_buf.BufferMixin):
     """A list of tensors of one dtype that works eagerly, in traced code and in loops.
 
     Use it to collect values in a `while_loop`: `ta = ta.write(i, x)` in the body, then
@@ -61,14 +68,14 @@ class TensorArray:
             one known only when the graph runs).
         dynamic_size: whether writes past the end grow the array.
         clear_after_read: accepted for TensorFlow compatibility (elements stay readable).
-        tensor_array_name: accepted for TensorFlow compatibility.
+        tensor_array_name: a name for error messages.
         handle: accepted for TensorFlow compatibility (must be None).
         flow: accepted for TensorFlow compatibility (must be None).
-        infer_shape: accepted for TensorFlow compatibility (element shapes are always
-            checked against each other).
+        infer_shape: whether every element must have the shape of the first (False lets
+            elements differ: `concat` joins them; `stack` still needs one shape).
         element_shape: the shape of each element, if known upfront.
         colocate_with_first_write_call: accepted for TensorFlow compatibility.
-        name: accepted for TensorFlow compatibility.
+        name: a name for error messages.
 
     Example:
         >>> ta = engine.TensorArray(engine.float32, size=3)
@@ -97,13 +104,22 @@ class TensorArray:
         self._dtype = _dt.as_dtype(dtype)
         self._dynamic_size = bool(dynamic_size)
         self._element_shape = TensorShape(element_shape)
+        self._infer_shape = bool(infer_shape)
         self._size_given = size is not None
         self._eager = context.executing_eagerly()
+        where = user_source()
+        label = tensor_array_name or name
+        self._description = (f"TensorArray {label!r}" if label else "the TensorArray made at "
+                             + (f"{where[0]}:{where[1]}" if where else "an unknown line"))
+        self._graph = _THREAD.graph  # the graph this array's tensors belong to
+        self._stale = None  # (graph name): a write in a nested graph whose result was lost
+        listed = self._eager or (not self._infer_shape and _static_int(size or 0) is not None)
         # _size: an int, or None while the size is known only when the graph runs (always
         # for a traced dynamic array); then _size_tensor holds it until a buffer exists
         # (whose first dimension it is after).
-        self._size, self._size_tensor = _initial_size(size, self._eager, self._dynamic_size)
-        self._elements = [None] * self._size if self._eager else None
+        self._size, self._size_tensor = _buf.initial_size(size, listed, self._dynamic_size)
+        # _elements: the elements (None: not written) while kept as a list, else None.
+        self._elements = [None] * self._size if listed else None
         self._buffer = None
         self._make_buffer = None
 
@@ -125,10 +141,16 @@ class TensorArray:
 
     def size(self, name=None) -> Tensor:
         """The number of elements, as an int32 scalar tensor."""
-        if self._eager or self._size is not None:
+        self._check_fresh("size")
+        if self._elements is not None or self._size is not None:
             return convert_to_tensor(self._current_size(), _dt.int32)
         if self._buffer is None and self._make_buffer is None:
             return self._size_tensor
+        if self._buffer is None and not self._element_shape.is_fully_defined():
+            # In a while_loop body before the first write tells the element shape: the
+            # buffer is a loop variable of unknown rank until the loop settles its spec.
+            self._buffer = self._make_buffer(TensorSpec(None, self._dtype))
+            self._make_buffer = None
         return shape(self._ensure_buffer("size"))[0]
 
     def __repr__(self) -> str:
@@ -150,27 +172,28 @@ class TensorArray:
         Returns:
             The updated TensorArray.
         """
-        value = self._check_element("write", value)
-        if self._eager:
-            self._elements[self._eager_index("write", index, grow=True)] = value
-            return self
+        ta = self._writable("write", index)
+        value = ta._check_element("write", value)
+        if ta._elements is not None:
+            ta._elements[ta._list_index("write", index, grow=True)] = value
+            return ta
         i = _static_int(index)
         if i is not None and i < 0:
             raise InvalidIndexError(f"TensorArray.write: index must be non-negative; got {i}.")
-        if self._dynamic_size:
-            ta = self._grown_at_run_time("write", index)
-        elif i is not None and self._size is not None and i >= self._size:
-            raise self._out_of_range("write", i)
-        elif i is None and self._size == 0:
+        if ta._dynamic_size:
+            ta = ta._grown_at_run_time("write", index)
+        elif i is not None and ta._size is not None and i >= ta._size:
+            raise ta._out_of_range("write", i)
+        elif i is None and ta._size == 0:
             raise ValueError("TensorArray.write: the index is known only when the graph runs, "
                              "and the array has static size 0. Give the size upfront "
                              "(engine.TensorArray(dtype, size=n)) or pass dynamic_size=True.")
-        else:
-            ta = self
         buffer = ta._ensure_buffer("write")
         indices = [[i]] if i is not None else reshape(index, (1, 1))
-        return ta._copy(_buffer=tensor_scatter_nd_update(buffer, indices,
-                                                         expand_dims(value, 0)))
+        rows = tensor_scatter_nd_update(buffer, indices, expand_dims(value, 0))
+        if buffer.shape.rank is None:  # a loop variable whose shape the loop settles later
+            rows = reshape(rows, [-1] + ta._known_shape("write"))
+        return ta._copy(_buffer=rows)
 
     def unstack(self, value, name=None) -> TensorArray:
         """Makes the rows of `value` (along axis 0) the elements.
@@ -182,27 +205,63 @@ class TensorArray:
         Returns:
             The updated TensorArray.
         """
-        value = self._check_value("unstack", value)
+        ta = self._writable("unstack")
+        value = ta._check_value("unstack", value)
         if not value.shape.rank:
             raise ShapeError(f"TensorArray.unstack: value has shape {value.shape}; expected "
                              "rank >= 1.")
         rows = value.shape[0]
-        self._merge_shape("unstack", value.shape[1:])
-        if rows is None or self._size is None:  # tracing, a size known only at run time
-            return self._unstack_at_run_time(value)
-        if self._size_given and not self._dynamic_size and rows > self._size:
-            raise ValueError(f"TensorArray.unstack: cannot unstack {rows} rows into a "
-                             f"TensorArray of static size {self._size}; give a larger size "
-                             "or dynamic_size=True.")
-        size = max(rows, self._current_size())
-        if self._eager:
-            self._elements = list(unstack(value)) + self._elements[rows:]
-            self._elements += [None] * (size - len(self._elements))
-            return self
-        if rows < size:
-            value = concat([value, zeros([size - rows] + value.shape[1:].as_list(),
-                                         self._dtype)], 0)
-        return self._copy(_size=size, _buffer=value, _make_buffer=None)
+        if rows is None and ta._elements is not None and not ta._eager:
+            ta = ta._buffered("unstack")
+        ta._merge_shape("unstack", value.shape[1:])
+        if rows is None or ta._size is None:  # tracing, a size known only at run time
+            return ta._unstack_at_run_time(value)
+        ta._check_count("unstack", rows)
+        return ta._with_rows("unstack", list(unstack(value)), value)
+
+    def split(self, value, lengths, name=None) -> TensorArray:
+        """Splits `value` along axis 0 into elements of the given lengths.
+
+        Elements of different lengths have different shapes: `concat` joins them again and
+        `read` gives each; `stack` needs equal lengths.
+
+        Args:
+            value: a tensor of rank at least 1.
+            lengths: a list (or 1-D int tensor) of element lengths that sum to
+                `value.shape[0]`.
+            name: ignored.
+
+        Returns:
+            The updated TensorArray.
+
+        Example:
+            >>> ta = engine.TensorArray(engine.float32, size=2, infer_shape=False)
+            >>> ta = ta.split(engine.constant([1.0, 2.0, 3.0]), [2, 1])
+            >>> ta.read(1).numpy()
+            array([3.], dtype=float32)
+        """
+        ta = self._writable("split")
+        value = ta._check_value("split", value)
+        if not value.shape.rank:
+            raise ShapeError(f"TensorArray.split: value has shape {value.shape}; expected "
+                             "rank >= 1.")
+        ints, count = _buf.split_lengths(value, lengths)
+        ta._check_count("split", count)
+        if ints and len(set(ints)) == 1:  # equal lengths: an unstack of the reshaped value
+            rows = reshape(value, [count, ints[0]] + value.shape[1:].as_list())
+            return ta.unstack(rows) if count else ta
+        pieces = split(value, ints if ints is not None else lengths, num=count)
+        if ta._elements is None:  # elements of different shapes: a list from now on
+            if ta._size is None and ta._buffer is not None:
+                raise ValueError("TensorArray.split: in a graph, an array of run-time size "
+                                 "cannot take elements of different lengths; split with equal "
+                                 "lengths, or split into a new TensorArray.")
+            kept = [None] * max(count, ta._size or 0)
+            if ta._buffer is not None:
+                kept = [gather(ta._buffer, j) for j in range(len(kept))]
+            ta = ta._copy(_elements=kept, _buffer=None, _make_buffer=None, _infer_shape=False)
+        ta._infer_shape = ta._infer_shape and all(p.shape == pieces[0].shape for p in pieces)
+        return ta._with_rows("split", pieces, value)
 
     def scatter(self, indices, value, name=None) -> TensorArray:
         """Stores the rows of `value` at `indices`.
@@ -215,19 +274,19 @@ class TensorArray:
         Returns:
             The updated TensorArray.
         """
-        value = self._check_value("scatter", value)
-        self._merge_shape("scatter", value.shape[1:])
         static = _static_ints(indices)
-        if self._eager:
+        ta = self._writable("scatter", 0 if static is not None else indices)
+        value = ta._check_value("scatter", value)
+        ta._merge_shape("scatter", value.shape[1:])
+        if ta._elements is not None:
             for i, row in zip(static, unstack(value)):
-                self.write(i, row)
-            return self
-        ta = self
-        if self._dynamic_size and static != []:
+                ta._elements[ta._list_index("scatter", i, grow=True)] = row
+            return ta
+        if ta._dynamic_size and static != []:
             last = max(static) if static is not None else reduce_max(indices)
-            ta = self._grown_at_run_time("scatter", last)
-        elif self._size is not None and static and max(static) >= self._size:
-            raise self._out_of_range("scatter", max(static))
+            ta = ta._grown_at_run_time("scatter", last)
+        elif ta._size is not None and static and max(static) >= ta._size:
+            raise ta._out_of_range("scatter", max(static))
         buffer = ta._ensure_buffer("scatter")
         where = reshape(np.asarray(static, np.int32) if static is not None else indices, (-1, 1))
         return ta._copy(_buffer=tensor_scatter_nd_update(buffer, where, value))
@@ -243,14 +302,15 @@ class TensorArray:
         Returns:
             A tensor of the element shape.
         """
-        if self._eager:
-            value = self._elements[self._eager_index("read", index)]
-            return value if value is not None else self._zeros_element("read")
+        ta = self._readable("read", _static_int(index) is not None)
+        if ta._elements is not None:
+            value = ta._elements[ta._list_index("read", index)]
+            return value if value is not None else ta._zeros_element("read")
         i = _static_int(index)
-        if i is not None and self._size is not None and not 0 <= i < self._size:
+        if i is not None and ta._size is not None and not 0 <= i < ta._size:
             raise InvalidIndexError(f"TensorArray.read: index {i} is out of range for a "
-                                    f"TensorArray of size {self._size}.")
-        return gather(self._ensure_buffer("read"), index if i is None else i)
+                                    f"TensorArray of size {ta._size}.")
+        return gather(ta._ensure_buffer("read"), index if i is None else i)
 
     def gather(self, indices, name=None) -> Tensor:
         """The elements at `indices`, stacked.
@@ -262,22 +322,30 @@ class TensorArray:
         Returns:
             A tensor of shape `(len(indices), *element_shape)`.
         """
-        if self._eager:
-            return stack([self.read(i) for i in _static_ints(indices)])
-        return gather(self._ensure_buffer("gather"), indices)
+        static = _static_ints(indices)
+        ta = self._readable("gather", static is not None)
+        if ta._elements is not None:
+            return _buf.stack_elements("gather", [ta.read(i) for i in static])
+        return gather(ta._ensure_buffer("gather"), indices)
 
     def stack(self, name=None) -> Tensor:
         """All elements stacked into one tensor of shape `(size, *element_shape)`.
 
-        Returns:
-            A tensor.
+        An array without elements gives shape `(0, *element_shape)`, or `(0,)` while the
+        element shape is unknown.
+
+        Raises:
+            ShapeError: when elements have different shapes (`infer_shape=False`).
         """
-        if not self._eager:
+        self._check_fresh("stack")
+        if self._elements is None:
             return self._ensure_buffer("stack")
         if not self._elements:
-            return zeros([0] + self._known_shape("stack"), self._dtype)
-        return stack([v if v is not None else self._zeros_element("stack")
-                      for v in self._elements])
+            return _buf.empty_stack(self._element_shape, self._dtype, "stack")
+        _buf.check_one_shape("stack", self._elements)
+        return _buf.stack_elements("stack", [v if v is not None else
+                                             self._zeros_element("stack")
+                                             for v in self._elements])
 
     def concat(self, name=None) -> Tensor:
         """All elements joined along their first axis.
@@ -285,10 +353,12 @@ class TensorArray:
         Returns:
             A tensor of shape `(sum of the elements' first dimensions, ...)`.
         """
-        if self._eager:
+        self._check_fresh("concat")
+        if self._elements is not None:
             if not self._elements:
-                return zeros([0] + self._known_shape("concat")[1:], self._dtype)
-            return concat([self.read(i) for i in range(len(self._elements))], 0)
+                return _buf.empty_stack(self._element_shape, self._dtype, "concat")
+            return _buf.concat_elements("concat", [self.read(i)
+                                                   for i in range(len(self._elements))])
         buffer = self._ensure_buffer("concat")
         dims = buffer.shape.as_list()
         if len(dims) < 2:
@@ -308,53 +378,59 @@ class TensorArray:
     def close(self, name=None) -> None:
         """Does nothing (elements are freed with the array)."""
 
-    # --- while_loop and cond (see control_flow) -------------------------------------------
-    def _loop_buffer(self):
-        """The array as one tensor, or None while its element shape is unknown."""
-        if self._eager:
-            known = any(v is not None for v in self._elements)
-            return self.stack() if known or self._element_shape.is_fully_defined() else None
-        if self._buffer is None and not self._element_shape.is_fully_defined():
-            return None
-        return self._ensure_buffer("stack")
-
-    def _with_buffer(self, buffer) -> TensorArray:
-        """A traced TensorArray over `buffer` (a loop variable or a node's output)."""
-        dims = buffer.shape.dims
-        size = dims[0] if dims else self._current_size()  # None: known only at run time
-        size = None if self._dynamic_size else size
-        return self._copy(_eager=False, _elements=None, _buffer=buffer, _make_buffer=None,
-                          _size=size, _element_shape=TensorShape(dims[1:] if dims else None))
-
-    def _deferred(self, make_buffer) -> TensorArray:
-        """A traced TensorArray whose buffer `make_buffer(spec)` makes on first need."""
-        size = None if self._dynamic_size else self._current_size()
-        return self._copy(_eager=False, _elements=None, _buffer=None,
-                          _make_buffer=make_buffer, _size=size)
-
-    def _loop_spec(self, buffer) -> TensorSpec:
-        """The spec a loop carries `buffer` under: a dynamic array's length may change."""
-        dims = buffer.shape.dims
-        if self._dynamic_size and dims:
-            return TensorSpec([None] + dims[1:], buffer.dtype)
-        return TensorSpec(buffer.shape, buffer.dtype)
-
-    def _initial_buffer(self, spec: TensorSpec):
-        """The buffer before a loop whose body first wrote the array (`spec` tells how)."""
-        size = spec.shape[0]
-        if size is None:
-            size = self._size_tensor if self._size_tensor is not None else self._current_size()
-        return zeros([size] + spec.shape[1:].as_list(), spec.dtype)
-
     # --- helpers --------------------------------------------------------------------------
     def _copy(self, **changes) -> TensorArray:
         ta = object.__new__(TensorArray)
         ta.__dict__.update(self.__dict__)
         ta.__dict__.update(changes)
+        ta._graph = _THREAD.graph
+        ta._stale = None
         return ta
 
     def _current_size(self) -> int | None:
-        return len(self._elements) if self._eager else self._size
+        return len(self._elements) if self._elements is not None else self._size
+
+    def _check_fresh(self, api: str) -> None:
+        if self._stale is not None and _THREAD.graph is self._graph:
+            raise _buf.stale_error(api, self._description, self._stale)
+
+    def _writable(self, api: str, index=0) -> TensorArray:
+        """The array a write starts from: itself eagerly, else a copy to update (as a list
+        while the index is known now), after noting a write from inside a nested graph."""
+        self._check_fresh(api)
+        if self._eager:
+            return self
+        graph = _THREAD.graph
+        if graph is not self._graph and self._graph is not None:
+            self._stale = graph.name  # an error if this array is used again where it lives
+        if self._elements is not None and _static_int(index) is not None:
+            return self._copy(_elements=list(self._elements))
+        return self._buffered(api) if self._elements is not None else self
+
+    def _readable(self, api: str, static_index: bool) -> TensorArray:
+        self._check_fresh(api)
+        if self._elements is not None and not self._eager and not static_index:
+            return self._buffered(api)
+        return self
+
+    def _check_count(self, api: str, count: int) -> None:
+        if self._size_given and not self._dynamic_size and self._size is not None \
+                and count > self._size:
+            raise ValueError(f"TensorArray.{api}: cannot make {count} elements in a "
+                             f"TensorArray of static size {self._size}; give a larger size "
+                             "or dynamic_size=True.")
+
+    def _with_rows(self, api: str, rows: list, value) -> TensorArray:
+        """The array with `rows` as its first elements (`value`: them stacked, if equal)."""
+        size = max(len(rows), self._current_size())
+        if self._elements is not None:
+            self._elements = rows + self._elements[len(rows):]
+            self._elements += [None] * (size - len(self._elements))
+            return self
+        if len(rows) < size:
+            value = concat([value, zeros([size - len(rows)] + value.shape[1:].as_list(),
+                                         self._dtype)], 0)
+        return self._copy(_size=size, _buffer=value, _make_buffer=None)
 
     def _check_value(self, api: str, value):
         if hasattr(value, "_read"):
@@ -373,11 +449,18 @@ class TensorArray:
         return value
 
     def _merge_shape(self, api: str, shape: TensorShape) -> None:
+        if not self._infer_shape and self._elements is not None:
+            return  # elements may differ in shape
         if not self._element_shape.is_compatible_with(shape):
+            hint = ("" if self._infer_shape else " A traced array whose index is known only "
+                    "when the graph runs, or that a while_loop carries, keeps its elements in "
+                    "one tensor, so they need one shape even with infer_shape=False.")
             raise ShapeError(f"TensorArray.{api}: got an element of shape {shape}; the array "
                              f"holds elements of shape {self._element_shape}. Every element "
-                             "must have the same shape.")
-        if self._buffer is None:  # once a buffer exists, its shape is the element shape
+                             "must have the same shape (pass infer_shape=False to let them "
+                             "differ)." + hint)
+        if self._buffer is None or self._buffer.shape.rank is None:
+            # once a buffer of known rank exists, its shape is the element shape
             self._element_shape = self._element_shape.merge_with(shape)
 
     def _known_shape(self, api: str) -> list:
@@ -390,36 +473,7 @@ class TensorArray:
     def _zeros_element(self, api: str) -> Tensor:
         return zeros(self._known_shape(api), self._dtype)
 
-    def _ensure_buffer(self, api: str):
-        if self._buffer is None:
-            dims = [self._size] + self._known_shape(api)
-            if self._make_buffer is not None:
-                self._buffer = self._make_buffer(TensorSpec(dims, self._dtype))
-                self._make_buffer = None
-            else:
-                size = self._size if self._size is not None else self._size_tensor
-                self._buffer = zeros([size] + dims[1:], self._dtype)
-        return self._buffer
-
-    def _out_of_range(self, api: str, index: int) -> InvalidIndexError:
-        return InvalidIndexError(f"TensorArray.{api}: index {index} is out of range for a "
-                                 f"TensorArray of size {self._size}; give a larger size or "
-                                 "dynamic_size=True.")
-
-    def _grown_at_run_time(self, api: str, last) -> TensorArray:
-        """A traced array of run-time size, grown when the graph runs to hold index `last`."""
-        buffer = self._ensure_buffer(api)
-        size = maximum(last + 1, shape(buffer)[0])
-        return self._copy(_buffer=_padded_rows(buffer, size))
-
-    def _unstack_at_run_time(self, value) -> TensorArray:
-        """`unstack` while the rows or the size are known only when the graph runs: the rows,
-        followed by zeros up to the size."""
-        size = maximum(self.size(), shape(value)[0])
-        return self._copy(_size=None, _buffer=_padded_rows(value, size),
-                          _make_buffer=None)
-
-    def _eager_index(self, api: str, index, grow: bool = False) -> int:
+    def _list_index(self, api: str, index, grow: bool = False) -> int:
         i = _static_int(index)
         if i is None or i < 0:
             raise InvalidIndexError(f"TensorArray.{api}: index must be a non-negative int; got "
@@ -432,67 +486,3 @@ class TensorArray:
                                                 if grow else "."))
             self._elements += [None] * (i + 1 - len(self._elements))
         return i
-
-
-@custom_gradient
-def _padded_rows(rows, size):
-    """`rows` followed by zero rows up to `size` (>= their number; both known at run time).
-
-    A scatter, not a concat (whose gradient would need static sizes). The gradient is the
-    first rows of the incoming one, found from the number of rows (a scalar): a
-    while_loop's backward pass keeps per iteration what it reads, which must have one
-    shape in every iteration, as a growing `rows` (or the scatter's indices) has not.
-    """
-    count = shape(rows)[0]
-    where = expand_dims(range_(count), 1)  # (rows, 1)
-    padded = tensor_scatter_nd_update(zeros(concat([expand_dims(size, 0), shape(rows)[1:]], 0),
-                                            rows.dtype), where, rows)
-
-    def grad(upstream):
-        return gather(upstream, range_(count)), None
-
-    return padded, grad
-
-
-def _initial_size(size, eager: bool, dynamic: bool) -> tuple:
-    """`(int, None)` for a size known now, `(None, int32 scalar tensor)` for one known only
-    when the graph runs (while tracing, always for a dynamic array)."""
-    if size is None:
-        size = 0
-    value = _static_int(size)
-    if value is None and is_symbolic(size) and not eager:
-        if size.dtype not in (_dt.int32, _dt.int64) or size.shape.rank not in (None, 0):
-            raise ValueError(f"TensorArray: size is a {size.dtype.name} tensor of shape "
-                             f"{size.shape}; expected a scalar int32 or int64 tensor.")
-        value = known_int(size)
-        if value is None:
-            return None, cast(size, _dt.int32)
-    if value is None or value < 0:
-        raise ValueError(f"TensorArray: size must be a non-negative int or scalar int tensor; "
-                         f"got {size!r}.")
-    if dynamic and not eager:
-        return None, convert_to_tensor(value, _dt.int32)
-    return value, None
-
-
-def _static_int(value) -> int | None:
-    """`value` as a Python int, or None when it is known only when a graph runs."""
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, SymbolicTensor) or hasattr(value, "_read"):
-        return None
-    if isinstance(value, Tensor) and value.shape.rank == 0 and value.dtype.is_integer:
-        return int(value._value)
-    return None
-
-
-def _static_ints(values) -> list | None:
-    if isinstance(values, (list, tuple)):
-        ints = [_static_int(v) for v in values]
-        return None if None in ints else ints
-    if isinstance(values, np.ndarray) or (isinstance(values, Tensor) and not isinstance(
-            values, SymbolicTensor)):
-        return [int(v) for v in np.asarray(values).ravel()]
-    return None

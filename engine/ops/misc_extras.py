@@ -209,7 +209,11 @@ def numpy_function(func, inp, Tout, stateful=True, name=None):  # noqa: N803 - T
                     f"value.astype(np.{dtype._np.name}) or change Tout.")
         return result
 
-    return py_function(on_arrays, inp, Tout)
+    outs = py_function(on_arrays, inp, Tout)
+    # No gradient, as in TF (a graph's py_function node is differentiable: cut it here)
+    if isinstance(outs, list):
+        return [_a.stop_gradient(t) for t in outs]
+    return outs if outs is None else _a.stop_gradient(outs)
 
 
 def recompute_grad(f):
