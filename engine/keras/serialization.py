@@ -87,6 +87,13 @@ def serialize_object(obj) -> dict | str:
     return name
 
 
+def _takes_custom_objects(from_config) -> bool:
+    try:
+        return "custom_objects" in inspect.signature(from_config).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def resolve(identifier, table: dict, kind: str, custom_objects: dict | None = None,
             instantiate: bool = True):
     """Resolves a string, config dict, class, instance or callable into a `kind` object.
@@ -115,6 +122,9 @@ def resolve(identifier, table: dict, kind: str, custom_objects: dict | None = No
         cls = _lookup(identifier["class_name"], table, kind, custom_objects)
         config = identifier.get("config", {}) or {}
         if hasattr(cls, "from_config"):
+            if custom_objects and _takes_custom_objects(cls.from_config):
+                # wrappers (RNN, Bidirectional, Lambda...) resolve nested objects with them
+                return cls.from_config(config, custom_objects=custom_objects)
             return cls.from_config(config)
         return cls(**config) if inspect.isclass(cls) else cls
     if isinstance(identifier, str):

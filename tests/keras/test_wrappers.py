@@ -139,3 +139,36 @@ def test_bidirectional_in_a_functional_model_trains():
     first = model.evaluate(x, y, verbose=0)
     model.fit(x, y, epochs=5, batch_size=8, verbose=0)
     assert model.evaluate(x, y, verbose=0) < first
+
+
+class _SumCell(L.Layer):
+    """A user's RNN cell, unknown to engine.keras.layers: h = x @ k + h."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = self.state_size = units
+
+    def build(self, input_shape):
+        self.k = self.add_weight("k", shape=(input_shape[-1], self.units))
+
+    def call(self, x, states):
+        h = engine.matmul(x, self.k) + states[0]
+        return h, [h]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_custom_cells_survive_bidirectional_and_deserialize():
+    # Bidirectional copies the layer through its config: the user's cell class must travel
+    bi = L.Bidirectional(L.RNN(_SumCell(2)))
+    assert type(bi.backward_layer.cell) is _SumCell and bi.backward_layer.go_backwards
+    out = bi(np.ones((3, 4, 5), np.float32))
+    assert out.shape == (3, 4)
+    # and deserialize hands custom_objects to the wrappers' nested objects
+    again = L.deserialize(L.serialize(bi),
+                                     custom_objects={"_SumCell": _SumCell})
+    assert type(again.forward_layer.cell) is _SumCell
+    rnn = L.deserialize(L.serialize(L.RNN(_SumCell(3))),
+                                   custom_objects={"_SumCell": _SumCell})
+    assert type(rnn.cell) is _SumCell and rnn.cell.units == 3

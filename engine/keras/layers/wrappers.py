@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from engine.keras.layers.base import InputSpec, Layer
 from engine.keras.layers.recurrent import build_sublayer
 from engine.keras.layers.rnn_kernels import generic_loop
@@ -252,7 +254,16 @@ def _copy_layer(layer, name: str, go_backwards: bool):
     """A new, unbuilt layer with `layer`'s configuration, `name` and `go_backwards`."""
     config = layer.get_config()
     config.update({"name": name, "go_backwards": go_backwards})
-    return type(layer).from_config(config)
+    if "custom_objects" not in inspect.signature(type(layer).from_config).parameters:
+        return type(layer).from_config(config)
+    # The classes of its cells, which may be the user's own (an RNN of a custom cell)
+    cells, found = [getattr(layer, "cell", None)], {}
+    while cells:
+        cell = cells.pop()
+        if cell is not None:
+            found[type(cell).__name__] = type(cell)
+            cells.extend(getattr(cell, "cells", None) or ())
+    return type(layer).from_config(config, custom_objects=found)
 
 
 def _check_backward_layer(layer, backward) -> None:
