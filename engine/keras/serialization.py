@@ -155,11 +155,17 @@ def _lookup(name: str, table: dict, kind: str, custom_objects):
 
 
 def snake_case(name: str) -> str:
-    """`CamelCase` to `camel_case` (`"MeanSquaredError"` -> `"mean_squared_error"`)."""
+    """`CamelCase` to `camel_case`, as Keras names layers and metrics by their class.
+
+    An underscore goes before a capital that follows a lower-case letter, or that starts
+    a word (a capital followed by a lower-case letter or digit): `"MeanSquaredError"` ->
+    `"mean_squared_error"`, `"GRUCell"` -> `"gru_cell"`, `"Conv2D"` -> `"conv2d"`,
+    `"Conv2DTranspose"` -> `"conv2d_transpose"`.
+    """
     out = []
     for i, c in enumerate(name):
-        if c.isupper() and i and (not name[i - 1].isupper() or (
-                i + 1 < len(name) and name[i + 1].islower())):
+        if c.isupper() and i and (name[i - 1].islower() or (
+                i + 1 < len(name) and (name[i + 1].islower() or name[i + 1].isdigit()))):
             out.append("_")
         out.append(c.lower())
     return "".join(out)

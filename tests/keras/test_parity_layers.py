@@ -61,3 +61,14 @@ def test_normalization_exposes_broadcast_mean_and_variance():
 ])
 def test_lookup_layers_compute_output_shape(make, shape, expected):
     assert make().compute_output_shape(shape).as_list() == expected
+
+
+def test_default_layer_names_follow_keras():
+    from engine.keras.serialization import snake_case
+
+    expected = {"Conv2D": "conv2d", "Conv2DTranspose": "conv2d_transpose",
+                "MaxPooling2D": "max_pooling2d", "GRUCell": "gru_cell",
+                "SimpleRNNCell": "simple_rnn_cell", "PReLU": "p_re_lu",
+                "TopKCategoricalAccuracy": "top_k_categorical_accuracy", "LSTM": "lstm"}
+    assert {name: snake_case(name) for name in expected} == expected
+    assert engine.keras.layers.Conv2D(2, 3).name.startswith("conv2d")
