@@ -53,6 +53,10 @@ from engine.ops.linalg_ops import einsum, eye, matmul, norm, tensordot  # noqa: 
 from engine.ops.manip_ops import *  # noqa: E402,F403
 from engine.ops.math_ops import *  # noqa: E402,F403
 from engine.ops.math_extras import add_n, scalar_mul  # noqa: E402,F401
+from engine.ops.math_more import (  # noqa: E402,F401
+    broadcast_dynamic_shape, broadcast_static_shape, complex, identity_n, reverse_sequence,
+    saturate_cast, tensor_scatter_nd_max, tensor_scatter_nd_min, tensor_scatter_nd_sub,
+)
 from engine.ops.more_extras import bitcast, realdiv, timestamp  # noqa: E402,F401
 from engine.ops.misc_extras import (  # noqa: E402,F401
     constant_initializer, dynamic_partition, dynamic_stitch, no_gradient, numpy_function,

@@ -5,11 +5,12 @@ Example:
     np.float32(0.6931472)
 """
 
-from engine.ops.activation_ops import log_softmax, softmax  # noqa: F401
+from engine.ops.activation_ops import log_softmax, softmax, softsign  # noqa: F401
 from engine.ops.clip_ops import l2_normalize  # noqa: F401
 from engine.ops.counting_ops import *  # noqa: F403
 from engine.ops.gather_ops import segment_sum, unsorted_segment_sum  # noqa: F401
 from engine.ops.math_extras import *  # noqa: F403
+from engine.ops.math_more import complex  # noqa: F401
 from engine.ops.math_ops import *  # noqa: F403
 from engine.ops.misc_extras import cumulative_logsumexp, log_sigmoid, polyval  # noqa: F401
 from engine.ops.more_extras import (  # noqa: F401
@@ -25,5 +26,7 @@ from engine.ops.reduce_composites import *  # noqa: F403
 from engine.ops.reduce_ops import *  # noqa: F403
 from engine.ops.segment_ops import *  # noqa: F403
 from engine.ops.sort_ops import *  # noqa: F403
+from engine.ops.sparse_segment_ops import *  # noqa: F403
+from engine.ops.special_more import *  # noqa: F403
 from engine.ops.special_ops import *  # noqa: F403
 from engine.ops.unary_ops import *  # noqa: F403

@@ -422,17 +422,18 @@ def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data
 
 def convolution(input, filters, strides=None, padding="VALID", data_format=None, dilations=None,
                 name=None):
-    """N-D convolution by the input's rank: `conv1d` (3-D input) or `conv2d` (4-D).
+    """N-D convolution by the input's rank: `conv1d`, `conv2d` or `conv3d` (input rank 3-5).
 
     Args:
-        input, filters, strides, padding, data_format, dilations: as in `conv1d` / `conv2d`.
+        input, filters, strides, padding, data_format, dilations: as in `conv1d` / `conv2d`
+            / `conv3d`.
         name: ignored in eager mode.
 
     Returns:
         The convolution's result.
 
     Raises:
-        UnimplementedError: for 3-D convolutions (5-D inputs).
+        UnimplementedError: for inputs of another rank than 3, 4 or 5.
 
     Example:
         >>> engine.nn.convolution(engine.ones([1, 4, 4, 1]), engine.ones([2, 2, 1, 1])).shape
@@ -445,8 +446,13 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
         return conv1d(input, filters, strides, padding, data_format or "NWC", dilations)
     if rank == 4:
         return conv2d(input, filters, strides, padding, data_format or "NHWC", dilations)
-    raise UnimplementedError(f"convolution: got an input of rank {rank}; only 1-D (rank 3) and "
-                             "2-D (rank 4) convolutions are implemented.", op="Conv3D")
+    if rank == 5:
+        from engine.ops.conv3d_ops import conv3d  # noqa: PLC0415 - conv3d_ops imports us
+
+        return conv3d(input, filters, strides, padding, data_format or "NDHWC", dilations)
+    raise UnimplementedError(f"convolution: got an input of rank {rank}; only 1-D (rank 3), "
+                             "2-D (rank 4) and 3-D (rank 5) convolutions are implemented.",
+                             op="convolution")
 
 
 from engine.ops.pool_ops import *  # noqa: E402,F403 - pools are part of engine.nn too

@@ -21,8 +21,9 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor, tensor_or_variable
 from engine.dispatch import dispatch
-from engine.errors import DTypeError, InvalidArgumentError, ShapeError, UnimplementedError
+from engine.errors import DTypeError, InvalidArgumentError, ShapeError
 from engine.ops import array_ops as _a
+from engine.ops import conv3d_ops as _c3
 from engine.ops import conv_ops as _c
 from engine.ops import infer as _inf
 from engine.ops import math_ops as _m
@@ -374,17 +375,18 @@ def bessel_i1(x, name=None):
 # --- engine.nn: convolution aliases --------------------------------------------------------
 def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_format=None,
                    dilations=None, name=None):
-    """A transposed convolution, 1-D or 2-D by the length of `output_shape`.
+    """A transposed convolution, 1-D, 2-D or 3-D by the length of `output_shape`.
 
-    `conv1d_transpose` for 3 sizes, `conv2d_transpose` for 4.
+    `conv1d_transpose` for 3 sizes, `conv2d_transpose` for 4, `conv3d_transpose` for 5.
 
     Args:
         input: the input, `(batch, ..., in_channels)` (or channels first).
         filters: `(k..., out_channels, in_channels)`.
-        output_shape: the output shape (3 or 4 sizes, or a 1-D int tensor of them).
+        output_shape: the output shape (3, 4 or 5 sizes, or a 1-D int tensor of them).
         strides: an int or a list of ints.
         padding: `'SAME'` or `'VALID'`.
-        data_format: None (channels last), `'NWC'`/`'NCW'` or `'NHWC'`/`'NCHW'`.
+        data_format: None (channels last), `'NWC'`/`'NCW'`, `'NHWC'`/`'NCHW'` or
+            `'NDHWC'`/`'NCDHW'`.
         dilations: an int or a list of ints.
         name: ignored.
 
@@ -392,7 +394,7 @@ def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_f
         A tensor of `output_shape`.
 
     Raises:
-        UnimplementedError: for 3-D transposed convolutions (5 sizes).
+        ShapeError: for an `output_shape` of another length than 3, 4 or 5.
 
     Example:
         >>> engine.nn.conv_transpose(engine.ones([1, 3, 3, 2]), engine.ones([3, 3, 1, 2]),
@@ -414,10 +416,10 @@ def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_f
         return _c.conv2d_transpose(input, filters, output_shape, strides, padding,
                                    data_format or "NHWC", dilations)
     if n == 5:
-        raise UnimplementedError("conv_transpose: 3-D transposed convolutions (output_shape of "
-                                 "5 sizes) are not implemented.", op="Conv3DBackpropInputV2")
+        return _c3.conv3d_transpose(input, filters, output_shape, strides, padding,
+                                    data_format or "NDHWC", dilations)
     raise ShapeError(f"conv_transpose: got output_shape {output_shape!r} with {n} sizes; "
-                     "expected 3 (1-D) or 4 (2-D).")
+                     "expected 3 (1-D), 4 (2-D) or 5 (3-D).")
 
 
 def _rate(op: str, rate) -> int:

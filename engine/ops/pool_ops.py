@@ -20,6 +20,7 @@ import functools
 from engine.dispatch import dispatch
 from engine.errors import ShapeError, UnimplementedError
 from engine.ops import infer as _inf
+from engine.ops import pool3d_ops as _p3
 from engine.ops import pool_kernels as _pk
 from engine.ops import window_attrs as _w
 from engine.ops.pool_reorder import pool_first
@@ -305,20 +306,23 @@ def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
     return _pool("avg_pool1d", _AVG_POOL, input, ksize, strides, padding, data_format, 1)
 
 
-def _by_rank(op: str, input, data_format, one, two):
+def _by_rank(op: str, input, data_format, one, two, three):
     shape = _w.shape_of(input)
     rank = None if shape is None else len(shape)
     if rank == 3 and data_format in (None, "NWC", "NCW"):
         return one
     if rank == 4 and data_format in (None, "NHWC", "NCHW"):
         return two
+    if rank == 5 and data_format in (None, "NDHWC", "NCDHW"):
+        return three
     raise UnimplementedError(f"{op}: got an input of rank {rank} with data_format "
-                             f"{data_format!r}; only 1-D (rank 3, NWC/NCW) and 2-D (rank 4, "
-                             "NHWC/NCHW) pooling are implemented.", op=op)
+                             f"{data_format!r}; only 1-D (rank 3, NWC/NCW), 2-D (rank 4, "
+                             "NHWC/NCHW) and 3-D (rank 5, NDHWC/NCDHW) pooling are "
+                             "implemented.", op=op)
 
 
 def max_pool(input, ksize, strides, padding, data_format=None, name=None):
-    """Max pooling by the input's rank: `max_pool1d` (3-D input) or `max_pool2d` (4-D).
+    """Max pooling by the input's rank: `max_pool1d`, `max_pool2d` or `max_pool3d`.
 
     Args:
         input, ksize, strides, padding, data_format: as in `max_pool1d` / `max_pool2d`.
@@ -328,18 +332,18 @@ def max_pool(input, ksize, strides, padding, data_format=None, name=None):
         The pooled tensor.
 
     Raises:
-        UnimplementedError: for 3-D pooling (5-D inputs).
+        UnimplementedError: for inputs of another rank than 3, 4 or 5.
 
     Example:
         >>> engine.nn.max_pool(engine.ones([1, 4, 4, 2]), 2, 2, "VALID").shape
         TensorShape([1, 2, 2, 2])
     """
-    fn = _by_rank("max_pool", input, data_format, max_pool1d, max_pool2d)
+    fn = _by_rank("max_pool", input, data_format, max_pool1d, max_pool2d, _p3.max_pool3d)
     return fn(input, ksize, strides, padding, data_format or _DEFAULT_FORMAT[fn])
 
 
 def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
-    """Average pooling by the input's rank: `avg_pool1d` (3-D input) or `avg_pool2d` (4-D).
+    """Average pooling by the input's rank: `avg_pool1d`, `avg_pool2d` or `avg_pool3d`.
 
     Args:
         input, ksize, strides, padding, data_format: as in `avg_pool1d` / `avg_pool2d`.
@@ -349,17 +353,18 @@ def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
         The pooled tensor.
 
     Raises:
-        UnimplementedError: for 3-D pooling (5-D inputs).
+        UnimplementedError: for inputs of another rank than 3, 4 or 5.
 
     Example:
         >>> engine.nn.avg_pool(engine.ones([1, 4, 2]), 2, 2, "VALID").shape
         TensorShape([1, 2, 2])
     """
-    fn = _by_rank("avg_pool", input, data_format, avg_pool1d, avg_pool2d)
+    fn = _by_rank("avg_pool", input, data_format, avg_pool1d, avg_pool2d, _p3.avg_pool3d)
     return fn(input, ksize, strides, padding, data_format or _DEFAULT_FORMAT[fn])
 
 
-_DEFAULT_FORMAT = {max_pool1d: "NWC", avg_pool1d: "NWC", max_pool2d: "NHWC", avg_pool2d: "NHWC"}
+_DEFAULT_FORMAT = {max_pool1d: "NWC", avg_pool1d: "NWC", max_pool2d: "NHWC", avg_pool2d: "NHWC",
+                   _p3.max_pool3d: "NDHWC", _p3.avg_pool3d: "NDHWC"}
 
 
 def pool(input, window_shape, pooling_type, strides=None, padding="VALID", data_format=None,
@@ -367,7 +372,7 @@ def pool(input, window_shape, pooling_type, strides=None, padding="VALID", data_
     """Max or average pooling (`pooling_type` `'MAX'` or `'AVG'`) by the input's rank.
 
     Args:
-        input: a 3-D (NWC/NCW) or 4-D (NHWC/NCHW) tensor.
+        input: a 3-D (NWC/NCW), 4-D (NHWC/NCHW) or 5-D (NDHWC/NCDHW) tensor.
         window_shape: the window, one int per spatial axis.
         pooling_type: `'MAX'` or `'AVG'`.
         strides: one int per spatial axis (default 1).
@@ -381,7 +386,7 @@ def pool(input, window_shape, pooling_type, strides=None, padding="VALID", data_
 
     Raises:
         ValueError: for an unknown `pooling_type`.
-        UnimplementedError: for dilated or 3-D pooling.
+        UnimplementedError: for dilated pooling.
 
     Example:
         >>> engine.nn.pool(engine.ones([1, 4, 4, 1]), [2, 2], "AVG", strides=[2, 2]).shape

@@ -200,9 +200,10 @@ def linspace(start, stop, num, name=None, axis=0):
     """`num` evenly spaced values from `start` to `stop`, both included.
 
     `start` and `stop` may be tensors (broadcast together); the values run along `axis`.
-    Integer inputs are converted to float32 (TensorFlow rejects them). Inside
-    `engine.function`, `num` may be a scalar integer tensor known only when the graph runs
-    (`engine.shape(x)[0]`); the new dimension is then unknown while tracing.
+    Integer inputs are converted to float64, as in TensorFlow (to the other end's float dtype
+    when only one end is an integer). Inside `engine.function`, `num` may be a scalar
+    integer tensor known only when the graph runs (`engine.shape(x)[0]`); the new dimension
+    is then unknown while tracing.
 
     Args:
         start, stop: the first and last values (floating scalars or tensors).
@@ -220,9 +221,11 @@ def linspace(start, stop, num, name=None, axis=0):
     for value in (start, stop):
         if not isinstance(value, Tensor) and not hasattr(value, "_read"):
             value = convert_to_tensor(value)
-        if not value.dtype.is_floating:
-            value = _m.cast(value, _dt.float32)
         ends.append(value)
+    floats = [v.dtype for v in ends if v.dtype.is_floating]
+    # Integer ends become float64, as in TensorFlow, or the other end's float dtype.
+    ends = [v if v.dtype.is_floating else _m.cast(v, floats[0] if floats else _dt.float64)
+            for v in ends]
     attrs = {"num": None, "axis": static_int(axis, "linspace axis")}
     try:
         attrs["num"] = static_int(num, "linspace num")

@@ -2,8 +2,9 @@
 
 Also `negative`, `abs`, `sign`, `sigmoid`, `softplus`, `erf`, and logical and bitwise NOT.
 
-Piecewise-constant ops (floor, ceil, round, sign) have no gradient rule: tapes do not
-record them, so gradients through them are None, as in TensorFlow.
+Piecewise-constant ops (floor, ceil, round) have no gradient rule: tapes do not record
+them, so gradients through them are None, as in TensorFlow; `sign`'s gradient is zeros, as
+TensorFlow's is.
 
 Each op is one `OpDef` built from a row of the table below: its names, the array-module
 function that computes it, the dtypes it accepts, and its gradient written with public
@@ -19,15 +20,15 @@ import math as _pymath
 from engine import dtypes as _dt
 from engine.dispatch import make_unary
 from engine.ops import infer as _inf
-from engine.ops.math_ops import add, conj, divide, multiply, subtract
+from engine.ops.math_ops import add, cast, conj, divide, multiply, subtract
 from engine.registry import BOOL, FLOAT, INEXACT, INTEGER, NUMERIC, REAL, OpDef, register
 
 __all__: list[str] = []
 
 
-def _unary(name, tf_name, ufunc, dtypes, vjp, doc, out_dtype=None, kernel=None):
+def _unary(name, tf_name, ufunc, dtypes, vjp, doc, out_dtype=None, kernel=None, infer=None):
     op = register(OpDef(
-        name, tf_name, ("x",), _inf.elementwise(name, dtypes, out_dtype), kernel=kernel,
+        name, tf_name, ("x",), infer or _inf.elementwise(name, dtypes, out_dtype), kernel=kernel,
         ufunc=None if kernel else ufunc, vjp=vjp, dtypes=dtypes, doc=doc))
     fast = make_unary(op)
 
@@ -106,9 +107,29 @@ def _round_kernel(xp, x):
 
 negative = _unary("negative", "Neg", "negative", NUMERIC, _u(lambda x, y, g: negative(g)),
                   "Returns -x.")
-abs = _unary("abs", "Abs", "abs", REAL, _u(lambda x, y, g: multiply(g, sign(x))),  # noqa: A001
-             "Returns |x|.")
-sign = _unary("sign", "Sign", "sign", REAL, None, "Returns -1, 0 or 1 by the sign of x.")
+def _abs_infer(x):
+    _inf.check_dtype("abs", x, NUMERIC)
+    return _inf.spec(x.shape, x.dtype.real_dtype)  # |complex| is real, as TF's ComplexAbs
+
+
+def _g_abs(ctx, g):
+    x = ctx.inputs[0]
+    if x.dtype.is_complex:  # g * x / |x|, 0 where x == 0 (TF's ComplexAbs gradient)
+        from engine.ops.math_extras import divide_no_nan  # noqa: PLC0415 - imports this module
+
+        return (divide_no_nan(multiply(cast(g, x.dtype), x), cast(ctx.outputs[0], x.dtype)),)
+    return (multiply(g, sign(x)),)
+
+
+def _g_sign(ctx, g):
+    from engine.ops.fill_ops import zeros_like  # noqa: PLC0415 - fill_ops imports math ops
+
+    return (zeros_like(ctx.inputs[0]),)  # zeros, not None, as in TensorFlow
+
+
+abs = _unary("abs", "Abs", "abs", NUMERIC, _g_abs,  # noqa: A001
+             "Returns |x| (the magnitude, a real tensor, for complex x).", infer=_abs_infer)
+sign = _unary("sign", "Sign", "sign", REAL, _g_sign, "Returns -1, 0 or 1 by the sign of x.")
 exp = _unary("exp", "Exp", "exp", INEXACT, _u(lambda x, y, g: multiply(g, y)), "Returns e ** x.")
 expm1 = _unary("expm1", "Expm1", "expm1", INEXACT,
                _u(lambda x, y, g: multiply(g, exp(x))), "Returns exp(x) - 1, accurate near 0.")

@@ -329,7 +329,8 @@ def test_assert_runs_on_a_fake_gpu(gpu):
 # The case this op would add to tests/test_cupy.py's OP_CASES (through engine.debugging),
 # run here on the CPU.
 def test_proposed_gpu_table_case_runs_on_the_cpu():
-    from tests.test_cupy import A, B, _run_case
+    from tests.gpu_op_table import A, B
+    from tests.test_cupy import _run_case
 
     out = _run_case(lambda x, y: assert_less(x, y + 3.0) or x, (A, B), None, None)
     assert len(out) == 1

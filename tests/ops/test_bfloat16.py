@@ -42,7 +42,9 @@ REFUSED = {
         ("inv", "inv"), ("inv_adjoint", "inv"), ("det", "det"), ("slogdet", "slogdet"),
         ("solve", "solve"), ("solve_broadcast", "solve"), ("cholesky", "cholesky"),
         ("cholesky_solve", "cholesky"), ("rfft", "rfft"), ("rfft2d", "rfft2d"),
-        ("nextafter", "nextafter")]},  # TF's RFFT and NextAfter: float32 and float64 only
+        ("nextafter", "nextafter"),  # TF's RFFT and NextAfter: float32 and float64 only
+        ("expm", "expm"), ("pinv", "pinv"), ("lu", "lu")]},
+    "complex": "complex: got real of dtype bfloat16",
 }
 # Bit-level cases: a bitcast's output depends on the input's item size, so bfloat16 and
 # float32 inputs give different shapes by design (tests/ops/test_more_extras.py checks it).

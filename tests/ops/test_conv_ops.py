@@ -363,7 +363,7 @@ def test_conv_and_pool_shape_errors():
         RAW.Conv2D(input=x, filter=engine.zeros([1, 1, 4, 2]), strides=[1, 1, 1, 1],
                    padding="VALID", data_format="NCHW")
     with pytest.raises(UnimplementedError, match="max_pool"):
-        nn.max_pool(engine.zeros([1, 2, 2, 2, 1]), 2, 2, "VALID")
+        nn.max_pool(engine.zeros([1, 2, 2, 2, 2, 1]), 2, 2, "VALID")  # rank 6
     with pytest.raises(ValueError, match="data_format"):
         nn.conv2d(x, engine.zeros([1, 1, 2, 2]), 1, "SAME", data_format="NWHC")
 

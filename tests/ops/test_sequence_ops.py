@@ -39,4 +39,4 @@ def test_linspace():
              lambda a, b: np.linspace(a, b, 4, axis=-1), [start, stop])
     check_op(lambda a, b: engine.linspace(a, b, 1, axis=1),
              lambda a, b: np.linspace(a, b, 1, axis=1), [start, stop])
-    assert engine.linspace(0, 4, 5).dtype == engine.float32
+    assert engine.linspace(0, 4, 5).dtype == engine.float64  # integer ends: float64, as TF

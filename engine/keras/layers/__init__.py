@@ -1,23 +1,32 @@
 """`engine.keras.layers`: the Keras layers, and `serialize`/`deserialize` for them."""
 
+from engine.keras.layers.abstract_rnn_cell import *  # noqa: F401,F403
 from engine.keras.layers.activation_layers import *  # noqa: F401,F403
 from engine.keras.layers.attention import *  # noqa: F401,F403
 from engine.keras.layers.base import InputSpec, Layer  # noqa: F401
 from engine.keras.layers.convolutional import *  # noqa: F401,F403
+from engine.keras.layers.convolutional_3d import *  # noqa: F401,F403
 from engine.keras.layers.convolutional_depthwise import *  # noqa: F401,F403
 from engine.keras.layers.core import Activation, Dense, Dropout, Flatten, Lambda  # noqa: F401
 from engine.keras.layers.dense_attention import *  # noqa: F401,F403
+from engine.keras.layers.einsum_dense import *  # noqa: F401,F403
 from engine.keras.layers.embedding import *  # noqa: F401,F403
 from engine.keras.layers.functional import Input, InputLayer  # noqa: F401
+from engine.keras.layers.group_normalization import *  # noqa: F401,F403
 from engine.keras.layers.gru import *  # noqa: F401,F403
 from engine.keras.layers.lstm import *  # noqa: F401,F403
 from engine.keras.layers.merging import *  # noqa: F401,F403
+from engine.keras.layers.noise import *  # noqa: F401,F403
 from engine.keras.layers.normalization import *  # noqa: F401,F403
 from engine.keras.layers.pooling import *  # noqa: F401,F403
+from engine.keras.layers.pooling_3d import *  # noqa: F401,F403
 from engine.keras.layers.preprocessing import *  # noqa: F401,F403
 from engine.keras.layers.recurrent import *  # noqa: F401,F403
+from engine.keras.layers.regularization_layers import *  # noqa: F401,F403
 from engine.keras.layers.reshaping import *  # noqa: F401,F403
+from engine.keras.layers.reshaping_3d import *  # noqa: F401,F403
 from engine.keras.layers.simple_rnn import *  # noqa: F401,F403
+from engine.keras.layers.spatial_dropout import *  # noqa: F401,F403
 from engine.keras.layers.wrappers import *  # noqa: F401,F403
 
 

@@ -179,7 +179,7 @@ def channel_axis(data_format: str, rank: int) -> int:
 
 def engine_format(data_format: str, n: int) -> str:
     """The engine.nn spelling of a Keras data format for `n` spatial axes ("NHWC", "NCW")."""
-    spatial = "HW" if n == 2 else "W"
+    spatial = {1: "W", 2: "HW", 3: "DHW"}[n]
     return f"NC{spatial}" if data_format == "channels_first" else f"N{spatial}C"
 
 

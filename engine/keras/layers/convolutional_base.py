@@ -37,7 +37,9 @@ __all__ = ["Conv", "depthwise"]
 _LAYOUTS = {(1, "channels_last"): "(batch, steps, channels)",
             (1, "channels_first"): "(batch, channels, steps)",
             (2, "channels_last"): "(batch, height, width, channels)",
-            (2, "channels_first"): "(batch, channels, height, width)"}
+            (2, "channels_first"): "(batch, channels, height, width)",
+            (3, "channels_last"): "(batch, depth, height, width, channels)",
+            (3, "channels_first"): "(batch, channels, depth, height, width)"}
 
 
 class Conv(Layer):

@@ -17,7 +17,7 @@ from engine.keras.layers.conv_arguments import (
     normalize_padding,
     normalize_tuple,
 )
-from engine.ops import array_ops, math_ops, pool_ops, reduce_ops
+from engine.ops import array_ops, math_ops, pool3d_ops, pool_ops, reduce_ops
 
 __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
@@ -40,7 +40,8 @@ def _finished_later(layer, inputs):
 
 
 _POOLS = {(1, "max"): pool_ops.max_pool1d, (2, "max"): pool_ops.max_pool2d,
-          (1, "avg"): pool_ops.avg_pool1d, (2, "avg"): pool_ops.avg_pool2d}
+          (1, "avg"): pool_ops.avg_pool1d, (2, "avg"): pool_ops.avg_pool2d,
+          (3, "max"): pool3d_ops.max_pool3d, (3, "avg"): pool3d_ops.avg_pool3d}
 
 
 class _Pooling(Layer):
