@@ -20,7 +20,7 @@ import math as _pymath
 from engine import dtypes as _dt
 from engine.dispatch import make_unary
 from engine.ops import infer as _inf
-from engine.ops.math_ops import add, cast, conj, divide, multiply, subtract
+from engine.ops.math_ops import add, cast, conj, divide, equal, multiply, subtract
 from engine.registry import BOOL, FLOAT, INEXACT, INTEGER, NUMERIC, REAL, OpDef, register
 
 __all__: list[str] = []
@@ -137,8 +137,18 @@ log = _unary("log", "Log", "log", INEXACT, _u(lambda x, y, g: divide(g, x)),
              "Returns the natural logarithm of x.")
 log1p = _unary("log1p", "Log1p", "log1p", INEXACT, _u(lambda x, y, g: divide(g, add(x, 1))),
                "Returns log(1 + x), accurate near 0.")
-sqrt = _unary("sqrt", "Sqrt", "sqrt", INEXACT,
-              _u(lambda x, y, g: divide(multiply(g, 0.5), y)), "Returns the square root of x.")
+
+
+def _g_sqrt(x, y, g):
+    """`g / (2 sqrt(x))`, and 0 where `g` is 0, as TensorFlow's SqrtGrad: a `where` that
+    masks `sqrt(x)` at x = 0 gives a zero gradient there, not 0 / 0 = NaN."""
+    from engine.ops.fill_ops import ones_like  # noqa: PLC0415 - fill_ops imports math ops
+    from engine.ops.select_ops import where  # noqa: PLC0415
+
+    return divide(multiply(g, 0.5), where(equal(g, 0), ones_like(y), y))  # 0 / 1 there
+
+
+sqrt = _unary("sqrt", "Sqrt", "sqrt", INEXACT, _u(_g_sqrt), "Returns the square root of x.")
 rsqrt = _unary("rsqrt", "Rsqrt", None, INEXACT,
                _u(lambda x, y, g: multiply(g, multiply(-0.5, multiply(y, square(y))))),
                "Returns 1 / sqrt(x).", kernel=_rsqrt_kernel)

@@ -85,3 +85,16 @@ def test_clip_by_value_with_inverted_bounds_gives_the_minimum():
     g_t, g_low, g_high = tape.gradient(y, [t, low, high])
     np.testing.assert_array_equal(g_t.numpy(), [0.0, 0.0, 0.0])
     assert float(g_low) == 3.0 and float(g_high) == 0.0
+
+
+def test_sqrt_gradient_is_zero_where_the_upstream_gradient_is():
+    # TF's SqrtGrad: a `where` that masks sqrt at 0 gives 0 there, not 0 * inf = NaN
+    x = engine.constant([0.0, 1.0, 4.0])
+    with engine.GradientTape() as tape:
+        tape.watch(x)
+        y = engine.where(x > 0.5, engine.sqrt(x), engine.zeros_like(x))
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [0.0, 0.5, 0.25])
+    with engine.GradientTape() as tape:  # an unmasked sqrt at 0 keeps its infinite slope
+        tape.watch(x)
+        y = engine.sqrt(x)
+    assert np.isposinf(tape.gradient(y, x).numpy()[0])
