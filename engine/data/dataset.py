@@ -16,8 +16,12 @@ one batch per call, and it retraces only if the batch shape changes (use
 The methods live in mixins by concept: `sources.Source` (constructors), `ordering.Ordering`
 (shuffle, take, skip, repeat, shard), `transforms.Transforms` (map, filter, flat_map,
 interleave, enumerate, ...), `batching.Batching` (batch, padded_batch, unbatch, rebatch,
-window) and `buffering.Buffering` (cache, prefetch); this module holds iteration,
-cardinality, specs, options, `reduce` and `apply`.
+window), `buffering.Buffering` (cache, prefetch), `counters.Counters` (counter, random),
+`scanning.Scanning` (scan), `grouping.Grouping` (group_by_window,
+bucket_by_sequence_length), `sampling.Sampling` (sample_from_datasets,
+choose_from_datasets, rejection_resample), `recovery.Recovery` (ignore_errors) and
+`saving.Saving` (save, load, snapshot); this module holds iteration, cardinality, specs,
+options, `reduce` and `apply`.
 """
 
 from __future__ import annotations
@@ -28,9 +32,15 @@ from engine import context, nest
 from engine.data import structure
 from engine.data.batching import Batching
 from engine.data.buffering import Buffering
+from engine.data.counters import Counters
+from engine.data.grouping import Grouping
 from engine.data.node import INFINITE, UNKNOWN, Node, close
 from engine.data.options import Options
 from engine.data.ordering import Ordering
+from engine.data.recovery import Recovery
+from engine.data.sampling import Sampling
+from engine.data.saving import Saving
+from engine.data.scanning import Scanning
 from engine.data.sources import Source
 from engine.data.transforms import Transforms
 from engine.errors import OutOfRangeError, TracingError
@@ -95,7 +105,8 @@ def _cardinality_error(expected: int, actual: str) -> Exception:
                                    f"{wanted} elements but has {actual}.")
 
 
-class Dataset(Source, Ordering, Transforms, Batching, Buffering):
+class Dataset(Source, Counters, Ordering, Transforms, Scanning, Batching, Grouping, Buffering,
+              Sampling, Recovery, Saving):
     """A lazy pipeline of elements (nested tuples and dicts of tensors), as `tf.data.Dataset`.
 
     Build datasets with the constructors (`from_tensor_slices`, `from_tensors`, `range`,

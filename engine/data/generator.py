@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from engine import nest
 from engine.convert import to_array
-from engine.data import structure
+from engine.data import recovery, structure
 from engine.data.node import Node, close
 from engine.errors import DTypeError, ShapeError
 from engine.tensor import wrap
@@ -43,9 +43,12 @@ class GeneratorNode(Node):
             raise TypeError(f"Dataset.from_generator: the generator function returned "
                             f"{type(source).__name__}, which is not iterable; it must return "
                             "an iterable (write it with `yield`).") from None
+        convert = recovery.guarded(self._convert, options, "Dataset.from_generator")
         try:
             for count, value in enumerate(items):
-                yield self._convert(value, count)
+                element = convert(value, count)
+                if element is not recovery.SKIPPED:
+                    yield element
         finally:
             close(items)
 

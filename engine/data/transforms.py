@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import dtypes as _dt
-from engine.data import structure, threads
+from engine.data import recovery, structure, threads
 from engine.data.functions import UserFunction, call_eagerly
 from engine.data.node import AUTOTUNE, Node, check_count, close, first_element
 from engine.tensor import Tensor, wrap
@@ -51,12 +51,15 @@ class MapNode(Node):
 
     def iterate(self, options):
         source = self.inputs[0].iterate(options)
+        fn = recovery.guarded(self.fn, options, "Dataset.map")
         workers = _parallelism(self.num_parallel_calls, "Dataset.map", options)
         if workers > 1:
             ordered = (options.is_deterministic if self.deterministic is None
                        else bool(self.deterministic))
-            return threads.parallel_map(source, self.fn, workers, ordered)
-        return _mapped(source, self.fn)
+            results = threads.parallel_map(source, fn, workers, ordered)
+        else:
+            results = _mapped(source, fn)
+        return results if fn is self.fn else _kept(results)
 
 
 def _mapped(source, fn):
@@ -65,6 +68,16 @@ def _mapped(source, fn):
             yield fn(element)
     finally:
         close(source)
+
+
+def _kept(results):
+    """The results that are not `recovery.SKIPPED` (under `ignore_errors`)."""
+    try:
+        for result in results:
+            if result is not recovery.SKIPPED:
+                yield result
+    finally:
+        close(results)
 
 
 def _predicate(func, node: Node, what: str) -> UserFunction:
@@ -97,10 +110,12 @@ class FilterNode(Node):
         return self.inputs[0].element_spec
 
     def iterate(self, options):
-        source, fn = self.inputs[0].iterate(options), self.fn
+        source = self.inputs[0].iterate(options)
+        fn = recovery.guarded(self.fn, options, "Dataset.filter")
         try:
             for element in source:
-                if _truth(fn(element), "Dataset.filter"):
+                keep = fn(element)
+                if keep is not recovery.SKIPPED and _truth(keep, "Dataset.filter"):
                     yield element
         finally:
             close(source)
