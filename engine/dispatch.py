@@ -136,7 +136,10 @@ def _symbolic_outside_trace(op: OpDef, inputs: tuple, attrs: dict, tensor):
 def _wrap_out(value, device):
     if device is _CPU0:
         if type(value) is not _ndarray:
-            value = _asarray(value)
+            # a string element (a 0-d string result) stays a Python object: asarray would
+            # make it NumPy's fixed-width bytes ('S1'), not engine.string
+            value = _string_scalar(value) if isinstance(value, (bytes, str)) else _asarray(
+                value)
     elif not device.backend.is_native(value):
         # A kernel that returned a host array or a scalar: keep outputs on the device.
         value = _devices.transfer(_asarray(value), _CPU0, device)
@@ -144,6 +147,20 @@ def _wrap_out(value, device):
     tensor._value = value
     tensor._device = device
     return tensor
+
+
+def host_array(value) -> np.ndarray:
+    """A kernel's NumPy result as an array: NumPy scalars as 0-d arrays, and a string
+    element (bytes or str) as a 0-d object array of bytes (engine.string), not `S1`."""
+    if type(value) is _ndarray:
+        return value
+    return _string_scalar(value) if isinstance(value, (bytes, str)) else _asarray(value)
+
+
+def _string_scalar(value) -> np.ndarray:
+    out = np.empty((), dtype=object)
+    out[()] = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    return out
 
 
 def _convert_python_inputs(op: OpDef, inputs: tuple, tensors: list) -> None:

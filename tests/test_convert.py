@@ -251,6 +251,11 @@ def test_byte_string_elements_are_python_bytes():
     for value in ([b"p", b"q"], np.array([b"p", b"q"]), ["p", b"q"]):
         items = engine.constant(value).numpy().tolist()
         assert items == [b"p", b"q"] and all(type(x) is bytes for x in items)
+    # an element taken out (indexing, gather) is a string tensor holding bytes, not S1
+    t = engine.constant([b"p", b"q"])
+    for element in (t[0], t[1:][0], engine.gather(t, 1), engine.reshape(t, [2, 1])[0, 0]):
+        assert element.dtype == engine.string and element._value.dtype == object
+        assert type(element.numpy()) is bytes
 
 
 def test_lists_holding_tensors_as_op_inputs_stack_with_gradients():

@@ -24,7 +24,7 @@ import numpy as np
 from engine import context, registry
 from engine.backend import devices as _devices
 from engine.convert import convert_to_tensor
-from engine.dispatch import dispatch
+from engine.dispatch import dispatch, host_array
 from engine.errors import InvalidArgumentError, ShapeError, TracingError
 from engine.ops import static_args as _sa
 from engine.ops.array_ops import shape as _shape
@@ -365,7 +365,7 @@ def getitem(tensor, key):
                 pass  # dispatch below raises the engine error, with infer's message
             else:
                 if type(value) is not _ndarray:
-                    value = _asarray(value)
+                    value = host_array(value)  # a NumPy scalar or a string element
                 out = _new(Tensor)
                 out._value = value
                 out._device = _CPU0
