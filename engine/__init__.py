@@ -58,6 +58,14 @@ from engine.ops.math_more import (  # noqa: E402,F401
     saturate_cast, tensor_scatter_nd_max, tensor_scatter_nd_min, tensor_scatter_nd_sub,
 )
 from engine.ops.more_extras import bitcast, realdiv, timestamp  # noqa: E402,F401
+from engine.ops.misc_more import (  # noqa: E402,F401
+    get_logger, grad_pass_through, histogram_fixed_width_bins, make_ndarray, shape_n,
+    truncatediv, truncatemod,
+)
+from engine.ops.space_batch_ops import (  # noqa: E402,F401
+    batch_to_space, space_to_batch, space_to_batch_nd,
+)
+from engine.ops.string_convert_ops import as_string  # noqa: E402,F401
 from engine.ops.misc_extras import (  # noqa: E402,F401
     constant_initializer, dynamic_partition, dynamic_stitch, no_gradient, numpy_function,
     ones_initializer, random_normal_initializer, random_uniform_initializer, recompute_grad,
@@ -81,9 +89,14 @@ from engine import (  # noqa: E402,F401
 from engine.graph.control_flow import TensorArray, cond, switch_case, while_loop  # noqa: E402,F401
 from engine.graph.functional_ops import foldl, foldr, map_fn, scan, vectorized_map  # noqa: E402,F401
 from engine.graph.control_deps import control_dependencies  # noqa: E402,F401
+from engine.graph.graph_functions import (  # noqa: E402,F401
+    case, get_current_name_scope, gradients, group, hessians, inside_function,
+    is_symbolic_tensor, no_op, parallel_stack, tuple,
+)
+from engine import version  # noqa: E402,F401 - TF's tf.version.VERSION
 from engine import autograph  # noqa: E402,F401 - converts control flow when tracing
 from engine import data  # noqa: E402,F401
 from engine import keras  # noqa: E402,F401 - its submodules load on first use
 
 newaxis = None
-__version__ = "0.1.0"
+__version__ = version.VERSION

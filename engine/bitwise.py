@@ -6,6 +6,7 @@ Example:
 """
 
 from engine.ops.math_ops import bitwise_and, bitwise_or, bitwise_xor
+from engine.ops.misc_more import left_shift, right_shift
 from engine.ops.unary_ops import invert
 
-__all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "invert"]
+__all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift", "right_shift"]

@@ -12,6 +12,12 @@ from dataclasses import dataclass
 
 from engine import context
 from engine.backend import devices as _devices
+from engine.device_settings import (  # noqa: F401 - re-exported
+    get_soft_device_placement,
+    get_visible_devices,
+    set_soft_device_placement,
+    set_visible_devices,
+)
 from engine.errors import InvalidArgumentError, UnimplementedError
 from engine.graph import passes as _passes
 from engine.graph.settings import (  # noqa: F401 - re-exported
@@ -20,13 +26,17 @@ from engine.graph.settings import (  # noqa: F401 - re-exported
     run_functions_eagerly,
     set_debug_replay,
 )
+from engine.graph.settings import functions_run_eagerly as experimental_functions_run_eagerly
+from engine.graph.settings import run_functions_eagerly as experimental_run_functions_eagerly
 
 __all__ = [
     "PhysicalDevice", "LogicalDevice", "LogicalDeviceConfiguration", "list_physical_devices",
     "list_logical_devices", "set_logical_device_configuration",
     "get_logical_device_configuration", "threading", "experimental", "optimizer",
     "run_functions_eagerly", "functions_run_eagerly", "set_debug_replay",
-    "debug_replay_enabled",
+    "debug_replay_enabled", "get_visible_devices", "set_visible_devices",
+    "get_soft_device_placement", "set_soft_device_placement",
+    "experimental_functions_run_eagerly", "experimental_run_functions_eagerly",
 ]
 
 

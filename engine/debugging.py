@@ -10,6 +10,8 @@ what tracing knows and add nodes that check values when the graph runs.
 from __future__ import annotations
 
 from engine import context
+from engine.debugging_more import *  # noqa: F403 - assert_scalar, traceback and placement
+from engine.debugging_more import __all__ as _more
 from engine.dispatch import dispatch
 from engine.errors import InvalidArgumentError
 from engine.ops import assert_ops as _assert_ops
@@ -18,7 +20,7 @@ from engine.ops.assert_ops import *  # noqa: F403 - tf.debugging.assert_*, Asser
 from engine.registry import INEXACT, OpDef, register
 
 __all__ = ["check_numerics", "enable_check_numerics", "disable_check_numerics",
-           *_assert_ops.__all__]
+           *_assert_ops.__all__, *_more]
 
 
 def _check_kernel(xp, x, message=""):

@@ -14,7 +14,14 @@ __all__ = [
     "ResourceExhaustedError", "FailedPreconditionError", "AbortedError", "OutOfRangeError",
     "UnimplementedError", "InternalError", "UnavailableError", "DataLossError",
     "UnauthenticatedError", "ShapeError", "DTypeError", "InvalidIndexError", "TracingError",
+    "OperatorNotAllowedInGraphError",
 ]
+
+# TensorFlow's status codes (`engine.errors.OK` ... `UNAUTHENTICATED`), one per error class.
+OK, CANCELLED, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND = range(6)
+ALREADY_EXISTS, PERMISSION_DENIED, RESOURCE_EXHAUSTED, FAILED_PRECONDITION = range(6, 10)
+ABORTED, OUT_OF_RANGE, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS = range(10, 16)
+UNAUTHENTICATED = 16
 
 
 class OpError(Exception):
@@ -88,3 +95,11 @@ class NotFoundError(OpError, FileNotFoundError):
 
 class TracingError(RuntimeError):
     """Something that cannot be expressed while tracing a function into a graph."""
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """A Python operator (bool, iteration) that a graph tensor cannot support while traced.
+
+    TensorFlow's name, for code that catches it; eagerlab raises `TracingError` with the
+    offending line for a symbolic tensor used as a Python bool.
+    """

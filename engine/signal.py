@@ -10,4 +10,5 @@ Example:
 """
 
 from engine.ops.fft_ops import *  # noqa: F403
+from engine.ops.signal_more import *  # noqa: F403
 from engine.ops.signal_ops import *  # noqa: F403

@@ -96,6 +96,11 @@ def _seeded(fn):
 
 E, M, NN, LA, RND = engine, engine.math, engine.nn, engine.linalg, engine.random
 
+
+def _unsigned(outputs):
+    """A decomposition's outputs with each vector output replaced by its absolute values."""
+    return [outputs[0]] + [E.abs(t) for t in outputs[1:]]
+
 OP_CASES = [
     # --- elementwise math ---
     *[_case(f.__name__, f, A, grad="grad") for f in (
@@ -350,6 +355,24 @@ OP_CASES = [
     _case("expm", LA.expm, SPD, grad="grad"),
     _case("pinv", LA.pinv, A, grad="grad"),
     _case("lu", lambda x: LA.lu(x)[0], SPD, grad="grad"),
+    # --- linalg_decompositions, linalg_eigen, linalg_triangular, linalg_functions: signs and
+    # phases of vectors are not unique (cuSOLVER's may differ from LAPACK's): compare |u|.
+    _case("svd", lambda x: _unsigned(LA.svd(x)), A, grad="grad"),
+    _case("svd_values", lambda x: LA.svd(x, compute_uv=False), A.T, grad="grad"),
+    _case("qr", lambda x: _unsigned(LA.qr(x)), A.T, grad="grad"),
+    _case("eigh", lambda x: _unsigned(LA.eigh(x)), SPD_BATCH, grad="grad"),
+    _case("eigvalsh", LA.eigvalsh, SPD, grad="grad"),
+    _case("eig", lambda x: (E.sort(M.real(LA.eigvals(x))),
+                            E.reduce_sum(E.abs(LA.eig(x)[1]) ** 2, axis=-2)), SPD),
+    _case("triangular_solve", LA.triangular_solve, SPD_BATCH, RHS_BATCH, grad="grad"),
+    _case("triangular_solve_upper_adjoint",
+          lambda a, b: LA.triangular_solve(a, b, lower=False, adjoint=True), SPD, RHS_BATCH,
+          grad="grad"),
+    _case("lstsq", LA.lstsq, A.T, B.T, grad="grad"),
+    _case("lstsq_wide_l2", lambda a, b: LA.lstsq(a, b, l2_regularizer=0.1), A, B, grad="grad"),
+    _case("lstsq_svd", lambda a, b: LA.lstsq(a, b, fast=False), A.T, B.T),
+    _case("sqrtm", LA.sqrtm, SPD_BATCH, grad="grad"),
+    _case("logm", lambda x: LA.logm(M.cast(x, E.complex128)), SPD),
     _case("max_pool_with_argmax", lambda x: E.nn.max_pool_with_argmax(x, 2, 2, "SAME"), IMG,
           grad="grad"),
     _cpu_case("non_max_suppression", lambda b, s: E.image.non_max_suppression(b, s, 2),
@@ -425,6 +448,22 @@ OP_CASES = [
     _case("stateless_gamma", lambda a: RND.stateless_gamma([3, *a.shape], [1, 2], a), POS[0]),
     _case("stateless_poisson", lambda r: RND.stateless_poisson([3, *r.shape], [1, 2], r), POS[0]),
     _case("generator", lambda: _generator_draws(RND.Generator.from_seed(7))),
+    # --- misc_more, special_functions, signal_more, random_more ---
+    _case("truncatediv", E.truncatediv, INTS, DIVISORS),
+    _case("truncatemod", E.truncatemod, A, POS),
+    _case("left_shift", lambda x, y: E.bitwise.left_shift(x, y % 4), INTS, DIVISORS),
+    _case("right_shift", lambda x, y: E.bitwise.right_shift(x, y % 4), INTS, DIVISORS),
+    _case("invert_permutation", M.invert_permutation, np.array([2, 0, 3, 1], np.int32)),
+    *[_case(n, getattr(M.special, n), POS * 3, grad="grad") for n in (
+        "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "bessel_k0e", "bessel_k1e", "dawsn",
+        "expint", "spence")],
+    # the Fresnel integrands' phase pi x^2 / 2 magnifies input rounding: keep x small
+    _case("fresnel_cos", M.special.fresnel_cos, POS, grad="grad"),
+    _case("fresnel_sin", M.special.fresnel_sin, POS, grad="grad"),
+    _case("rfft3d", lambda x: M.real(E.signal.rfft3d(x[None], [1, 3, 6])), A, grad="grad"),
+    _case("irfft3d", lambda z: E.signal.irfft3d(z[None], [1, 3, 6]), CPLX, grad="grad"),
+    _case("stateless_binomial", lambda p: RND.stateless_binomial([3, 4], [1, 2], 5.0, p),
+          (UNIT + 1) / 2),
 ]
 
 

@@ -23,5 +23,7 @@ the traced function are not converted (a tensor used as a bool there raises a
 """
 
 from engine.autograph.conversion import convert, do_not_convert, to_code
+from engine.autograph.debugging import get_verbosity, set_verbosity, to_graph, trace
 
-__all__ = ["convert", "do_not_convert", "to_code"]
+__all__ = ["convert", "do_not_convert", "to_code", "get_verbosity", "set_verbosity",
+           "to_graph", "trace"]

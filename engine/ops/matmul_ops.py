@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from engine.convert import convert_to_tensor
 from engine.dispatch import dispatch, make_binary
-from engine.errors import ShapeError, UnimplementedError
+from engine.errors import ShapeError
 from engine.ops import array_ops as _a
 from engine.ops import infer as _inf
 from engine.ops.widening import BFLOAT16, run_in_float32
@@ -171,7 +171,6 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
 
     Raises:
         ShapeError: for rank < 2.
-        UnimplementedError: for conjugate=True on complex tensors (no conj op yet).
 
     Example:
         >>> engine.linalg.matrix_transpose(engine.zeros([5, 2, 3])).shape
@@ -182,11 +181,12 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     if rank < 2:
         raise ShapeError(f"matrix_transpose: got shape {tuple(a._value.shape)}; expected rank "
                          ">= 2. Use engine.expand_dims for a vector.")
+    out = _a.transpose(a, tuple(range(rank - 2)) + (rank - 1, rank - 2))
     if conjugate and a.dtype.is_complex:
-        raise UnimplementedError("matrix_transpose: conjugate=True on a complex tensor needs a "
-                                 "conj op, which the engine lacks; use matmul(..., "
-                                 "adjoint_a=True) where possible.")
-    return _a.transpose(a, tuple(range(rank - 2)) + (rank - 1, rank - 2))
+        from engine.ops.math_ops import conj  # noqa: PLC0415 - math_ops imports this module
+
+        out = conj(out)
+    return out
 
 
 def adjoint(matrix, name=None):
@@ -201,7 +201,6 @@ def adjoint(matrix, name=None):
 
     Raises:
         ShapeError: for rank < 2.
-        UnimplementedError: for complex tensors (no conj op yet).
 
     Example:
         >>> engine.linalg.adjoint(engine.zeros([2, 3])).shape

@@ -42,8 +42,13 @@ REFUSED = {
         ("inv", "inv"), ("inv_adjoint", "inv"), ("det", "det"), ("slogdet", "slogdet"),
         ("solve", "solve"), ("solve_broadcast", "solve"), ("cholesky", "cholesky"),
         ("cholesky_solve", "cholesky"), ("rfft", "rfft"), ("rfft2d", "rfft2d"),
+        ("rfft3d", "rfft3d"),
         ("nextafter", "nextafter"),  # TF's RFFT and NextAfter: float32 and float64 only
-        ("expm", "expm"), ("pinv", "pinv"), ("lu", "lu")]},
+        ("expm", "expm"), ("pinv", "pinv"), ("lu", "lu"),
+        ("svd", "svd"), ("svd_values", "svd"), ("qr", "qr"), ("eigh", "eigh"),
+        ("eigvalsh", "eigh"), ("eig", "eig"), ("triangular_solve", "triangular_solve"),
+        ("triangular_solve_upper_adjoint", "triangular_solve"), ("lstsq", "lstsq"),
+        ("lstsq_wide_l2", "lstsq"), ("lstsq_svd", "lstsq"), ("sqrtm", "sqrtm")]},
     "complex": "complex: got real of dtype bfloat16",
 }
 # Bit-level cases: a bitcast's output depends on the input's item size, so bfloat16 and

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine.errors import DTypeError, ShapeError, UnimplementedError
+from engine.errors import DTypeError, ShapeError
 from tests.opcheck import check_op
 
 R = np.random.default_rng(3)
@@ -73,8 +73,11 @@ def test_matrix_transpose_and_adjoint():
     check_op(la.adjoint, lambda x: np.swapaxes(x, -1, -2), [_any(3, 4)])
     with pytest.raises(ShapeError, match="matrix_transpose"):
         la.matrix_transpose(engine.zeros([3]))
-    with pytest.raises(UnimplementedError, match="matrix_transpose"):
-        la.adjoint(engine.constant(np.ones((2, 2), np.complex64)))
+    z = (np.arange(6) + 1j * np.arange(6, 0, -1)).reshape(2, 3).astype(np.complex64)
+    np.testing.assert_array_equal(la.adjoint(engine.constant(z)).numpy(), z.conj().T)
+    np.testing.assert_array_equal(
+        la.matrix_transpose(engine.constant(z), conjugate=True).numpy(), z.conj().T)
+    np.testing.assert_array_equal(la.matrix_transpose(engine.constant(z)).numpy(), z.T)
 
 
 def test_raw_ops():
