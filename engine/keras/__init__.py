@@ -2,15 +2,15 @@
 
 Submodules load on first use (`engine.keras.layers`, `.models`, `.optimizers`, `.losses`,
 `.metrics`, `.callbacks`, `.activations`, `.initializers`, `.regularizers`,
-`.constraints`, `.datasets`, `.utils`, `.backend`); `Model`, `Sequential` and `Input`
-are available here directly.
+`.constraints`, `.datasets`, `.utils`, `.backend`, `.preprocessing`,
+`.mixed_precision`); `Model`, `Sequential` and `Input` are available here directly.
 """
 
 import importlib as _importlib
 
 _SUBMODULES = ("layers", "models", "optimizers", "losses", "metrics", "callbacks",
                "activations", "initializers", "regularizers", "constraints", "datasets",
-               "utils", "backend")
+               "utils", "backend", "preprocessing", "mixed_precision")
 _FROM_MODELS = ("Model", "Sequential", "Input")
 
 __all__ = [*_FROM_MODELS, *_SUBMODULES]

@@ -15,6 +15,10 @@ again, and emits the hook event "keras_clear_session" (payload None): modules ho
 Keras-wide state (the functional API's graph) subscribe to it with `engine.hooks.subscribe`
 and reset themselves, so the backend does not import the modules above it.
 
+Functions. Keras 2's backend functions (`mean`, `dot`, `batch_dot`, `variable`, `switch`,
+`conv2d`, `binary_crossentropy`, ...) come from `engine.keras.backend_ops`: thin wrappers
+over engine ops that keep Keras 2's defaults, for code written against `K`.
+
 Settings are read when an object needs them (a layer reads `floatx()` when it is built, a
 loss reads `epsilon()` when it is called), so change them before building models.
 """
@@ -300,3 +304,11 @@ def set_learning_phase(value: int) -> None:
         raise ValueError(f"set_learning_phase: got {value!r}; expected 0 (inference) or "
                          "1 (training).")
     _STATE.learning_phase = int(value)
+
+
+# Keras 2's backend functions (`K.mean`, `K.dot`, `K.variable`, ...), defined by kind in
+# engine.keras.backend_ops and re-exported here so that `K.<name>` finds them.
+from engine.keras import backend_ops as _backend_ops  # noqa: E402
+from engine.keras.backend_ops import *  # noqa: E402,F401,F403
+
+__all__ += _backend_ops.__all__

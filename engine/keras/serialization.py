@@ -15,6 +15,8 @@ from __future__ import annotations
 import difflib
 import inspect
 
+from engine.keras.custom_objects import scoped_objects
+
 __all__ = ["register_keras_serializable", "get_registered_object", "serialize_object",
            "resolve", "snake_case"]
 
@@ -55,7 +57,8 @@ def get_registered_object(name: str, custom_objects: dict | None = None, module_
 
     Args:
         name: a registered name (`"package>name"`) or a plain name.
-        custom_objects: extra `{name: object}` to search first.
+        custom_objects: extra `{name: object}` to search first, then the open
+            `custom_object_scope`s and `get_custom_objects()`.
         module_objects: a further `{name: object}` table.
 
     Returns:
@@ -65,7 +68,7 @@ def get_registered_object(name: str, custom_objects: dict | None = None, module_
         >>> engine.keras.utils.get_registered_object("nothing-here") is None
         True
     """
-    for table in (custom_objects or {}, _CUSTOM, module_objects or {}):
+    for table in (custom_objects or {}, scoped_objects(), _CUSTOM, module_objects or {}):
         if name in table:
             return table[name]
     for key, obj in _CUSTOM.items():

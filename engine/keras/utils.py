@@ -1,4 +1,9 @@
-"""`engine.keras.utils`: serialization registry, seeding and small data helpers."""
+"""`engine.keras.utils`: serialization registry, seeding and small data helpers.
+
+Also Keras 2's other utilities (`Sequence`, `get_file`, the `*_dataset_from_*` loaders,
+`pad_sequences`, custom object scopes, image file helpers), re-exported from the modules
+that define them.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,52 @@ import random as _random
 
 import numpy as np
 
+from engine.keras.array_datasets import (  # noqa: F401 - re-exported
+    normalize,
+    split_dataset,
+    timeseries_dataset_from_array,
+)
+from engine.keras.callbacks.progbar import Progbar  # noqa: F401 - re-exported
+from engine.keras.custom_objects import (  # noqa: F401 - re-exported
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    serialize_keras_object,
+)
+from engine.keras.data_sequence import Sequence  # noqa: F401 - re-exported
+from engine.keras.directory_datasets import (  # noqa: F401 - re-exported
+    image_dataset_from_directory,
+    text_dataset_from_directory,
+)
+from engine.keras.file_download import get_file  # noqa: F401 - re-exported
+from engine.keras.image_io import (  # noqa: F401 - re-exported
+    array_to_img,
+    img_to_array,
+    load_img,
+    save_img,
+)
 from engine.keras.models.data_adapter import (  # noqa: F401 - re-exported
     pack_x_y_sample_weight,
     unpack_x_y_sample_weight,
 )
+from engine.keras.preprocessing.sequence import pad_sequences  # noqa: F401 - re-exported
 from engine.keras.serialization import (  # noqa: F401 - re-exported
     get_registered_object,
     register_keras_serializable,
 )
+from engine.keras.source_inputs import get_source_inputs  # noqa: F401 - re-exported
 
 __all__ = ["register_keras_serializable", "get_registered_object", "to_categorical",
-           "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "set_random_seed"]
+           "unpack_x_y_sample_weight", "pack_x_y_sample_weight", "set_random_seed",
+           # Keras 2's further utilities, each defined in a module named for its concept
+           "Sequence", "Progbar", "get_file", "image_dataset_from_directory",
+           "text_dataset_from_directory", "timeseries_dataset_from_array", "pad_sequences",
+           "normalize", "custom_object_scope", "CustomObjectScope", "get_custom_objects",
+           "serialize_keras_object", "deserialize_keras_object", "get_registered_name",
+           "get_source_inputs", "split_dataset", "load_img", "img_to_array", "array_to_img",
+           "save_img"]
 
 
 def __dir__():

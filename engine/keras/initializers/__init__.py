@@ -42,7 +42,17 @@ from engine.keras.initializers.random_initializers import (
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
            "TruncatedNormal", "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform",
            "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal", "Identity", "get",
-           "serialize", "deserialize"]
+           "serialize", "deserialize",
+           # Keras 2's snake_case aliases of the classes
+           "zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal",
+           "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+           "lecun_uniform", "lecun_normal", "orthogonal", "identity"]
+
+# Keras 2 also names the classes in snake_case: `initializers.glorot_uniform(seed=1)`.
+zeros, ones, constant, identity, orthogonal = Zeros, Ones, Constant, Identity, Orthogonal
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, glorot_uniform, glorot_normal = VarianceScaling, GlorotUniform, GlorotNormal
+he_uniform, he_normal, lecun_uniform, lecun_normal = HeUniform, HeNormal, LecunUniform, LecunNormal
 
 
 def __dir__():

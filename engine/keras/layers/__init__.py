@@ -29,6 +29,11 @@ from engine.keras.layers.simple_rnn import *  # noqa: F401,F403
 from engine.keras.layers.spatial_dropout import *  # noqa: F401,F403
 from engine.keras.layers.wrappers import *  # noqa: F401,F403
 
+# Keras 2's long-form aliases of the convolution layers.
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D  # noqa: F405
+Convolution2DTranspose, Convolution3DTranspose = Conv2DTranspose, Conv3DTranspose  # noqa: F405
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D  # noqa: F405
+
 
 def _table() -> dict:
     """`{class name: class}` of every layer exported here."""

@@ -32,6 +32,8 @@ from engine.convert import convert_to_tensor
 from engine.keras.layers.connections import LayerConnections
 from engine.keras.layers.input_spec import InputSpec, check_input_spec
 from engine.keras.layers.layer_weights import LayerWeights
+from engine.keras.mixed_precision import autocast as _autocast
+from engine.keras.mixed_precision import policy as _policy
 from engine.module import Module
 from engine.scopes import name_scope
 from engine.tensor import Tensor
@@ -74,7 +76,8 @@ class Layer(LayerWeights, LayerConnections, Module):
     Args:
         trainable: whether the layer's weights are updated by training.
         name: the layer's name (default: snake_case of the class, made unique).
-        dtype: the dtype of the weights and computation (default `floatx()`).
+        dtype: the dtype policy: a `Policy`, a policy name (`"mixed_float16"`) or a dtype
+            (default: the global policy, `engine.keras.mixed_precision.global_policy()`).
         dynamic: accepted for Keras compatibility.
         input_shape, batch_input_shape, batch_size, input_dim: the input shape, for the
             first layer of a `Sequential` model.
@@ -95,6 +98,10 @@ class Layer(LayerWeights, LayerConnections, Module):
     # Whether the layer keeps states across calls (recurrent layers with stateful=True);
     # `Model.reset_states` resets those that do.
     stateful = False
+    # Set for layers whose policy is mixed: the dtype `call` reads their weights in (see
+    # engine/keras/mixed_precision/autocast.py); None on the plain path.
+    _autocast_dtype = None
+    _autocast_seen = -1
 
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
         unknown = set(kwargs) - _ALLOWED_KWARGS
@@ -103,10 +110,11 @@ class Layer(LayerWeights, LayerConnections, Module):
                             f"{sorted(unknown)}. Accepted besides the layer's own: "
                             f"{sorted(_ALLOWED_KWARGS)}.")
         super().__init__(name=name or _unique_name(type(self).__name__))
-        from engine.keras import backend  # noqa: PLC0415 - backend imports layers lazily
-
-        self._dtype = _dt.as_dtype(dtype or backend.floatx())
+        policy = self._dtype_policy = _policy.policy_of(dtype)
+        self._dtype = _dt.as_dtype(policy.compute_dtype)  # inputs are cast to it
+        self._variable_dtype = _dt.as_dtype(policy.variable_dtype)  # the weights' dtype
         self._np_dtype = self._dtype._np
+        self._autocast_dtype = self._dtype if policy._mixed else None
         self._masks_seen = False
         self._trainable = bool(trainable)
         self.built = False
@@ -139,18 +147,23 @@ class Layer(LayerWeights, LayerConnections, Module):
     # --- description --------------------------------------------------------------------
     @property
     def dtype(self) -> str:
-        """The dtype of the layer's weights and computation, as a name (`"float32"`)."""
-        return self._dtype.name
+        """The dtype of the layer's weights, as a name (`"float32"`; Keras 2's meaning)."""
+        return self._variable_dtype.name
+
+    @property
+    def dtype_policy(self):
+        """The layer's `engine.keras.mixed_precision.Policy`."""
+        return self._dtype_policy
 
     @property
     def compute_dtype(self) -> str:
-        """The dtype the layer computes in."""
+        """The dtype the layer computes in (its floating inputs are cast to it)."""
         return self._dtype.name
 
     @property
     def variable_dtype(self) -> str:
         """The dtype of the layer's weights."""
-        return self._dtype.name
+        return self._variable_dtype.name
 
     @property
     def trainable(self) -> bool:
@@ -252,7 +265,9 @@ class Layer(LayerWeights, LayerConnections, Module):
                 kwargs["mask"] = mask
         self._losses = []
         scope = _TrainingScope(bool(training) if training is not None else None)
-        if _G.slow or _THREAD.graph is not None:
+        if self._autocast_dtype is not None:  # a mixed policy (mixed_precision/autocast.py)
+            outputs = _autocast.call(self, scope, inputs, rest, kwargs)
+        elif _G.slow or _THREAD.graph is not None:
             # Name scopes only show in graphs and to op listeners (the profiler).
             with name_scope(self.name), scope:
                 outputs = self.call(inputs, *rest, **kwargs)
@@ -276,6 +291,8 @@ class Layer(LayerWeights, LayerConnections, Module):
         return outputs
 
     def _convert_inputs(self, inputs):
+        dtype = self._dtype
+
         def convert(x):
             if isinstance(x, Tensor):
                 t = x
@@ -283,17 +300,17 @@ class Layer(LayerWeights, LayerConnections, Module):
                 t = x.read_value()
             elif isinstance(x, (np.ndarray, list, float, int, np.generic)):
                 array = np.asarray(x)
-                if array.dtype.kind == "f" and self._autocast and self._dtype.is_floating:
-                    array = array.astype(self._dtype.as_numpy_dtype, copy=False)
+                if array.dtype.kind == "f" and self._autocast and dtype.is_floating:
+                    array = array.astype(dtype.as_numpy_dtype, copy=False)
                 t = convert_to_tensor(array)
             else:
                 return x
-            if self._autocast and t.dtype.is_floating and t.dtype is not self._dtype and (
-                    self._dtype.is_floating):
+            if self._autocast and t.dtype.is_floating and t.dtype is not dtype and (
+                    dtype.is_floating):
                 from engine.ops import math_ops  # noqa: PLC0415
 
                 mask = getattr(t, "_keras_mask", None)
-                t = math_ops.cast(t, self._dtype)
+                t = math_ops.cast(t, dtype)
                 if mask is not None:
                     t._keras_mask = mask
             return t
@@ -309,7 +326,7 @@ class Layer(LayerWeights, LayerConnections, Module):
     def compute_output_shape(self, input_shape, dtype=None):
         """The output shape for `input_shape`, found by tracing `call` (None = unknown).
 
-        `dtype` is the inputs' dtype (default the layer's).
+        `dtype` is the inputs' dtype (default the layer's compute dtype).
         """
         from engine.graph.function import function  # noqa: PLC0415
         from engine.tensor_shape import TensorSpec  # noqa: PLC0415
@@ -324,7 +341,8 @@ class Layer(LayerWeights, LayerConnections, Module):
     # --- config -------------------------------------------------------------------------
     def get_config(self) -> dict:
         """The layer's constructor arguments as JSON-able data."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": _policy.serialize(self._dtype_policy)}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config

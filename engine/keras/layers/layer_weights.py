@@ -8,8 +8,8 @@ and lists them as trainable or not; `weights`, `trainable_weights` and
 regularization losses, which are computed when asked.
 
 The mixin reads state that `Layer.__init__` sets (`_trainable`, `_dtype`,
-`_trainable_weights`, `_non_trainable_weights`, `_losses`, `_callable_losses`, `built`)
-and finds sublayers with `Layer._flatten_layers`.
+`_variable_dtype`, `_autocast_dtype`, `_trainable_weights`, `_non_trainable_weights`,
+`_losses`, `_callable_losses`, `built`) and finds sublayers with `Layer._flatten_layers`.
 """
 
 from __future__ import annotations
@@ -88,20 +88,26 @@ class LayerWeights:
         Args:
             name: the weight's name (scoped by the layer's name).
             shape: its shape (default scalar).
-            dtype: its dtype (default the layer's).
+            dtype: its dtype (default the layer's variable dtype, `layer.dtype`; under a
+                mixed policy the compute dtype also gives the variable dtype, float32).
             initializer: an initializer, its name, or None (glorot_uniform for floats,
                 zeros otherwise).
             regularizer: a regularizer whose value joins `losses`.
             trainable: whether training updates it (default True).
             constraint: a function applied after each optimizer update.
             use_resource, synchronization, aggregation: accepted for compatibility.
+            experimental_autocast: under a mixed policy, whether `call` reads the weight
+                in the compute dtype (default: for trainable float weights of the
+                policy's variable dtype; see engine/keras/mixed_precision/autocast.py).
 
         Returns:
             The new `engine.Variable`.
         """
         from engine.keras import constraints, initializers, regularizers  # noqa: PLC0415
 
-        dtype = _dt.as_dtype(dtype or self._dtype)
+        dtype = _dt.as_dtype(dtype or self._variable_dtype)
+        if self._autocast_dtype is not None and dtype is self._dtype:
+            dtype = self._variable_dtype  # half-precision weights would lose small updates
         shape = () if shape is None else tuple(TensorShape(shape).as_list())
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating else "zeros"
@@ -116,6 +122,12 @@ class LayerWeights:
         # Keras names weights `layer/weight:0`, wherever the layer is built.
         variable._name = f"{self.name}/{name or 'Variable'}:0"
         (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
+        if self._autocast_dtype is not None and dtype is self._variable_dtype and (
+                dtype.is_floating):
+            if kwargs.get("experimental_autocast", trainable):
+                from engine.keras.mixed_precision import autocast  # noqa: PLC0415
+
+                autocast.track(self, variable)
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:
             self._callable_losses.append(lambda v=variable, r=regularizer: r(v))

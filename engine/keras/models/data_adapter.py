@@ -2,7 +2,8 @@
 
 Accepted: NumPy arrays, engine tensors, lists/tuples/dicts of them (`x`, `y`,
 `sample_weight` separately), an `engine.data.Dataset` (elements `x`, `(x, y)` or
-`(x, y, sample_weight)`), or a Python generator/iterator yielding such tuples.
+`(x, y, sample_weight)`), a `keras.utils.Sequence` of such batches, or a Python
+generator/iterator yielding such tuples.
 Arrays are sliced per batch without copying the whole set; shuffling permutes indices.
 """
 
@@ -16,6 +17,7 @@ from engine import nest
 from engine.context import THREAD
 from engine.convert import convert_to_tensor
 from engine.errors import ShapeError
+from engine.keras import data_sequence as _sequence
 from engine.tensor import Tensor, wrap
 
 __all__ = ["DataHandler", "unpack_x_y_sample_weight", "pack_x_y_sample_weight",
@@ -226,6 +228,12 @@ class DataHandler:
             self._recreate = not continuing or steps_per_epoch is None or (
                 int(steps_per_epoch) == x._node.cardinality())
             self._ongoing = None
+        elif isinstance(x, _sequence.Sequence):  # len(x) batches an epoch, by index
+            if y is not None or sample_weight is not None:
+                raise ValueError("fit: a Sequence returns (x, y, sample_weight) batches "
+                                 "itself; do not pass y or sample_weight.")
+            self._iterator = _sequence.sequence_batches(x, shuffle, seed)
+            self._steps = len(x) if steps_per_epoch is None else steps_per_epoch
         elif hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(
                 x, (np.ndarray, list, tuple, dict, Tensor))):
             if y is not None:

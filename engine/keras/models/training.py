@@ -23,6 +23,7 @@ import numpy as np
 from engine import hooks, nest
 from engine.errors import TracingError
 from engine.graph.function import function
+from engine.keras.mixed_precision.autocast import float32_predictions
 from engine.keras.models import compile_utils
 from engine.keras.models.data_adapter import (
     DataHandler,
@@ -66,8 +67,11 @@ class TrainingMixin:
         if kwargs:
             raise TypeError(f"compile: unexpected keyword arguments {sorted(kwargs)}.")
         from engine.keras import optimizers  # noqa: PLC0415
+        from engine.keras.optimizers import loss_scale_optimizer  # noqa: PLC0415
 
-        self.optimizer = optimizers.get(optimizer)
+        # Keras 2 wraps the optimizer for loss scaling under the mixed_float16 policy.
+        self.optimizer = loss_scale_optimizer.wrap_for_policy(optimizers.get(optimizer),
+                                                              self.dtype_policy)
         self.compiled_loss = compile_utils.LossesContainer(loss, loss_weights)
         self.compiled_metrics = compile_utils.MetricsContainer(metrics, weighted_metrics)
         self._run_eagerly = run_eagerly
@@ -130,9 +134,8 @@ class TrainingMixin:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
-        variables = self.trainable_variables
-        grads = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
+        # A LossScaleOptimizer's compute_gradients scales the loss and unscales gradients.
+        self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -148,8 +151,12 @@ class TrainingMixin:
         return self(x, training=False)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
-        """The total loss of a batch: compiled losses plus the model's `losses`."""
+        """The total loss of a batch: compiled losses plus the model's `losses`.
+
+        Half-precision predictions (mixed precision) are cast to float32 for the losses.
+        """
         self._ensure_containers(y_pred)
+        y_pred = float32_predictions(y_pred)
         return self.compiled_loss(y, y_pred, sample_weight, regularization_losses=self.losses)
 
     def compute_metrics(self, x, y, y_pred, sample_weight):

@@ -6,6 +6,9 @@ Optimizers apply gradients to variables: `optimizer.apply_gradients(zip(grads, v
 callable) may change between steps without retracing. See `Optimizer` for the steps of
 an update and for writing your own.
 
+`legacy` holds the same optimizers under Keras 2.11+'s `tf.keras.optimizers.legacy`
+names, also accepting the legacy `lr` and `decay` arguments.
+
 `get` accepts a name (`"adam"`), a config dict (`{"class_name": "SGD", "config": {...}}`)
 or an optimizer; `serialize` and `deserialize` convert to and from config dicts.
 """
@@ -13,7 +16,7 @@ or an optimizer; `serialize` and `deserialize` convert to and from config dicts.
 from __future__ import annotations
 
 from engine.keras import serialization
-from engine.keras.optimizers import schedules  # noqa: F401 - engine.keras.optimizers.schedules
+from engine.keras.optimizers import legacy, schedules  # engine.keras.optimizers.legacy, ...
 from engine.keras.optimizers.adam import Adam, Adamax, AdamW, Nadam
 from engine.keras.optimizers.base import Optimizer
 from engine.keras.optimizers.ftrl import Ftrl
@@ -21,7 +24,7 @@ from engine.keras.optimizers.rmsprop import Adadelta, Adagrad, RMSprop
 from engine.keras.optimizers.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad",
-           "Adadelta", "Ftrl", "get", "serialize", "deserialize", "schedules"]
+           "Adadelta", "Ftrl", "get", "serialize", "deserialize", "schedules", "legacy"]
 
 
 def __dir__():
