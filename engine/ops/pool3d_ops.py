@@ -19,6 +19,7 @@ from engine.ops import infer as _inf
 from engine.ops import pool3d_kernels as _pk3
 from engine.ops import window3d_attrs as _w3
 from engine.ops import window_attrs as _w
+from engine.ops.pool_grads import max_pool_vjps
 from engine.ops.shape_tensors import run_time_ints, shape_of_tensor
 from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
@@ -103,19 +104,8 @@ def _max_grad_kernel(grad_grad: bool):
     return kernel
 
 
-def _max_pool_vjp(ctx, g):
-    return (dispatch(_MAX_POOL_GRAD, (ctx.inputs[0], ctx.outputs[0], g), ctx.attrs),)
-
-
-def _max_grad_vjp(ctx, g):
-    # Linear in `grad`; the argmax positions are piecewise constant in the other inputs.
-    x, y, _ = ctx.inputs
-    return None, None, dispatch(_MAX_POOL_GRAD_GRAD, (x, y, g), ctx.attrs)
-
-
-def _max_grad_grad_vjp(ctx, g):
-    x, y, _ = ctx.inputs
-    return None, None, dispatch(_MAX_POOL_GRAD, (x, y, g), ctx.attrs)
+_MAX_OPS: dict = {}  # the gradient ops, once registered below
+_max_pool_vjp, _max_grad_vjp, _max_grad_grad_vjp = max_pool_vjps(_MAX_OPS)
 
 
 _MAX_POOL = register(OpDef(
@@ -132,6 +122,7 @@ _MAX_POOL_GRAD_GRAD = register(OpDef(
     _max_grad_infer("max_pool3d_grad_grad", False), _max_grad_kernel(True),
     vjp=_max_grad_grad_vjp, attrs=dict(_ATTRS), dtypes=REAL,
     doc="Gradient of MaxPool3DGrad: `grad` read at each window's first maximum."))
+_MAX_OPS.update(grad=_MAX_POOL_GRAD, grad_grad=_MAX_POOL_GRAD_GRAD)
 
 
 # --- average pooling --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from engine.ops import infer as _inf
 from engine.ops import pool3d_ops as _p3
 from engine.ops import pool_kernels as _pk
 from engine.ops import window_attrs as _w
+from engine.ops.pool_grads import max_pool_vjps
 from engine.ops.pool_reorder import pool_first
 from engine.ops.shape_tensors import run_time_ints, shape_of_tensor
 from engine.ops.widening import computes_in_float32
@@ -128,19 +129,8 @@ def _max_pool_grad_kernel(grad_grad: bool):
     return kernel
 
 
-def _max_pool_vjp(ctx, g):
-    return (dispatch(_MAX_POOL_GRAD, (ctx.inputs[0], ctx.outputs[0], g), ctx.attrs),)
-
-
-def _max_pool_grad_vjp(ctx, g):
-    # Linear in `grad`; the argmax positions are piecewise constant in the other inputs.
-    x, y, _ = ctx.inputs
-    return None, None, dispatch(_MAX_POOL_GRAD_GRAD, (x, y, g), ctx.attrs)
-
-
-def _max_pool_grad_grad_vjp(ctx, g):
-    x, y, _ = ctx.inputs
-    return None, None, dispatch(_MAX_POOL_GRAD, (x, y, g), ctx.attrs)
+_MAX_OPS: dict = {}  # the gradient ops, once registered below
+_max_pool_vjp, _max_pool_grad_vjp, _max_pool_grad_grad_vjp = max_pool_vjps(_MAX_OPS)
 
 
 _MAX_POOL = register(OpDef(
@@ -157,6 +147,7 @@ _MAX_POOL_GRAD_GRAD = register(OpDef(
     _max_pool_grad_infer("max_pool2d_grad_grad", False), _max_pool_grad_kernel(True),
     vjp=_max_pool_grad_grad_vjp, attrs=dict(_POOL_ATTRS), dtypes=REAL,
     doc="Gradient of MaxPoolGrad: `grad` read at each window's first maximum."))
+_MAX_OPS.update(grad=_MAX_POOL_GRAD, grad_grad=_MAX_POOL_GRAD_GRAD)
 
 
 def _avg_pool_vjp(ctx, g):
