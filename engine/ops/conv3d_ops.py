@@ -23,8 +23,8 @@ from engine.ops import infer as _inf
 from engine.ops import static_args as _sa
 from engine.ops import window3d_attrs as _w3
 from engine.ops import window_attrs as _w
-from engine.ops.conv_ops import _channels_match, _needs, dispatch_sized, sizes_input
-from engine.ops.shape_tensors import shape_argument, shape_of_tensor
+from engine.ops.conv_ops import ConvGradients, _channels_match, dispatch_sized, sizes_input
+from engine.ops.shape_tensors import shape_argument
 from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, OpDef, register
 from engine.tensor_shape import TensorSpec
@@ -67,12 +67,8 @@ def _conv3d_kernel(xp, x, w, strides, padding, data_format="NDHWC", dilations=_w
     return _k3.conv3d(xp, x, w, s, d, padding)
 
 
-def _conv3d_vjp(ctx, g):
-    x, w = ctx.inputs
-    attrs = _attrs_of(ctx)
-    dx = _backprop_input(shape_of_tensor(x, 5), w, g, attrs) if _needs(ctx, 0) else None
-    dw = _backprop_filter(x, shape_of_tensor(w, 5), g, attrs) if _needs(ctx, 1) else None
-    return dx, dw
+_GRADS = ConvGradients(5, {}, _attrs_of)  # the ops are filled in below, once registered
+_conv3d_vjp = _GRADS.conv_vjp
 
 
 _CONV3D = register(OpDef(
@@ -146,22 +142,7 @@ def _backprop_filter_kernel(xp, x, dy, *runtime, filter_sizes=None, strides=None
     return _k3.conv3d_backprop_filter(xp, x, dy, sizes, s, d, padding)
 
 
-def _backprop_input_vjp(ctx, g):
-    # dx = B_in(w, dy) is bilinear: d/dw is a filter backprop with g as the input, d/d(dy)
-    # the forward convolution of g.
-    w, dy = ctx.inputs[:2]
-    attrs = _attrs_of(ctx)
-    gw = _backprop_filter(g, shape_of_tensor(w, 5), dy, attrs) if _needs(ctx, 0) else None
-    gdy = dispatch(_CONV3D, (g, w), attrs) if _needs(ctx, 1) else None
-    return (gw, gdy) + (None,) * (len(ctx.inputs) - 2)  # the sizes: no gradient
-
-
-def _backprop_filter_vjp(ctx, g):
-    x, dy = ctx.inputs[:2]
-    attrs = _attrs_of(ctx)
-    gx = _backprop_input(shape_of_tensor(x, 5), g, dy, attrs) if _needs(ctx, 0) else None
-    gdy = dispatch(_CONV3D, (x, g), attrs) if _needs(ctx, 1) else None
-    return (gx, gdy) + (None,) * (len(ctx.inputs) - 2)
+_backprop_input_vjp, _backprop_filter_vjp = _GRADS.input_vjp, _GRADS.filter_vjp
 
 
 _BACKPROP_INPUT = register(OpDef(
@@ -176,12 +157,8 @@ _BACKPROP_FILTER = register(OpDef(
     doc="Gradient of Conv3D with respect to its filter."))
 
 
-def _backprop_input(input_sizes: tuple, w, dy, attrs: dict):
-    return dispatch_sized(_BACKPROP_INPUT, (w, dy), "input_sizes", input_sizes, attrs)
-
-
-def _backprop_filter(x, filter_sizes: tuple, dy, attrs: dict):
-    return dispatch_sized(_BACKPROP_FILTER, (x, dy), "filter_sizes", filter_sizes, attrs)
+_GRADS.ops.update(conv=_CONV3D, input=_BACKPROP_INPUT, filter=_BACKPROP_FILTER)
+_backprop_input, _backprop_filter = _GRADS.backprop_input, _GRADS.backprop_filter
 
 
 # --- public functions -------------------------------------------------------------------------

@@ -102,12 +102,59 @@ def _conv_attrs(ctx) -> dict:
                                       "dilations") if k in ctx.attrs}
 
 
-def _conv2d_vjp(ctx, g):
-    x, w = ctx.inputs
-    attrs = _conv_attrs(ctx)
-    dx = _conv2d_backprop_input(shape_of_tensor(x, 4), w, g, attrs) if _needs(ctx, 0) else None
-    dw = _conv2d_backprop_filter(x, shape_of_tensor(w, 4), g, attrs) if _needs(ctx, 1) else None
-    return dx, dw
+class ConvGradients:
+    """The backprop calls and the vjps of one convolution family (2-D or 3-D).
+
+    `ops` maps "conv", "input" and "filter" to the forward op and its two backprop ops,
+    filled in once they are registered. The forward's gradient is the two backprops; each
+    backprop is bilinear, so its gradients are the other backprop and the forward
+    convolution of the incoming gradient.
+
+    Args:
+        rank: the inputs' rank (4 for 2-D convolution, 5 for 3-D).
+        ops: the op table described above.
+        attrs_of: `ctx -> attrs` that the backprop ops take from the forward's.
+    """
+
+    def __init__(self, rank: int, ops: dict, attrs_of):
+        self.rank, self.ops, self.attrs_of = rank, ops, attrs_of
+
+    def backprop_input(self, input_sizes: tuple, w, dy, attrs: dict):
+        return dispatch_sized(self.ops["input"], (w, dy), "input_sizes", input_sizes, attrs)
+
+    def backprop_filter(self, x, filter_sizes: tuple, dy, attrs: dict):
+        return dispatch_sized(self.ops["filter"], (x, dy), "filter_sizes", filter_sizes, attrs)
+
+    def conv_vjp(self, ctx, g):
+        x, w = ctx.inputs
+        attrs, rank = self.attrs_of(ctx), self.rank
+        dx = self.backprop_input(shape_of_tensor(x, rank), w, g, attrs) if _needs(ctx, 0) \
+            else None
+        dw = self.backprop_filter(x, shape_of_tensor(w, rank), g, attrs) if _needs(ctx, 1) \
+            else None
+        return dx, dw
+
+    def input_vjp(self, ctx, g):
+        # dx = B_in(w, dy): d/dw is a filter backprop with g as the input, d/d(dy) the
+        # forward convolution of g
+        w, dy = ctx.inputs[:2]
+        attrs = self.attrs_of(ctx)
+        gw = self.backprop_filter(g, shape_of_tensor(w, self.rank), dy, attrs) \
+            if _needs(ctx, 0) else None
+        gdy = dispatch(self.ops["conv"], (g, w), attrs) if _needs(ctx, 1) else None
+        return (gw, gdy) + (None,) * (len(ctx.inputs) - 2)  # the sizes: no gradient
+
+    def filter_vjp(self, ctx, g):
+        x, dy = ctx.inputs[:2]
+        attrs = self.attrs_of(ctx)
+        gx = self.backprop_input(shape_of_tensor(x, self.rank), g, dy, attrs) \
+            if _needs(ctx, 0) else None
+        gdy = dispatch(self.ops["conv"], (x, g), attrs) if _needs(ctx, 1) else None
+        return (gx, gdy) + (None,) * (len(ctx.inputs) - 2)
+
+
+_GRADS = ConvGradients(4, {}, _conv_attrs)
+_conv2d_vjp = _GRADS.conv_vjp
 
 
 _CONV2D = register(OpDef(
@@ -217,22 +264,7 @@ def _backprop_filter_kernel(xp, x, dy, *runtime, filter_sizes=None, strides=None
     return _ck.conv2d_backprop_filter(xp, x, dy, tuple(filter_sizes), s, d, pads)
 
 
-def _backprop_input_vjp(ctx, g):
-    # dx = B_in(w, dy) is bilinear: d/dw is a filter backprop with g as the input, d/d(dy)
-    # the forward convolution of g.
-    w, dy = ctx.inputs[:2]
-    attrs = _conv_attrs(ctx)
-    gw = _conv2d_backprop_filter(g, shape_of_tensor(w, 4), dy, attrs) if _needs(ctx, 0) else None
-    gdy = dispatch(_CONV2D, (g, w), attrs) if _needs(ctx, 1) else None
-    return (gw, gdy) + (None,) * (len(ctx.inputs) - 2)  # the sizes: no gradient
-
-
-def _backprop_filter_vjp(ctx, g):
-    x, dy = ctx.inputs[:2]
-    attrs = _conv_attrs(ctx)
-    gx = _conv2d_backprop_input(shape_of_tensor(x, 4), g, dy, attrs) if _needs(ctx, 0) else None
-    gdy = dispatch(_CONV2D, (x, g), attrs) if _needs(ctx, 1) else None
-    return (gx, gdy) + (None,) * (len(ctx.inputs) - 2)
+_backprop_input_vjp, _backprop_filter_vjp = _GRADS.input_vjp, _GRADS.filter_vjp
 
 
 _CONV2D_BACKPROP_INPUT = register(OpDef(
@@ -258,12 +290,8 @@ def dispatch_sized(op_def, inputs: tuple, what: str, sizes: tuple, attrs: dict):
     return dispatch(op_def, inputs, {what: known, **attrs})
 
 
-def _conv2d_backprop_input(input_sizes: tuple, w, dy, attrs: dict):
-    return dispatch_sized(_CONV2D_BACKPROP_INPUT, (w, dy), "input_sizes", input_sizes, attrs)
-
-
-def _conv2d_backprop_filter(x, filter_sizes: tuple, dy, attrs: dict):
-    return dispatch_sized(_CONV2D_BACKPROP_FILTER, (x, dy), "filter_sizes", filter_sizes, attrs)
+_GRADS.ops.update(conv=_CONV2D, input=_CONV2D_BACKPROP_INPUT, filter=_CONV2D_BACKPROP_FILTER)
+_conv2d_backprop_input, _conv2d_backprop_filter = _GRADS.backprop_input, _GRADS.backprop_filter
 
 
 # --- public functions: convolution -------------------------------------------------------------
