@@ -14,3 +14,4 @@ from engine.ops.image_more import *  # noqa: F403
 from engine.ops.image_ops import *  # noqa: F403
 from engine.ops.image_quality import *  # noqa: F403
 from engine.ops.image_resize import *  # noqa: F403
+from engine.ops.png_codec import *  # noqa: F403

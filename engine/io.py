@@ -20,7 +20,9 @@ import tempfile
 import types as _types
 
 from engine.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from engine.ops.io_more import decode_base64, decode_raw, encode_base64, matching_files
 from engine.ops.io_ops import (  # noqa: F401
+    atomic_write,
     decode_csv,
     parse_tensor,
     path_of,
@@ -28,8 +30,11 @@ from engine.ops.io_ops import (  # noqa: F401
     serialize_tensor,
     write_file,
 )
+from engine.ops.png_codec import decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png
 
-__all__ = ["read_file", "write_file", "serialize_tensor", "parse_tensor", "decode_csv", "gfile"]
+__all__ = ["read_file", "write_file", "serialize_tensor", "parse_tensor", "decode_csv", "gfile",
+           "matching_files", "encode_base64", "decode_base64", "decode_raw", "decode_png",
+           "encode_png", "decode_image", "decode_jpeg", "encode_jpeg"]
 
 _MODES = {"r", "rb", "w", "wb", "a", "ab"}
 
@@ -98,7 +103,11 @@ class GFile:
         return iter(self._file)
 
     def write(self, data):
-        """Writes `data` (str in text mode, bytes in binary mode); returns its length."""
+        """Writes `data` (str or bytes, in either mode, as TensorFlow); returns its length."""
+        if "b" in self.mode and isinstance(data, str):
+            data = data.encode("utf-8")
+        elif "b" not in self.mode and isinstance(data, (bytes, bytearray)):
+            data = bytes(data).decode("utf-8")
         return self._file.write(data)
 
     def flush(self):
@@ -209,6 +218,8 @@ def makedirs(path):
 def glob(pattern):
     """The paths matching a shell pattern (`*`, `?`, `[...]`), sorted.
 
+    As in TensorFlow, `*` also matches names starting with `.`; `**` is not recursive.
+
     Args:
         pattern: the pattern, or a list of patterns.
 
@@ -220,7 +231,8 @@ def glob(pattern):
         []
     """
     patterns = pattern if isinstance(pattern, (list, tuple)) else [pattern]
-    return sorted({p for pat in patterns for p in _glob.glob(path_of("glob", pat))})
+    return sorted({p for pat in patterns
+                   for p in _glob.glob(path_of("glob", pat), include_hidden=True)})
 
 
 def listdir(path):
@@ -324,6 +336,126 @@ def rename(src, dst, overwrite=False):
     os.replace(src, dst)
 
 
-gfile = _types.SimpleNamespace(GFile=GFile, exists=exists, isdir=isdir, makedirs=makedirs,
-                               glob=glob, listdir=listdir, remove=remove, rmtree=rmtree,
-                               rename=rename)
+def mkdir(path):
+    """Creates one directory; its parent must exist; no error if it exists already.
+
+    Args:
+        path: the directory.
+
+    Returns:
+        None.
+
+    Raises:
+        NotFoundError: if the parent directory does not exist.
+
+    Example:
+        >>> import os, tempfile
+        >>> d = os.path.join(tempfile.mkdtemp(), "new")
+        >>> engine.io.gfile.mkdir(d); engine.io.gfile.isdir(d)
+        True
+    """
+    path = path_of("mkdir", path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise NotFoundError(f"mkdir: the parent {parent!r} of {path!r} does not exist; use "
+                            "engine.io.gfile.makedirs to create the parents too.")
+    os.makedirs(path, exist_ok=True)
+
+
+def copy(src, dst, overwrite=False):
+    """Copies a file (atomically: `dst` holds the old contents or the new).
+
+    Args:
+        src: the file to copy.
+        dst: the new path.
+        overwrite: whether an existing `dst` may be replaced.
+
+    Returns:
+        None.
+
+    Raises:
+        NotFoundError: if `src` does not exist; AlreadyExistsError if `dst` exists and
+            `overwrite` is False.
+
+    Example:
+        >>> import os, tempfile
+        >>> d = tempfile.mkdtemp(); engine.io.write_file(os.path.join(d, "a"), b"1")
+        >>> engine.io.gfile.copy(os.path.join(d, "a"), os.path.join(d, "b"))
+        >>> engine.io.gfile.listdir(d)
+        ['a', 'b']
+    """
+    src, dst = path_of("copy", src), path_of("copy", dst)
+    if not os.path.isfile(src):
+        raise NotFoundError(f"copy: {src!r} is not an existing file.")
+    if os.path.exists(dst) and not overwrite:
+        raise AlreadyExistsError(f"copy: {dst!r} exists; pass overwrite=True to replace it.")
+    with open(src, "rb") as f:
+        atomic_write(dst, iter(lambda: f.read(1 << 20), b""), "copy")
+
+
+def walk(top, topdown=True, onerror=None):
+    """Yields `(directory, subdirectory names, file names)` for each directory under `top`.
+
+    Args:
+        top: the directory to start from.
+        topdown: whether a directory comes before its subdirectories.
+        onerror: called with the OSError when a directory cannot be listed.
+
+    Returns:
+        An iterator of `(str, list of str, list of str)` triples.
+
+    Example:
+        >>> import tempfile
+        >>> [len(t) for t in engine.io.gfile.walk(tempfile.mkdtemp())]
+        [3]
+    """
+    yield from os.walk(path_of("walk", top), topdown=topdown, onerror=onerror)
+
+
+def stat(path):
+    """File statistics: `length` (bytes), `mtime_nsec` and `is_directory`.
+
+    Args:
+        path: the file or directory.
+
+    Returns:
+        An object with `length`, `mtime_nsec` and `is_directory`.
+
+    Raises:
+        NotFoundError: if it does not exist.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "x"); engine.io.write_file(path, b"abc")
+        >>> engine.io.gfile.stat(path).length
+        3
+    """
+    path = path_of("stat", path)
+    if not os.path.exists(path):
+        raise NotFoundError(f"stat: {path!r} does not exist.")
+    info = os.stat(path)
+    return _types.SimpleNamespace(length=info.st_size, mtime_nsec=info.st_mtime_ns,
+                                  is_directory=os.path.isdir(path))
+
+
+def join(path, *paths):
+    """Joins path components with the separator, as `os.path.join`.
+
+    Args:
+        path: the first component.
+        *paths: more components.
+
+    Returns:
+        The joined str path.
+
+    Example:
+        >>> engine.io.gfile.join("logs", "run1", "events")
+        'logs/run1/events'
+    """
+    return os.path.join(path_of("join", path), *(path_of("join", p) for p in paths))
+
+
+gfile = _types.SimpleNamespace(GFile=GFile, Open=GFile, exists=exists, isdir=isdir,
+                               makedirs=makedirs, mkdir=mkdir, glob=glob, listdir=listdir,
+                               remove=remove, rmtree=rmtree, rename=rename, copy=copy,
+                               walk=walk, stat=stat, join=join)

@@ -149,15 +149,13 @@ def write_file(filename, contents, name=None):
     Inside `engine.function` the file is written each time the graph runs.
 
     Args:
-        filename: the path (str, or a scalar string tensor); its directory must exist.
+        filename: the path (str, or a scalar string tensor); missing parent directories
+            are created, as in TensorFlow.
         contents: bytes, str (written as UTF-8) or a scalar string tensor.
         name: ignored.
 
     Returns:
         None.
-
-    Raises:
-        NotFoundError: if the directory does not exist.
 
     Example:
         >>> import os, tempfile
@@ -167,7 +165,9 @@ def write_file(filename, contents, name=None):
         b'\\x00\\x01'
     """
     def write(f, data):
-        atomic_write(path_of("write_file", f), _bytes_of("write_file", data))
+        path = path_of("write_file", f)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)  # as TensorFlow
+        atomic_write(path, _bytes_of("write_file", data))
 
     if _in_graph():
         _py_function(write, [filename, contents], [])

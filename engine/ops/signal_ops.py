@@ -20,11 +20,14 @@ from engine.ops import pad_ops as _pad
 from engine.ops.array_ops import reshape
 from engine.ops.gather_ops import gather
 from engine.ops.join_ops import concat
+from engine.ops.manip_ops import tile
 from engine.ops.matmul_ops import matmul
+from engine.ops.reduce_ops import reduce_sum
 from engine.ops.shape_ops import shape as shape_of
 
 __all__ = ["hann_window", "hamming_window", "frame", "overlap_and_add", "stft",
-           "inverse_stft", "linear_to_mel_weight_matrix", "mfccs_from_log_mel_spectrograms"]
+           "inverse_stft", "inverse_stft_window_fn", "linear_to_mel_weight_matrix",
+           "mfccs_from_log_mel_spectrograms"]
 
 
 # --- windows --------------------------------------------------------------------------------
@@ -37,7 +40,9 @@ def _raised_cosine(op: str, window_length, periodic, dtype, a: float, b: float):
         raise InvalidArgumentError(f"{op}: got window_length={length}; expected >= 0.")
     if length == 1:
         return convert_to_tensor(np.ones(1, dtype._np))
-    denominator = length if bool(periodic) else length - 1
+    # As in TensorFlow, `periodic` only changes even lengths: an odd-length window is
+    # always the symmetric one (denominator length - 1).
+    denominator = length if bool(periodic) and length % 2 == 0 else length - 1
     n = np.arange(length, dtype=np.float64)
     window = a - b * np.cos(2.0 * np.pi * n / max(denominator, 1))
     return convert_to_tensor(window.astype(dtype._np))
@@ -45,6 +50,8 @@ def _raised_cosine(op: str, window_length, periodic, dtype, a: float, b: float):
 
 def hann_window(window_length, periodic=True, dtype=_dt.float32, name=None):
     """A Hann window: 0.5 - 0.5 cos(2 pi n / N), N = length (periodic) or length - 1.
+
+    As in TensorFlow, `periodic` applies to even lengths only; odd lengths are symmetric.
 
     Args:
         window_length: the number of samples.
@@ -65,6 +72,8 @@ def hann_window(window_length, periodic=True, dtype=_dt.float32, name=None):
 
 def hamming_window(window_length, periodic=True, dtype=_dt.float32, name=None):
     """A Hamming window: 0.54 - 0.46 cos(2 pi n / N), N = length (periodic) or length - 1.
+
+    As in TensorFlow, `periodic` applies to even lengths only; odd lengths are symmetric.
 
     Args:
         window_length: the number of samples.
@@ -152,7 +161,8 @@ def overlap_and_add(signal, frame_step, name=None):
 
     Args:
         signal: a tensor of rank >= 2 whose last two dimensions are known.
-        frame_step: the samples between the starts of consecutive frames (<= frame_length).
+        frame_step: the samples between the starts of consecutive frames; a step longer
+            than a frame leaves zeros between the frames.
         name: ignored in eager mode.
 
     Returns:
@@ -169,9 +179,6 @@ def overlap_and_add(signal, frame_step, name=None):
         raise ShapeError(f"overlap_and_add: got a signal of shape {signal.shape}; expected "
                          "rank >= 2 with the last two dimensions (frames, frame_length) known.")
     frames, length_ = signal.shape[-2], signal.shape[-1]
-    if step > length_:
-        raise InvalidArgumentError(f"overlap_and_add: got frame_step={step} > frame_length="
-                                   f"{length_}; expected frame_step <= frame_length.")
     pieces = -(-length_ // step)  # each frame spans this many step-long pieces
     batch = [[0, 0]] * (rank - 2)
     padded = _pad.pad(signal, batch + [[0, 0], [0, pieces * step - length_]])
@@ -186,7 +193,7 @@ def overlap_and_add(signal, frame_step, name=None):
         target = concat([shape_of(signal)[:-2], convert_to_tensor(flat, _dt.int32)], 0)
     else:
         target = outer + flat
-    return reshape(total, target)[..., :(frames - 1) * step + length_]
+    return reshape(total, target)[..., :max(0, (frames - 1) * step + length_)]
 
 
 # --- short-time Fourier transform ----------------------------------------------------------
@@ -259,6 +266,41 @@ def inverse_stft(stfts, frame_length, frame_step, fft_length=None, window_fn=han
     if window_fn is not None:
         frames = _m.multiply(frames, window_fn(length_, dtype=frames.dtype))
     return overlap_and_add(frames, frame_step)
+
+
+def inverse_stft_window_fn(frame_step, forward_window_fn=hann_window, name=None):
+    """A window_fn for `inverse_stft` that undoes `stft`'s windowing (perfect reconstruction).
+
+    The returned function gives the forward window divided, sample by sample, by the sum of
+    its squares overlapped every `frame_step` samples.
+
+    Args:
+        frame_step: the samples between frames, as given to `stft`.
+        forward_window_fn: the window_fn given to `stft`.
+        name: ignored in eager mode.
+
+    Returns:
+        A function `(frame_length, dtype=float32) -> window tensor [frame_length]`.
+
+    Example:
+        >>> x = engine.random.stateless_normal([64], seed=[1, 2])
+        >>> fn = engine.signal.inverse_stft_window_fn(4)
+        >>> y = engine.signal.inverse_stft(engine.signal.stft(x, 16, 4), 16, 4, window_fn=fn)
+        >>> bool(abs(y[12:52] - x[12:52]).numpy().max() < 1e-5)
+        True
+    """
+    step = _positive("inverse_stft_window_fn", "frame_step", frame_step)
+
+    def window_fn(frame_length, dtype=_dt.float32):
+        length_ = _positive("inverse_stft_window_fn", "frame_length", frame_length)
+        window = forward_window_fn(length_, dtype=dtype)
+        overlaps = -(-length_ // step)
+        squares = _pad.pad(_m.multiply(window, window), [[0, overlaps * step - length_]])
+        per_phase = reduce_sum(reshape(squares, [overlaps, step]), 0)  # (step,)
+        denominator = reshape(tile(per_phase[None, :], [overlaps, 1]), [-1])[:length_]
+        return _m.divide(window, denominator)
+
+    return window_fn
 
 
 # --- mel features ----------------------------------------------------------------------------
@@ -339,9 +381,9 @@ def mfccs_from_log_mel_spectrograms(log_mel_spectrograms, name=None):
         raise DTypeError(f"mfccs_from_log_mel_spectrograms: got dtype {x.dtype.name}; "
                          "expected float32 or float64. Cast it with engine.cast.")
     bins = x.shape[-1] if x.shape.rank else None
-    if bins is None:
+    if not bins:
         raise ShapeError(f"mfccs_from_log_mel_spectrograms: got shape {x.shape}; expected "
-                         "rank >= 1 with the last dimension (num_mel_bins) known.")
+                         "rank >= 1 with the last dimension (num_mel_bins) known and > 0.")
     n, k = np.arange(bins)[:, None], np.arange(bins)[None, :]
     basis = 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2.0 * bins)) / np.sqrt(2.0 * bins)
     basis = convert_to_tensor(basis.astype(x.dtype.as_numpy_dtype))  # (n, k)

@@ -8,6 +8,7 @@ ops (see `engine.ops.string_ops`), each is one CPU-only registry entry.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -36,6 +37,10 @@ __all__ = ["to_number", "to_hash_bucket_fast", "as_string", "format"]
 # --- numbers and hashes ----------------------------------------------------------------------
 _NUMBER_TYPES = (_dt.float32, _dt.float64, _dt.int32, _dt.int64)
 _INTEGER_TEXT = re.compile(rb"[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*")
+# strtod's spellings that Python's float() lacks: hex floats ("0x1.8p3") and "nan(chars)"
+_HEX_FLOAT = re.compile(rb"\s*[+-]?0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)"
+                        rb"([pP][+-]?[0-9]+)?\s*")
+_NAN_CHARS = re.compile(rb"\s*[+-]?nan\([0-9A-Za-z_]*\)\s*", re.IGNORECASE)
 
 
 def _number_type(out_type) -> _dt.DType:
@@ -44,6 +49,13 @@ def _number_type(out_type) -> _dt.DType:
         raise DTypeError(f"to_number: got out_type={dtype.name}; expected float32, float64, "
                          "int32 or int64.")
     return dtype
+
+
+def _hex_float(s: bytes) -> float:
+    try:
+        return float.fromhex(s.decode("ascii"))
+    except OverflowError:  # strtod gives +-inf
+        return -math.inf if s.strip().startswith(b"-") else math.inf
 
 
 def _number(s: bytes, dtype: _dt.DType, index: int, shape):
@@ -60,7 +72,10 @@ def _number(s: bytes, dtype: _dt.DType, index: int, shape):
         try:
             return float(s)
         except ValueError:
-            pass
+            if _HEX_FLOAT.fullmatch(s):
+                return _hex_float(s)
+            if _NAN_CHARS.fullmatch(s):
+                return math.nan
     where = tuple(int(k) for k in np.unravel_index(index, shape))
     raise InvalidArgumentError(f"to_number: cannot convert the string {s!r} at index {where} "
                                f"to {dtype.name}: {problem}. Clean the text first (e.g. "

@@ -22,7 +22,7 @@ REAL, IMAG = engine.math.real, engine.math.imag
 @pytest.mark.parametrize("periodic", [True, False])
 def test_windows_follow_the_raised_cosine_formula(fn, a, b, periodic):
     for n in (2, 5, 8):
-        denominator = n if periodic else n - 1
+        denominator = n if periodic and n % 2 == 0 else n - 1  # TF: odd is symmetric
         want = [a - b * np.cos(2 * np.pi * i / denominator) for i in range(n)]
         got = fn(n, periodic=periodic, dtype=engine.float64)
         np.testing.assert_allclose(got.numpy(), want, atol=1e-15)
@@ -95,7 +95,8 @@ def test_overlap_and_add_inverts_frame_with_a_partition_of_unity():
 
 # --- stft / inverse_stft ------------------------------------------------------------------------
 def _stft_ref(x, length, step, n, pad_end=False):
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(length) / length)
+    period = length if length % 2 == 0 else length - 1  # TF's periodic Hann: odd is symmetric
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(length) / period)
     return np.fft.rfft(_frame_ref(x, length, step, pad_end) * window, n)
 
 
@@ -201,8 +202,7 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ShapeError, match="frame.*dimension 1 known"):
         engine.function(lambda t: so.frame(t, 2, 1), input_signature=[S([2, None])])(
             np.ones((2, 4), np.float32))
-    with pytest.raises(InvalidArgumentError, match="overlap_and_add.*frame_step=5"):
-        so.overlap_and_add(engine.ones([3, 4]), 5)
+    assert so.overlap_and_add(engine.ones([3, 4]), 5).shape == [14]  # gaps, as in TF
     with pytest.raises(ShapeError, match="overlap_and_add.*rank >= 2"):
         so.overlap_and_add(engine.ones([4]), 2)
     with pytest.raises(DTypeError, match="hann_window.*int32"):
