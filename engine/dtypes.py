@@ -201,6 +201,11 @@ def as_dtype(type_value) -> DType:
             return found
     elif isinstance(type_value, type) and type_value in _PYTHON:
         return _PYTHON[type_value]
+    elif type(type_value) is int:
+        # TensorFlow's DataType enum numbers: `tf.zeros(3, 1)` is float32 zeros.
+        found = _BY_NAME.get(_TF_ENUM.get(type_value, ""))
+        if found is not None:
+            return found
     else:
         try:
             npd = np.dtype(type_value)
@@ -220,6 +225,12 @@ def as_dtype(type_value) -> DType:
         close = difflib.get_close_matches(type_value, list(_BY_NAME), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
     raise TypeError(f"as_dtype: got {type_value!r}; expected a dtype or one of: {names}.{hint}")
+
+
+# TensorFlow's `DataType` enum numbers (types.proto), which `as_dtype` accepts as TF does.
+_TF_ENUM = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "int8",
+            7: "string", 8: "complex64", 9: "int64", 10: "bool", 14: "bfloat16",
+            17: "uint16", 18: "complex128", 19: "float16", 22: "uint32", 23: "uint64"}
 
 
 def from_numpy(np_dtype) -> DType:

@@ -13,7 +13,8 @@ __all__ = [
     "DeadlineExceededError", "NotFoundError", "AlreadyExistsError", "PermissionDeniedError",
     "ResourceExhaustedError", "FailedPreconditionError", "AbortedError", "OutOfRangeError",
     "UnimplementedError", "InternalError", "UnavailableError", "DataLossError",
-    "UnauthenticatedError", "ShapeError", "DTypeError", "InvalidIndexError", "TracingError",
+    "UnauthenticatedError", "ShapeError", "DTypeError", "SignatureMismatchError",
+    "InvalidIndexError", "TracingError",
     "OperatorNotAllowedInGraphError",
 ]
 
@@ -73,6 +74,15 @@ class ShapeError(InvalidArgumentError, ValueError):
 
 class DTypeError(InvalidArgumentError, TypeError):
     """Dtypes that do not fit together or that an op does not support."""
+
+
+class SignatureMismatchError(ShapeError, TypeError):
+    """Arguments that do not match a function's input signature (or a concrete function's).
+
+    A `ShapeError` (so a `ValueError` and an `InvalidArgumentError`) that is also a
+    `TypeError`, which TensorFlow raises when binding inputs to a `tf.function` fails, so
+    `except TypeError` from the TensorFlow guides catches it too.
+    """
 
 
 class InvalidIndexError(InvalidArgumentError, IndexError):

@@ -324,7 +324,10 @@ class GradientTape(Jacobians):
         # Only watched sources (and tensors computed from them) receive gradients, as in TF:
         # an unwatched tensor or non-trainable variable gets None even if it was an input.
         watched = self._watched
-        source_keys = {id(s) for s in sources if id(s) in watched}
+        # A source that is itself a target gets the target's gradient even when unwatched,
+        # as in TF: `tape.gradient(v, v)` is ones.
+        target_keys = {id(t) for t in targets}
+        source_keys = {id(s) for s in sources if id(s) in watched or id(s) in target_keys}
         pending: dict[int, Tensor] = {}
         for i, t in enumerate(targets):
             if not isinstance(t, Tensor) and not getattr(t, "_is_variable", False):

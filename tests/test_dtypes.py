@@ -138,3 +138,12 @@ def test_from_numpy_fast_path():
 def test_unknown_dtype_name_suggests_the_closest():
     with pytest.raises(TypeError, match="Did you mean 'float32'"):
         engine.as_dtype("flaot32")
+
+
+def test_as_dtype_accepts_tensorflow_enum_numbers():
+    # The "custom layers" guide calls `tf.zeros(1, 1)`: dtype 1 is TF's DT_FLOAT.
+    assert engine.as_dtype(1) is engine.float32
+    assert engine.as_dtype(9) is engine.int64
+    assert engine.zeros(1, 1).dtype is engine.float32
+    with pytest.raises(TypeError, match="as_dtype: got 99"):
+        engine.as_dtype(99)

@@ -230,3 +230,16 @@ def test_optimizer_iterations_stay_printable_after_apply_gradients():
 ])
 def test_lists_of_numpy_scalars_follow_tensorflow(value, dtype):
     assert engine.constant(value).dtype.name == dtype
+
+
+def test_gradient_of_a_source_with_respect_to_itself_is_ones_even_unwatched():
+    # The autodiff guide's `result = v0` branch: the target is the variable itself, unread.
+    v0 = engine.Variable(2.0)
+    v1 = engine.Variable(2.0)
+    c = engine.constant([1.0, 3.0])
+    with engine.GradientTape() as tape:
+        result = v0
+    dv0, dv1, dc = tape.gradient([result, c], [v0, v1, c])
+    assert float(dv0) == 1.0
+    assert dv1 is None
+    np.testing.assert_array_equal(dc.numpy(), [1.0, 1.0])

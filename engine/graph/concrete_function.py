@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from engine import nest
 from engine.convert import convert_to_tensor
+from engine.errors import SignatureMismatchError
 from engine.graph import cuda_graphs
 from engine.graph import signature as _sig
 from engine.graph.executor import Program
@@ -114,7 +115,8 @@ class ConcreteFunction:
         _, tensors, leaves = _sig.encode(named)
         tensors = [t if isinstance(t, Tensor) else convert_to_tensor(t) for t in tensors]
         if not _sig.compatible(self._leaves, leaves, exact_python=False):
-            raise ValueError(_sig.mismatch_message(self.graph.name, self._leaves, leaves))
+            raise SignatureMismatchError(
+                _sig.mismatch_message(self.graph.name, self._leaves, leaves))
         return self._call_flat(tensors)
 
     def _call_flat(self, tensors: list):

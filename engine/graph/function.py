@@ -72,6 +72,7 @@ class Function(RetraceLog):
         self._fast: dict = {}
         self._general: list[ConcreteFunction] = []
         self._traces: list[list] = []
+        self._concretes: list[ConcreteFunction] = []
         self._retraces: list[dict] = []
         self._warned: set = set()
         self._bound: dict = {}
@@ -289,7 +290,20 @@ class Function(RetraceLog):
         if any(not s.shape.is_fully_defined() for s in specs):
             self._general.append(concrete)
         self._traces.append(leaves)
+        self._concretes.append(concrete)
         return concrete
+
+    def pretty_printed_concrete_signatures(self) -> str:
+        """The signature of every graph traced so far, one per paragraph, in trace order.
+
+        Example:
+            >>> f = engine.function(lambda x: x + 1)
+            >>> _ = f(engine.constant(1.0))
+            >>> print(f.pretty_printed_concrete_signatures())
+            <lambda>(x: tensor () float32) -> (() float32)
+        """
+        return "\n\n".join(c.pretty_printed_signature() for c in self._concretes)
+
     def __repr__(self) -> str:
         return f"<engine.function {self._name!r}, {len(self._traces)} traces>"
 

@@ -18,7 +18,7 @@ import numpy as np
 from engine import dtypes as _dt
 from engine import nest
 from engine.convert import convert_to_tensor
-from engine.errors import DTypeError, ShapeError
+from engine.errors import DTypeError, SignatureMismatchError
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
 
@@ -283,7 +283,7 @@ def conform(name: str, specs: list, named: list) -> list:
             if not isinstance(v, Tensor):
                 v = _converted(name, specs, path, v, s)
             if v.dtype is not s.dtype or not s.shape.is_compatible_with(v.shape):
-                error = DTypeError if v.dtype is not s.dtype else ShapeError
+                error = DTypeError if v.dtype is not s.dtype else SignatureMismatchError
                 raise error(f"{name}: argument `{path}` is a {v.dtype.name} tensor of shape "
                             f"{v.shape}; the input_signature expects {s.shape} {s.dtype.name}"
                             f" (whole signature: {_specs_text(specs)}). Pass a matching "

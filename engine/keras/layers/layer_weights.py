@@ -33,6 +33,7 @@ class LayerWeights:
         if not self._trainable:
             return []
         out = list(self._trainable_weights)
+        out.extend(v for v in _attribute_variables(self) if v.trainable)
         for layer in self._flatten_layers(include_self=False, recursive=False):
             out.extend(w for w in layer.trainable_weights if not _contains(out, w))
         return out
@@ -40,9 +41,12 @@ class LayerWeights:
     @property
     def non_trainable_weights(self) -> list:
         """The weights training leaves alone (all of them when the layer is frozen)."""
+        attribute_variables = _attribute_variables(self)
         out = list(self._non_trainable_weights)
+        out.extend(v for v in attribute_variables if not v.trainable)
         if not self._trainable:
-            out = list(self._trainable_weights) + out
+            trainable = [v for v in attribute_variables if v.trainable]
+            out = list(self._trainable_weights) + trainable + out
         for layer in self._flatten_layers(include_self=False, recursive=False):
             extra = layer.non_trainable_weights if self._trainable else layer.weights
             out.extend(w for w in extra if not _contains(out, w))
@@ -177,6 +181,37 @@ class LayerWeights:
     def _clear_losses(self) -> None:
         for layer in self._flatten_layers():
             layer._losses = []
+
+
+def _attribute_variables(layer) -> list:
+    """Variables set as attributes of `layer` (alone, or in lists, tuples, dicts and plain
+    `engine.Module`s) rather than made by `add_weight`: Keras tracks these too, so that
+    `self.w = engine.Variable(...)` in a layer's or model's `__init__` gets trained."""
+    from engine.keras.layers.base import Layer  # noqa: PLC0415 - base imports this mixin
+    from engine.module import Module  # noqa: PLC0415
+
+    found: list = []
+    own = layer._trainable_weights + layer._non_trainable_weights
+    skip = _NOT_ATTRIBUTES.union(getattr(type(layer), "_untracked_attributes", ()))
+    pending = [v for k, v in vars(layer).items() if k not in skip]
+    while pending:
+        child = pending.pop()
+        if isinstance(child, Variable):
+            if not _contains(own, child) and not _contains(found, child):
+                found.append(child)
+        elif isinstance(child, (list, tuple)):
+            pending.extend(reversed(child))
+        elif isinstance(child, dict):
+            pending.extend(reversed(list(child.values())))
+        elif isinstance(child, Module) and not isinstance(child, Layer):
+            pending.extend(reversed(list(child.variables)))
+    return found
+
+
+# Bookkeeping attributes that hold weights already listed, or other objects' state. A layer
+# class lists more in `_untracked_attributes` (an RNN's `states`, as in Keras 2).
+_NOT_ATTRIBUTES = frozenset(("_trainable_weights", "_non_trainable_weights", "_losses",
+                             "_callable_losses", "_inbound_nodes", "_outbound_nodes"))
 
 
 def _contains(items: list, obj) -> bool:

@@ -264,6 +264,9 @@ class RNN(Layer):
         (TensorShape([2, 5, 4]), TensorShape([2, 4]))
     """
 
+    # Stateful states are not weights: `weights` and `get_weights` leave them out (Keras 2).
+    _untracked_attributes = ("states",)
+
     supports_masking = True
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,

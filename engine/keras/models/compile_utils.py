@@ -90,6 +90,8 @@ class LossesContainer:
         return [self.loss_metric] + [m for m in self.output_metrics if m is not None]
 
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        if self._losses is None:  # a custom `train_step` calls it before `fit` builds it
+            self.build(default_output_names(y_pred))
         flat_pred = nest.flatten(y_pred)
         flat_true = _per_output(y_true, len(flat_pred), self._output_names, "y")
         flat_sw = _per_output(sample_weight, len(flat_pred), self._output_names,
@@ -183,6 +185,7 @@ class MetricsContainer:
         for k, (yt, yp, sw) in enumerate(zip(flat_true, flat_pred, flat_sw)):
             if yt is None:
                 continue
+            yt = _match_rank(yt, yp)
             for metric in self._metrics[k]:
                 metric.update_state(yt, yp)
             for metric in self._weighted[k]:
@@ -192,6 +195,26 @@ class MetricsContainer:
         """Resets every metric."""
         for m in self.metrics:
             m.reset_state()
+
+
+def default_output_names(y_pred) -> list:
+    """Output names for a model that has none: the keys of a dict of outputs, else
+    `output` for one output or `output_1`, `output_2`, ... for several."""
+    if isinstance(y_pred, dict):
+        return sorted(y_pred)
+    count = len(nest.flatten(y_pred))
+    return ["output"] if count == 1 else [f"output_{i + 1}" for i in range(count)]
+
+
+def _match_rank(y_true, y_pred):
+    """Sparse targets of shape (batch,) against predictions of shape (batch, k) become
+    (batch, 1) before they reach the metrics, as in Keras 2, so that a custom metric
+    comparing them elementwise does not broadcast to (batch, batch)."""
+    if len(getattr(y_true, "shape", ())) == 1 and len(getattr(y_pred, "shape", ())) == 2:
+        from engine.ops.array_ops import expand_dims  # noqa: PLC0415 - above math_ops
+
+        return expand_dims(y_true, -1)
+    return y_true
 
 
 def _metric_specs(spec, names: list) -> list:

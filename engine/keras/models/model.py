@@ -38,6 +38,15 @@ class Model(TrainingMixin, Layer):
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        if _functional_arguments(args, kwargs):
+            # A subclass forwarding `(inputs, outputs)` (Keras 2's "customize fit" guides):
+            # it becomes a functional model that keeps its own methods, e.g. `train_step`.
+            from engine.keras.models.functional import Functional  # noqa: PLC0415
+
+            if not isinstance(self, Functional):
+                self.__class__ = _with_functional(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
         if args:
             raise TypeError(f"{type(self).__name__}: unexpected positional arguments; a "
                             "functional model takes Model(inputs=..., outputs=...).")
@@ -157,3 +166,23 @@ class Model(TrainingMixin, Layer):
             f"{type(self).__name__}.get_config: subclassed models define their own config; "
             "override get_config() and from_config(), or use a Sequential or functional "
             "model.")
+
+
+def _functional_arguments(args: tuple, kwargs: dict) -> bool:
+    """Whether `Model.__init__` got a functional model's `(inputs, outputs)`."""
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+_FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def _with_functional(cls: type, functional: type) -> type:
+    """`cls` with `Functional` mixed in after it (made once per class): its own methods win,
+    and the graph of layers comes from `Functional`."""
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, functional), {"__module__": cls.__module__,
+                                                      "__qualname__": cls.__qualname__})
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made
