@@ -177,7 +177,7 @@ def _convert_python_inputs(op: OpDef, inputs: tuple, tensors: list) -> None:
             dtype, first = d, i
         elif d != dtype:
             raise DTypeError(_mixed_dtype_message(op, first, dtype, i, d))
-    if dtype is not None and op.dtypes is not None and dtype not in op.fast_np_dtypes:
+    if dtype is not None and op.dtypes is not None and dtype not in op.np_dtypes:
         allowed = ", ".join(sorted(d.name for d in op.dtypes))
         raise DTypeError(f"{op.name}: got dtype {_dt.from_numpy(dtype).name} for "
                          f"{_input_name(op, first)}; expected one of: {allowed}. "
@@ -191,7 +191,7 @@ def _convert_python_inputs(op: OpDef, inputs: tuple, tensors: list) -> None:
             except (DTypeError, ValueError) as exc:
                 raise type(exc)(f"{op.name}: {_input_name(op, i)}: {exc}") from None
             if group_dtype is None and i in in_group and op.dtypes is not None and (
-                    array.dtype not in op.fast_np_dtypes):
+                    array.dtype not in op.np_dtypes):
                 allowed = ", ".join(sorted(d.name for d in op.dtypes))
                 raise DTypeError(f"{op.name}: got {_dt.from_numpy(array.dtype).name} value "
                                  f"{inputs[i]!r} for {_input_name(op, i)}; expected one of: "

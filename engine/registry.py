@@ -94,7 +94,9 @@ class OpDef:
         self.doc = doc
         self._kernels: dict = {}
         self.cpu_kernel = self.kernel_for(np)
-        # NumPy dtypes the fast path may run without further checks.
+        # NumPy dtypes the op takes (strings as object arrays), and those its fast path may
+        # run without further checks (no strings).
+        self.np_dtypes = frozenset(d._np for d in (dtypes if dtypes is not None else ()))
         self.fast_np_dtypes = frozenset(
             d._np for d in (dtypes if dtypes is not None else ()) if d is not _dt.string)
 

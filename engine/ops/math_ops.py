@@ -142,7 +142,10 @@ def _g_atan2(ctx, g):
     return multiply(g, divide(x, denom)), negative(multiply(g, divide(y, denom)))
 
 
-add = _binary("add", "AddV2", "add", NUMERIC, _g_add, "Returns x + y.")
+# Strings too, as in TensorFlow: `engine.constant("a") + "b"` is b"ab" (NumPy adds object
+# arrays of bytes elementwise by concatenation).
+add = _binary("add", "AddV2", "add", NUMERIC | frozenset((_dt.string,)), _g_add,
+              "Returns x + y; for strings, their concatenation.")
 subtract = _binary("subtract", "Sub", "subtract", NUMERIC, _g_sub, "Returns x - y.")
 multiply = _binary("multiply", "Mul", "multiply", NUMERIC, _g_mul, "Returns x * y.")
 divide = _binary("divide", "RealDiv", "true_divide", INEXACT, _g_div,

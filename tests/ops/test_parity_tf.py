@@ -98,3 +98,18 @@ def test_sqrt_gradient_is_zero_where_the_upstream_gradient_is():
         tape.watch(x)
         y = engine.sqrt(x)
     assert np.isposinf(tape.gradient(y, x).numpy()[0])
+
+
+def test_plus_concatenates_strings_as_in_tf():
+    a = engine.constant(["x", "y"])
+    assert (a + "!").numpy().tolist() == [b"x!", b"y!"]
+    assert ("<" + engine.constant("s")).numpy() == b"<s"
+    assert engine.add(a, engine.constant("z")).numpy().tolist() == [b"xz", b"yz"]
+
+    @engine.function
+    def joined(x, y):
+        return x + "-" + y
+
+    assert joined(a, engine.constant("q")).numpy().tolist() == [b"x-q", b"y-q"]
+    with pytest.raises(DTypeError, match="Cannot convert 1 to a tensor of dtype string"):
+        a + 1
