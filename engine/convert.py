@@ -106,7 +106,11 @@ def _cast_array(array: np.ndarray, dtype: _dt.DType, value) -> np.ndarray:
     src = array.dtype
     text_in, text_out = src.kind in "USO", dtype is _dt.string
     if text_in and text_out:
-        return _strings(array)
+        # a list of bytes: its elements as given (NumPy's `S` arrays drop trailing NULs)
+        listed = isinstance(value, (list, tuple)) and src.kind == "S"
+        return _strings(np.asarray(value, dtype=object) if listed else array, value)
+    if text_out and array.size == 0:  # an empty list (NumPy makes it float64) has no text
+        return np.empty(array.shape, dtype=object)
     lossless = not (text_in or text_out or src.kind == "b" or dtype is _dt.bool
                     or (src.kind == "c" and not dtype.is_complex))
     if lossless and src in _dt.INEXACT_NUMPY and dtype.is_integer:  # bfloat16's kind is "V"
@@ -162,8 +166,9 @@ def to_array(value, dtype: _dt.DType | None = None) -> np.ndarray:
                 array.min() >= _INT32.min and array.max() <= _INT32.max):
             array = array.astype(np.int32)
         elif array.dtype.kind in "US" or array.dtype == object:
-            # NumPy turns numbers mixed into a list of strings into text: check the leaves
-            array = _strings(np.asarray(value, dtype=object) if array.dtype.kind == "U"
+            # NumPy turns numbers mixed into a list of strings into text (check the leaves),
+            # and drops trailing NULs from bytes: convert the elements as given
+            array = _strings(np.asarray(value, dtype=object) if array.dtype.kind in "US"
                              else array, value)
         elif array.dtype == np.int64 and not array.size:
             array = array.astype(np.float32)

@@ -258,6 +258,14 @@ def test_byte_string_elements_are_python_bytes():
         assert type(element.numpy()) is bytes
 
 
+def test_byte_strings_keep_trailing_nuls_and_empty_lists_can_be_strings():
+    # NumPy's fixed-width bytes drop trailing NULs; TF keeps every byte
+    assert engine.constant([b"a\x00\x00"]).numpy()[0] == b"a\x00\x00"
+    assert engine.constant([[b"a\x00"]], engine.string).numpy()[0, 0] == b"a\x00"
+    empty = engine.constant([[]], engine.string)
+    assert empty.dtype == engine.string and empty.shape == [1, 0]
+
+
 def test_lists_holding_tensors_as_op_inputs_stack_with_gradients():
     # A list of tensors given to an op is stacked (differentiably), eagerly and traced.
     a, b = engine.constant(1.5), engine.constant(2.0)
