@@ -10,8 +10,10 @@ Example:
 """
 
 from engine.ops.image_color import *  # noqa: F403
+from engine.ops.image_color_more import *  # noqa: F403
 from engine.ops.image_more import *  # noqa: F403
 from engine.ops.image_ops import *  # noqa: F403
 from engine.ops.image_quality import *  # noqa: F403
+from engine.ops.image_random import *  # noqa: F403
 from engine.ops.image_resize import *  # noqa: F403
 from engine.ops.png_codec import *  # noqa: F403

@@ -377,6 +377,9 @@ OP_CASES = [
           grad="grad"),
     _cpu_case("non_max_suppression", lambda b, s: E.image.non_max_suppression(b, s, 2),
               _f32(4, 4), _f32(4)),
+    _case("draw_bounding_boxes", lambda x, b: E.image.draw_bounding_boxes(
+        x, b, [[1.0, 0.0, 0.5]]), IMG, np.array([[[0.1, 0.2, 0.7, 0.9]], [[-0.2, 0.0, 0.5, 1.2]]],
+                                                np.float32)),
     _cpu_case("unicode_decode", lambda s: E.strings.unicode_decode(s, "UTF-8"), WORD),
     _cpu_case("unicode_encode", lambda c: E.strings.unicode_encode(c, "UTF-8"),
               np.array([[104, 233], [97, 98]], np.int32)),

@@ -16,6 +16,7 @@ from engine.ops import (  # noqa: F401 - imported to register the ops
     fft_ops,
     fill_ops,
     gather_ops,
+    image_color_more,
     image_more,
     image_transform,
     join_ops,

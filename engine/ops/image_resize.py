@@ -29,6 +29,7 @@ from engine.ops import math_ops as _m
 from engine.ops import unary_ops as _u
 from engine.ops.einsum_ops import einsum
 from engine.ops.gather_ops import gather
+from engine.ops.image_resize_kernels import KERNEL_METHODS, kernel_matrix
 from engine.ops.manip_ops import pad
 from engine.ops.reduce_ops import reduce_sum
 from engine.ops.select_ops import where
@@ -57,8 +58,8 @@ class ResizeMethod:
     MITCHELLCUBIC = "mitchellcubic"
 
 
-_METHODS = ("bilinear", "nearest", "bicubic", "area")
-_NOT_IMPLEMENTED = ("lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+_METHODS = ("bilinear", "nearest", "bicubic", "area", *KERNEL_METHODS)
+_NOT_IMPLEMENTED = ()
 
 
 # --- arguments (shared with image_ops) --------------------------------------------------------
@@ -148,13 +149,13 @@ def _pad_to_bounding_box(image, offset_height, offset_width, target_height, targ
 # (sizes known only when a graph runs), in float32 as TensorFlow's kernels compute them.
 _NP = types.SimpleNamespace(
     floor=np.floor, ceil=np.ceil, rint=np.rint, abs=np.abs, minimum=np.minimum,
-    maximum=np.maximum, where=np.where, equal=np.equal,
+    maximum=np.maximum, where=np.where, equal=np.equal, sin=np.sin, exp=np.exp,
     arange=lambda n: np.arange(n, dtype=np.float32), size=np.float32,
     index=lambda x: np.asarray(x, np.int32), weights=lambda x: np.asarray(x, np.float32),
     row_sums=lambda x: x.sum(axis=1, keepdims=True))
 _OPS = types.SimpleNamespace(
     floor=_u.floor, ceil=_u.ceil, rint=_u.round, abs=_u.abs, minimum=_m.minimum,
-    maximum=_m.maximum, where=where, equal=_m.equal,
+    maximum=_m.maximum, where=where, equal=_m.equal, sin=_u.sin, exp=_u.exp,
     arange=lambda n: _m.cast(_range(n), _dt.float32),
     size=lambda n: _m.cast(n, _dt.float32), index=lambda x: _m.cast(x, _dt.int32),
     weights=lambda x: x, row_sums=lambda x: reduce_sum(x, 1, keepdims=True))
@@ -222,6 +223,8 @@ _MATMUL_MAX_IN = 256
 @functools.lru_cache(maxsize=256)
 def _static_table(method: str, antialias: bool, n_in: int, n_out: int):
     """A cached ("matrix", weights) or ("taps", pairs) for sizes known while tracing."""
+    if method in KERNEL_METHODS:
+        return "matrix", kernel_matrix(_NP, method, antialias, n_in, n_out)
     if _dense(method, antialias, n_out < n_in):
         return "matrix", _matrix(_NP, method, n_in, n_out)
     taps = _taps(_NP, method, n_in, n_out)
@@ -236,9 +239,11 @@ def _static_table(method: str, antialias: bool, n_in: int, n_out: int):
 def _resize_axis(x, axis: int, n_in, n_out, method: str, antialias: bool):
     """Resizes 4-D `x` along axis 1 or 2 from `n_in` to `n_out` (ints or scalar tensors)."""
     if _known(n_in, n_out):
-        if n_in == n_out:
-            return x  # every method maps pixel o to pixel o
+        if n_in == n_out and method not in KERNEL_METHODS:
+            return x  # these methods map pixel o to pixel o (the KERNEL_METHODS blur)
         kind, table = _static_table(method, antialias, n_in, n_out)
+    elif method in KERNEL_METHODS:
+        kind, table = "matrix", kernel_matrix(_OPS, method, antialias, n_in, n_out)
     elif _dense(method, antialias, True):
         kind, table = "matrix", _matrix(_OPS, method, n_in, n_out)
     else:
@@ -302,10 +307,11 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     Args:
         images: a 3-D `(h, w, c)` or 4-D `(batch, h, w, c)` image tensor.
         size: `[new_height, new_width]`: ints, scalar int tensors or a 1-D int tensor.
-        method: 'bilinear', 'nearest', 'bicubic' or 'area' (or a `ResizeMethod` name).
+        method: 'bilinear', 'nearest', 'bicubic', 'area', 'lanczos3', 'lanczos5',
+            'gaussian' or 'mitchellcubic' (or a `ResizeMethod` name).
         preserve_aspect_ratio: resize to the largest size within `size` of the same aspect.
-        antialias: when downsampling, widen the bilinear or bicubic filter (no effect on
-            'nearest', 'area' or upsampling).
+        antialias: when downsampling, widen the filter (no effect on 'nearest', 'area' or
+            upsampling).
 
     Returns:
         The resized images, float32 (the input's dtype for 'nearest').
