@@ -16,7 +16,12 @@ shape, or explicitly), computes in `call(inputs, ...)`, and describes itself wit
   tensors (see `connections.py`).
 
 Creating and tracking weights and losses (`add_weight`, `weights`, `get_weights`,
-`losses`, ...) is the `LayerWeights` mixin's part, in `layer_weights.py`.
+`losses`, ...) is the `LayerWeights` mixin's part, in `layer_weights.py`; `add_metric` and
+`metrics` are the `LayerMetrics` mixin's, in `layer_metrics.py`.
+
+A second positional argument reaches `call` as Keras 2 passes it: `model(x, True)` is
+`training=True` when `call(self, inputs, training=None)` has `training` (or `mask`) in that
+place; for `call(self, query, value, ...)` it stays the second input.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.keras.layers.connections import LayerConnections
 from engine.keras.layers.input_spec import InputSpec, check_input_spec
+from engine.keras.layers.layer_metrics import LayerMetrics
 from engine.keras.layers.layer_weights import LayerWeights
 from engine.keras.mixed_precision import autocast as _autocast
 from engine.keras.mixed_precision import policy as _policy
@@ -39,7 +45,7 @@ from engine.scopes import name_scope
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape
 
-__all__ = ["Layer", "InputSpec", "check_input_spec", "current_training"]
+__all__ = ["Layer", "InputSpec", "check_input_spec", "current_training", "in_layer_call"]
 
 _ALLOWED_KWARGS = {"input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
                    "activity_regularizer", "autocast", "implementation"}
@@ -52,6 +58,11 @@ def current_training():
     """The `training` value of the innermost layer call in progress (None outside)."""
     stack = getattr(_STATE, "training", None)
     return stack[-1] if stack else None
+
+
+def in_layer_call() -> bool:
+    """Whether a layer's `call` is in progress (in this thread)."""
+    return bool(getattr(_STATE, "training", None))
 
 
 class _TrainingScope:
@@ -68,7 +79,7 @@ class _TrainingScope:
         _STATE.training.pop()
 
 
-class Layer(LayerWeights, LayerConnections, Module):
+class Layer(LayerWeights, LayerMetrics, LayerConnections, Module):
     """Base class of every Keras layer (and of `Model`).
 
     Subclasses create weights in `build` with `add_weight` and compute in `call`.
@@ -234,6 +245,8 @@ class Layer(LayerWeights, LayerConnections, Module):
                 raise TypeError(f"{self.name}: call it with the inputs as first argument.")
             args = (kwargs.pop("inputs"),)
         inputs, rest = args[0], args[1:]
+        if rest and len(rest) > self._call_spec.first_named:  # e.g. model(x, True)
+            rest, kwargs = self._call_spec.bind_positional(self, rest, kwargs)
         if type(inputs) is Tensor and inputs._value.dtype is self._np_dtype:
             pass  # the common eager case: nothing to convert, and not a Keras tensor
         else:
@@ -369,6 +382,33 @@ class _CallSpec:
         self.mask = "mask" in params
         default = params["training"].default if "training" in params else None
         self.training_default = None if default is inspect.Parameter.empty else default
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        names = []
+        for name, p in params.items():
+            if p.kind not in positional:
+                break
+            names.append(name)
+        # The names of `call`'s positional parameters after the inputs, and the index among
+        # them of the first that `__call__` fills itself (`training`, `mask`); a call with
+        # that many extra positional arguments gets them bound to their names.
+        self.names = tuple(names[1:])
+        found = [i for i, n in enumerate(self.names) if n in ("training", "mask")]
+        self.first_named = found[0] if found else 1 << 30
+
+    def bind_positional(self, layer, rest: tuple, kwargs: dict):
+        """`(rest, kwargs)` with the extra positional arguments up to `training`/`mask`
+        passed by name, so that `__call__` sees them (Keras 2: `layer(x, True)`).
+
+        Raises:
+            TypeError: if an argument is also given by name.
+        """
+        kwargs = dict(kwargs)
+        for name, value in zip(self.names, rest):
+            if name in kwargs:
+                raise TypeError(f"{layer.name}: got multiple values for argument {name!r} "
+                                f"of call (positional and keyword); give it once.")
+            kwargs[name] = value
+        return rest[len(self.names):], kwargs
 
 
 def _input_mask(inputs):

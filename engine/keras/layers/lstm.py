@@ -12,11 +12,10 @@ from engine.keras.layers.base import Layer
 from engine.keras.layers.fused_rnn import FusedRNN
 from engine.keras.layers.recurrent import (
     WEIGHT_ARGS,
-    CellArguments,
-    DropoutRNNCellMixin,
     cell_layer_kwargs,
     cell_properties,
 )
+from engine.keras.layers.rnn_cell_base import CellArguments, DropoutRNNCellMixin
 from engine.ops import join_ops, manip_ops, matmul_ops
 from engine.ops.fill_ops import ones
 

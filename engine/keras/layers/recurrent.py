@@ -11,8 +11,14 @@ with `zero_output_for_mask=True`, as `Bidirectional` asks), `initial_state` and
 `time_major`. `LSTM` and `GRU` (lstm.py, gru.py) subclass `RNN` to run a fused kernel when
 they can (rnn_kernels.py).
 
-Dropout in cells (`DropoutRNNCellMixin`): one mask per call, the same at every time step
-(Keras' behaviour), drawn before the loop and only while training.
+Cells may take and keep nests (Keras 2's "nested" cells): `RNN(cell)((x1, x2))` passes a
+tuple of inputs (each `(batch, time, ...)`; a list is `[inputs, *initial_states]`, as in
+Keras 2), `cell.build` gets their shapes without the time axis, each step gets that tuple,
+and `state_size`/`output_size` may be nests of ints or `TensorShape`s (a state of shape
+`(batch, 20, 30)` has size `TensorShape([20, 30])`).
+
+Dropout in cells (`DropoutRNNCellMixin`, rnn_cell_base.py): one mask per call, the same at
+every time step (Keras' behaviour), drawn before the loop and only while training.
 """
 
 from __future__ import annotations
@@ -24,116 +30,17 @@ import numpy as np
 from engine import nest
 from engine.convert import convert_to_tensor
 from engine.graph.trace import init_scope
-from engine.keras import activations, constraints, initializers, regularizers
 from engine.keras.layers import rnn_kernels
 from engine.keras.layers.base import InputSpec, Layer
-from engine.keras.layers.weight_options import weight_options_config
-from engine.ops import random_ops
-from engine.ops.fill_ops import ones_like, zeros, zeros_like
+from engine.keras.layers.rnn_cell_base import DropoutRNNCellMixin
+from engine.ops import array_ops
+from engine.ops.fill_ops import zeros, zeros_like
 from engine.scopes import name_scope
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape
 from engine.variable import Variable
 
 __all__ = ["RNN", "StackedRNNCells", "DropoutRNNCellMixin"]
-
-
-class DropoutRNNCellMixin:
-    """Dropout masks for cells: drawn once per sequence and reused at every time step.
-
-    A cell with `dropout` and `recurrent_dropout` attributes mixes this in and asks for its
-    masks in `call`; `RNN` resets them before each sequence.
-
-    Example:
-        >>> cell = engine.keras.layers.SimpleRNNCell(2, dropout=0.5)
-        >>> print(cell.get_dropout_mask_for_cell(engine.ones([1, 3]), training=False))
-        None
-        >>> mask = cell.get_dropout_mask_for_cell(engine.ones([1, 3]), training=True)
-        >>> mask is cell.get_dropout_mask_for_cell(engine.ones([1, 3]), training=True)
-        True
-    """
-
-    def get_dropout_mask_for_cell(self, inputs, training, count=1):
-        """The dropout mask (or `count` of them) for the inputs `(batch, features)`, or None
-        when not training or `dropout == 0`. Cached until `reset_dropout_mask()`."""
-        return self._cached_mask("_dropout_mask", self.dropout, inputs, training, count)
-
-    def get_recurrent_dropout_mask_for_cell(self, inputs, training, count=1):
-        """The mask for the previous state `(batch, units)`, like the input mask."""
-        return self._cached_mask("_recurrent_dropout_mask", self.recurrent_dropout, inputs,
-                                 training, count)
-
-    def reset_dropout_mask(self):
-        """Forgets the cached input mask (the next sequence draws a new one)."""
-        self._dropout_mask = None
-
-    def reset_recurrent_dropout_mask(self):
-        """Forgets the cached recurrent mask."""
-        self._recurrent_dropout_mask = None
-
-    def _cached_mask(self, attr, rate, inputs, training, count):
-        if not training or rate == 0:
-            return None
-        masks = getattr(self, attr, None)
-        if masks is None:
-            ones = ones_like(inputs)
-            masks = [random_ops.dropout(ones, rate=rate) for _ in range(count)]
-            setattr(self, attr, masks)
-        return masks[0] if count == 1 else masks
-
-
-class CellArguments:
-    """Argument handling shared by the cells (weights' initializers and friends)."""
-
-    def _init_weights_args(self, units, activation, use_bias, kernel_initializer,
-                           recurrent_initializer, bias_initializer, kernel_regularizer,
-                           recurrent_regularizer, bias_regularizer, kernel_constraint,
-                           recurrent_constraint, bias_constraint, dropout, recurrent_dropout):
-        name = type(self).__name__
-        if not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"{name}: units must be a positive integer; got {units!r}.")
-        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if not 0 <= float(rate) < 1:
-                raise ValueError(f"{name}: {what} must be in [0, 1); got {rate}.")
-        self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = min(1.0, max(0.0, float(dropout)))
-        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
-
-    def _add_kernels(self, input_shape, gates: int) -> None:
-        features = input_shape[-1]
-        if features is None:
-            raise ValueError(f"{self.name}: the last dimension of the inputs must be known; "
-                             f"got shape {input_shape}.")
-        self.kernel = self.add_weight(
-            "kernel", shape=[features, gates * self.units], initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            "recurrent_kernel", shape=[self.units, gates * self.units],
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-
-    def _add_bias(self, shape, initializer=None) -> None:
-        self.bias = self.add_weight(
-            "bias", shape=shape, initializer=initializer or self.bias_initializer,
-            regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-
-    def _weights_config(self) -> dict:
-        return {
-            "units": self.units, "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            **weight_options_config(self, ("kernel", "recurrent", "bias"), activity=False),
-            "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout}
 
 
 class StackedRNNCells(Layer):
@@ -292,19 +199,30 @@ class RNN(Layer):
 
     @property
     def _state_sizes(self) -> list:
-        return [int(s) for s in nest.flatten(self.cell.state_size)]
+        """Each state's size: an int, or a tuple for a state of several axes."""
+        return [_state_size(s) for s in nest.flatten(self.cell.state_size)]
 
     def build(self, input_shape):
-        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
-                input_shape[0], TensorShape):
-            input_shape = input_shape[0]
-        shape = TensorShape(input_shape)
-        if shape.rank is not None and shape.rank < 3:
-            raise ValueError(f"{self.name}: expected inputs of rank 3 (batch, time, features); "
-                             f"got shape {shape}.")
-        dims = shape.as_list()
-        batch = dims[1] if self.time_major else dims[0]
-        build_sublayer(self.cell, TensorShape([batch] + dims[2:]))
+        if isinstance(input_shape, list) and input_shape and not _is_shape(input_shape):
+            input_shape = input_shape[0]  # [inputs, *initial_states]
+        nested = isinstance(input_shape, tuple) and not _is_shape(input_shape)
+        shapes = [TensorShape(s) for s in nest.flatten(input_shape)] if nested else [
+            TensorShape(input_shape)]
+        for shape in shapes:
+            if shape.rank is not None and shape.rank < 3:
+                raise ValueError(f"{self.name}: expected inputs of rank 3 or more (batch, "
+                                 f"time, features...); got shape {shape}.")
+        batch = shapes[0][1 if self.time_major else 0]
+
+        def step_shape(shape):                     # the shape of one step: no time axis
+            return TensorShape([batch] + TensorShape(shape).as_list()[2:])
+
+        if nested:
+            self.input_spec = None  # the inputs' ranks may differ
+            build_sublayer(self.cell, nest.pack_sequence_as(
+                input_shape, [step_shape(s) for s in shapes]))
+        else:
+            build_sublayer(self.cell, step_shape(shapes[0]))
         if self.stateful and batch is not None:
             self._make_state_variables(batch)
         self.built = True
@@ -312,7 +230,7 @@ class RNN(Layer):
     # --- states -----------------------------------------------------------------------------
     def _make_state_variables(self, batch: int) -> None:
         with init_scope():
-            self.states = [Variable(np.zeros((batch, size), self._dtype.as_numpy_dtype),
+            self.states = [Variable(np.zeros([batch] + _dims(size), self._dtype.as_numpy_dtype),
                                     trainable=False, name=f"{self.name}/state_{i}")
                            for i, size in enumerate(self._state_sizes)]
 
@@ -339,16 +257,20 @@ class RNN(Layer):
             var.assign(value.astype(var.dtype.as_numpy_dtype))
 
     def get_initial_state(self, inputs) -> list:
-        """Zero states for `inputs`, one `(batch, size)` tensor per state."""
+        """Zero states for `inputs` (a tensor or a nest of them), one `(batch, size)` (or
+        `(batch, *size)`) tensor per state."""
+        inputs = nest.flatten(inputs)[0]
         step = inputs[0] if self.time_major else inputs[:, 0]        # (batch, features)
         batch = step.shape[0]
         if batch is not None:
-            return [zeros([batch, size], inputs.dtype) for size in self._state_sizes]
-        column = zeros_like(step[:, :1])                             # (batch, 1)
-        return [column + zeros([size], inputs.dtype) for size in self._state_sizes]
+            return [zeros([batch] + _dims(size), inputs.dtype) for size in self._state_sizes]
+        lead = zeros_like(step[(slice(None),) + (0,) * (step.shape.rank - 1)])  # (batch,)
+        return [array_ops.reshape(lead, [-1] + [1] * len(_dims(size)))
+                + zeros(_dims(size), inputs.dtype) for size in self._state_sizes]
 
     def _initial_states(self, inputs, initial_state) -> list:
         sizes = self._state_sizes
+        inputs = nest.flatten(inputs)[0]
         if initial_state is not None:
             states = [convert_to_tensor(s, dtype=inputs.dtype) if not isinstance(s, Tensor)
                       else s for s in nest.flatten(initial_state)]
@@ -368,11 +290,10 @@ class RNN(Layer):
 
     # --- running ----------------------------------------------------------------------------
     def call(self, inputs, mask=None, training=None, initial_state=None):
-        if isinstance(inputs, (list, tuple)):  # Keras allows [inputs, *initial_states]
+        if isinstance(inputs, list):  # Keras allows [inputs, *initial_states]
             inputs, extra = inputs[0], list(inputs[1:])
             initial_state = extra or initial_state
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
+        mask = _first_mask(mask)
         states = self._initial_states(inputs, initial_state)
         _reset_dropout(self.cell)
         last, outputs, states = self._run(inputs, mask, training, states)
@@ -402,7 +323,8 @@ class RNN(Layer):
         """Draws the cells' dropout masks before the loop (never inside a loop body)."""
         if not training:
             return
-        template = inputs[0] if self.time_major else inputs[:, 0]
+        first = nest.flatten(inputs)[0]
+        template = first[0] if self.time_major else first[:, 0]
         flat = list(initial_states)
         for cell in getattr(self.cell, "cells", [self.cell]):
             n = len(nest.flatten(cell.state_size))
@@ -412,8 +334,7 @@ class RNN(Layer):
             template, flat = flat[0], flat[n:]
 
     def compute_mask(self, inputs, mask=None):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
+        mask = _first_mask(mask)
         output_mask = mask if self.return_sequences else None
         if self.return_state:
             return [output_mask] + [None] * len(self._state_sizes)
@@ -446,6 +367,31 @@ class RNN(Layer):
         config = dict(config)
         cell = deserialize(config.pop("cell"), custom_objects)
         return cls(cell, **config)
+
+
+def _state_size(size):
+    """An int, or a tuple for a state of several axes (`TensorShape([20, 30])`)."""
+    if isinstance(size, (int, np.integer)):
+        return int(size)
+    dims = tuple(TensorShape(size).as_list())
+    return dims[0] if len(dims) == 1 else dims
+
+
+def _dims(size) -> list:
+    """A state's shape without the batch axis."""
+    return [size] if isinstance(size, int) else list(size)
+
+
+def _is_shape(value) -> bool:
+    """Whether a list or tuple is one shape (`(None, 5, 3)`), not a nest of shapes."""
+    return all(d is None or isinstance(d, (int, np.integer)) for d in value)
+
+
+def _first_mask(mask):
+    """The mask of the (first masked) sequence input, from a mask or a nest of masks."""
+    if not isinstance(mask, (list, tuple)):
+        return mask
+    return next((m for m in nest.flatten(mask) if m is not None), None)
 
 
 def _pack_states(cell, flat: list):

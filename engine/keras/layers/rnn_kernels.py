@@ -33,6 +33,7 @@ import logging
 import numpy as np
 
 from engine import dtypes as _dt
+from engine import nest
 from engine.convert import convert_to_tensor
 from engine.graph import passes
 from engine.graph.control_flow import while_loop
@@ -50,6 +51,7 @@ from engine.ops import (
 )
 from engine.ops.fill_ops import zeros_like
 from engine.ops.select_ops import where
+from engine.tensor import Tensor
 
 __all__ = ["generic_loop", "fused_unavailable_reason", "report_fallback", "run_fused_lstm",
            "run_fused_gru"]
@@ -64,8 +66,10 @@ def generic_loop(step, inputs, initial_states, mask=None, go_backwards=False, un
     """Runs `step(x_t, states) -> (output_t, new_states)` over the time axis of `inputs`.
 
     Args:
-        step: the per-step function; `states` is a flat list of tensors.
-        inputs: `(batch, time, ...)` (`(time, batch, ...)` if `time_major`).
+        step: the per-step function; `x_t` has the structure of `inputs` and `states` is a
+            flat list of tensors; the output may be a nest of tensors.
+        inputs: `(batch, time, ...)` (`(time, batch, ...)` if `time_major`), or a nest of
+            such tensors, all with the same number of steps.
         initial_states: a flat list of `(batch, ...)` tensors.
         mask: None or `(batch, time)` (time first if `time_major`); a masked step keeps
             the states and outputs the previous output (zeros if `zero_output_for_mask`).
@@ -76,77 +80,115 @@ def generic_loop(step, inputs, initial_states, mask=None, go_backwards=False, un
         return_sequences: whether to collect every step's output.
 
     Returns:
-        `(last_output, outputs or None, final_states)`.
+        `(last_output, outputs or None, final_states)`; the outputs in the structure of one
+        step's output.
     """
     axis = 0 if time_major else 1
     if mask is not None and mask.dtype is not _dt.bool:
         mask = math_ops.cast(mask, _dt.bool)
-    steps = inputs.shape[axis]
+    flat_inputs = nest.flatten(inputs)
+    steps = flat_inputs[0].shape[axis]
     if steps is None:
         if unroll:
             raise ValueError(f"unroll=True needs a static number of time steps; got inputs of "
-                             f"shape {inputs.shape}. Give the time dimension, or unroll=False.")
+                             f"shape {flat_inputs[0].shape}. Give the time dimension, or "
+                             "unroll=False.")
         return _while_loop(step, inputs, initial_states, mask, go_backwards,
                            zero_output_for_mask, axis, return_sequences)
-    xs = join_ops.unstack(inputs, axis=axis)
+    if len(flat_inputs) == 1 and not nest.is_nested(inputs):
+        xs = join_ops.unstack(inputs, axis=axis)
+    else:
+        per_input = [join_ops.unstack(x, axis=axis) for x in flat_inputs]
+        xs = [nest.pack_sequence_as(inputs, list(parts)) for parts in zip(*per_input)]
     masks = [None] * steps if mask is None else [
         array_ops.expand_dims(m, 1) for m in join_ops.unstack(mask, axis=axis)]
     if go_backwards:
         xs, masks = xs[::-1], masks[::-1]
     states, outputs, previous = list(initial_states), [], None
+    wide = [bool(s.ndim and s.ndim > 2) for s in states]  # states of (batch, a, b, ...)
     for x_t, m in zip(xs, masks):
         output, new_states = step(x_t, states)
         if m is not None:
-            states = [where(m, n, s) for n, s in zip(new_states, states)]
-            if zero_output_for_mask or previous is None:
-                previous = zeros_like(output)
-            output = where(m, output, previous)
+            states = [where(_mask_like(m, n) if w else m, n, s)
+                      for n, s, w in zip(new_states, states, wide)]
+            output = _masked_output(m, output, None if zero_output_for_mask else previous)
         else:
             states = list(new_states)
         previous = output
         outputs.append(output)
-    stacked = join_ops.stack(outputs, axis=axis) if return_sequences else None
+    stacked = None
+    if return_sequences:
+        stacked = join_ops.stack(outputs, axis=axis) if not nest.is_nested(outputs[0]) else \
+            nest.map_structure(lambda *steps_t: join_ops.stack(steps_t, axis=axis), *outputs)
     return outputs[-1], stacked, states
+
+
+def _masked_output(m, output, previous):
+    """The step's output where `m` (batch, 1) is set, else `previous` (None: zeros)."""
+    if isinstance(output, Tensor) or not nest.is_nested(output):
+        fill = zeros_like(output) if previous is None else previous
+        return where(_mask_like(m, output), output, fill)
+    if previous is None:
+        previous = nest.map_structure(zeros_like, output)
+    return nest.map_structure(lambda o, p: where(_mask_like(m, o), o, p), output, previous)
+
+
+def _mask_like(m, value):
+    """The `(batch, 1)` step mask `m` with as many axes as `value` (`(batch, 1, 1)` ...)."""
+    if not value.ndim or value.ndim <= 2:  # ndim, not shape.rank: no TensorShape per step
+        return m
+    return array_ops.reshape(m, [-1] + [1] * (value.shape.rank - 1))
 
 
 def _while_loop(step, inputs, initial_states, mask, go_backwards, zero_output_for_mask, axis,
                 return_sequences):
     """The generic loop for an unknown number of steps: one `While` node."""
+    flat = nest.flatten(inputs)
     if axis == 1:
-        perm = [1, 0] + list(range(2, inputs.shape.rank))
-        inputs = array_ops.transpose(inputs, perm)
+        flat = [array_ops.transpose(x, [1, 0] + list(range(2, x.shape.rank))) for x in flat]
         mask = None if mask is None else array_ops.transpose(mask, [1, 0])
     if go_backwards:
-        inputs = manip_ops.reverse(inputs, [0])
+        flat = [manip_ops.reverse(x, [0]) for x in flat]
         mask = None if mask is None else manip_ops.reverse(mask, [0])
-    steps = array_ops.shape(inputs)[0]
-    positions = _positions(inputs)
-    # The first step runs outside the loop: it fixes the outputs' shape and dtype.
-    output, states = _masked_step(step, _select_step(inputs, positions, 0), list(initial_states),
+    steps = array_ops.shape(flat[0])[0]
+    positions = _positions(flat[0])
+
+    def select(t):
+        return nest.pack_sequence_as(inputs, [_select_step(x, positions, t) for x in flat])
+
+    # The first step runs outside the loop: it fixes the outputs' shapes and dtypes.
+    output, states = _masked_step(step, select(0), list(initial_states),
                                   None if mask is None else mask[0], None,
                                   zero_output_for_mask)
-    collect = [_output_buffer(inputs, output)] if return_sequences else []
+    flat_out = nest.flatten(output)
+    n_out = len(flat_out)
+    collect = [_output_buffer(flat[0], o) for o in flat_out] if return_sequences else []
 
     def cond(t, *_):
         return t < steps
 
-    def body(t, previous, *rest):
+    def body(t, *rest):
         m = None if mask is None else gather_ops.gather(mask, t)
-        out, new = _masked_step(step, _select_step(inputs, positions, t),
-                                list(rest[len(collect):]), m, previous, zero_output_for_mask)
+        previous = nest.pack_sequence_as(output, list(rest[:n_out]))
+        out, new = _masked_step(step, select(t), list(rest[n_out + len(collect):]), m,
+                                previous, zero_output_for_mask)
+        out = nest.flatten(out)
         buffers = [gather_ops.tensor_scatter_nd_update(
-            buf, array_ops.reshape(t, [1, 1]), array_ops.expand_dims(out, 0))
-            for buf in rest[:len(collect)]]
-        return [t + 1, out] + buffers + new
+            buf, array_ops.reshape(t, [1, 1]), array_ops.expand_dims(o, 0))
+            for buf, o in zip(rest[n_out:n_out + len(collect)], out)]
+        return [t + 1] + out + buffers + new
 
-    result = while_loop(cond, body, [convert_to_tensor(np.int32(1)), output] + collect + states)
-    final_states = list(result[2 + len(collect):])
+    result = while_loop(cond, body,
+                        [convert_to_tensor(np.int32(1))] + flat_out + collect + states)
+    last = nest.pack_sequence_as(output, list(result[1:1 + n_out]))
+    final_states = list(result[1 + n_out + len(collect):])
     if not collect:
-        return result[1], None, final_states
-    outputs = result[2]
+        return last, None, final_states
+    outputs = list(result[1 + n_out:1 + n_out + len(collect)])
     if axis == 1:
-        outputs = array_ops.transpose(outputs, [1, 0] + list(range(2, outputs.shape.rank)))
-    return result[1], outputs, final_states
+        outputs = [array_ops.transpose(o, [1, 0] + list(range(2, o.shape.rank)))
+                   for o in outputs]
+    return last, nest.pack_sequence_as(output, outputs), final_states
 
 
 def _positions(inputs):
@@ -182,9 +224,8 @@ def _masked_step(step, x_t, states, m, previous, zero_output_for_mask):
     if m is None:
         return output, list(new_states)
     m = array_ops.expand_dims(m, 1)
-    states = [where(m, n, s) for n, s in zip(new_states, states)]
-    fill = zeros_like(output) if zero_output_for_mask or previous is None else previous
-    return where(m, output, fill), states
+    states = [where(_mask_like(m, n), n, s) for n, s in zip(new_states, states)]
+    return _masked_output(m, output, None if zero_output_for_mask else previous), states
 
 
 # --- choosing the fused kernel -------------------------------------------------------------

@@ -8,11 +8,10 @@ from engine.keras.layers.base import Layer
 from engine.keras.layers.recurrent import (
     RNN,
     WEIGHT_ARGS,
-    CellArguments,
-    DropoutRNNCellMixin,
     cell_layer_kwargs,
     cell_properties,
 )
+from engine.keras.layers.rnn_cell_base import CellArguments, DropoutRNNCellMixin
 from engine.ops import matmul_ops
 
 __all__ = ["SimpleRNN", "SimpleRNNCell"]

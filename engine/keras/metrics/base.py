@@ -22,7 +22,28 @@ from engine.keras.losses.inputs import as_tensor, match_ranks, shape_text
 from engine.keras.losses.reduction import divide_no_nan, match_weight_rank
 from engine.keras.serialization import serialize_object, snake_case
 
-__all__ = ["Metric", "Sum", "Mean", "MeanMetricWrapper"]
+__all__ = ["Metric", "Sum", "Mean", "MeanMetricWrapper", "metric_of_result"]
+
+# The last few `(result, metric)` pairs that calling a metric returned, so that
+# `Layer.add_metric(metric(y, p))` tracks that metric (Keras 2 marks the result tensor; an
+# engine tensor has no room for the mark). Holding the results keeps their ids unique.
+_RECENT_RESULTS: list = []
+_RECENT_LIMIT = 16
+
+
+def metric_of_result(value):
+    """The `Metric` whose call returned `value` just now (among the last 16 calls), or None.
+
+    Example:
+        >>> from engine.keras.metrics.base import metric_of_result
+        >>> m = engine.keras.metrics.Mean(name="m")
+        >>> metric_of_result(m([1.0, 2.0])) is m
+        True
+    """
+    for result, metric in reversed(_RECENT_RESULTS):
+        if result is value:
+            return metric
+    return None
 
 
 class Metric:
@@ -158,7 +179,10 @@ class Metric:
             `result()` after the update.
         """
         self.update_state(*args, **kwargs)
-        return self.result()
+        result = self.result()
+        _RECENT_RESULTS.append((result, self))
+        del _RECENT_RESULTS[:-_RECENT_LIMIT]
+        return result
 
     def get_config(self) -> dict:
         """The constructor arguments that recreate this metric (without its state).

@@ -23,6 +23,7 @@ import numpy as np
 from engine import hooks, nest
 from engine.errors import TracingError
 from engine.graph.function import function
+from engine.keras.layers.layer_metrics import layer_metrics
 from engine.keras.mixed_precision.autocast import float32_predictions
 from engine.keras.models import compile_utils
 from engine.keras.models.data_adapter import (
@@ -171,13 +172,14 @@ class TrainingMixin:
 
     @property
     def metrics(self) -> list:
-        """The model's metrics: the loss trackers, then the compiled metrics."""
+        """The model's metrics: the loss trackers, the compiled metrics, then those its
+        layers add with `add_metric`."""
         out = []
         if getattr(self, "compiled_loss", None) is not None:
             out.extend(self.compiled_loss.metrics)
         if getattr(self, "compiled_metrics", None) is not None:
             out.extend(self.compiled_metrics.metrics)
-        return out
+        return out + layer_metrics(self, exclude=out)
 
     @property
     def metrics_names(self) -> list:
