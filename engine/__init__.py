@@ -94,9 +94,21 @@ from engine.graph.graph_functions import (  # noqa: E402,F401
     is_symbolic_tensor, no_op, parallel_stack, tuple,
 )
 from engine import version  # noqa: E402,F401 - TF's tf.version.VERSION
+from engine import autodiff  # noqa: E402,F401 - tf.autodiff: tapes and forward mode
 from engine import autograph  # noqa: E402,F401 - converts control flow when tracing
 from engine import data  # noqa: E402,F401
 from engine import keras  # noqa: E402,F401 - its submodules load on first use
 
 newaxis = None
 __version__ = version.VERSION
+
+# TF2's top-level aliases of Keras modules (`tf.losses`, `tf.metrics`, ...), loaded on use.
+_KERAS_ALIASES = ("losses", "metrics", "optimizers", "initializers")
+
+
+def __getattr__(name: str):
+    if name in _KERAS_ALIASES:
+        module = getattr(keras, name)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -68,6 +68,26 @@ class Tensor:
         """Alias of `shape` (TensorFlow compatibility)."""
         return TensorShape(self._value.shape)
 
+    def set_shape(self, shape) -> None:
+        """Checks that `shape` (a partial shape, None for unknown) fits this tensor.
+
+        An eager tensor's shape is fully known, so this only checks (as TensorFlow);
+        while tracing it also refines the static shape.
+
+        Args:
+            shape: a `TensorShape`, list or tuple; None entries match any size.
+
+        Raises:
+            ValueError: when `shape` is incompatible with the tensor's shape.
+
+        Example:
+            >>> engine.zeros([2, 3]).set_shape([None, 3])
+        """
+        if not self.shape.is_compatible_with(TensorShape(shape)):
+            raise ValueError(f"set_shape: got shape {TensorShape(shape)}; the tensor has "
+                             f"shape {self.shape}, which it does not fit. Pass None for "
+                             "dimensions that may vary.")
+
     @property
     def dtype(self) -> _dtypes.DType:
         """The element type, e.g. `engine.float32`."""

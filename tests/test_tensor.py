@@ -349,3 +349,17 @@ def test_array_protocol_copy_false():
 def test_tensor_constructor_rejects_python_values():
     with pytest.raises(TypeError, match="engine.constant"):
         engine.Tensor([1.0, 2.0])
+
+
+def test_set_shape_checks_eager_and_refines_traced_shapes():
+    engine.zeros([2, 3]).set_shape([None, 3])
+    with pytest.raises(ValueError, match="set_shape"):
+        engine.zeros([2, 3]).set_shape([None, 4])
+    dataset = engine.data.Dataset.from_tensor_slices(np.zeros((4, 5, 3), "float32")).batch(2)
+
+    def first_two(x):
+        x = x[:, :2]
+        x.set_shape([None, 2, None])
+        return x
+
+    assert dataset.map(first_two).element_spec.shape.as_list() == [None, 2, 3]

@@ -119,6 +119,16 @@ class SymbolicTensor(Tensor):
         """Alias of `shape`."""
         return self.shape
 
+    def set_shape(self, shape) -> None:
+        """Refines the static shape with `shape` (None entries leave a dimension as is).
+
+        Raises:
+            ValueError: when `shape` is incompatible with the known shape.
+        """
+        Tensor.set_shape(self, shape)
+        merged = self.shape.merge_with(TensorShape(shape))
+        self._value.shape = None if merged.rank is None else tuple(merged.as_list())
+
     @property
     def dtype(self) -> _dt.DType:
         """The element type."""

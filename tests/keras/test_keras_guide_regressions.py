@@ -97,3 +97,79 @@ def test_a_subclass_given_inputs_and_outputs_is_functional_with_its_train_step()
     rng = np.random.default_rng(0)
     history = model.fit(rng.random((32, 4)), rng.random((32, 1)), epochs=2, verbose=0)
     assert sorted(history.history) == ["loss", "mae"] and calls
+
+
+# --- found by porting the TF2 tutorials (regression, text, time series, structured data)
+
+
+def test_inputs_of_shape_batch_feed_inputs_of_shape_batch_by_one():
+    # Keras 2 adds (or drops) a trailing axis of size 1 to match the Input's rank.
+    inputs = keras.Input(shape=(1,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    assert model.predict(np.arange(5.0), verbose=0).shape == (5, 2)
+    named = {"a": keras.Input(shape=(1,), name="a"), "b": keras.Input(shape=(), name="b")}
+    out = keras.layers.concatenate([named["a"], named["b"][:, None]])
+    model = keras.Model(named, out)
+    got = model({"a": np.ones(3, "float32"), "b": np.ones((3, 1), "float32")})
+    assert got.shape == (3, 2)
+    seq = keras.Sequential([keras.layers.Normalization(input_shape=[1], axis=None),
+                            keras.layers.Dense(1)])
+    seq.layers[0].adapt(np.arange(10.0))
+    assert seq.predict(np.arange(4.0), verbose=0).shape == (4, 1)
+
+
+def test_fit_and_predict_take_lists_of_python_scalars():
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.zeros((3, 2)), [0.0, 1.0, 0.0], verbose=0)
+    assert model.predict([[1.0, 2.0], [3.0, 4.0]], verbose=0).shape == (2, 1)
+    lookup = keras.Sequential([keras.layers.StringLookup(vocabulary=["a", "b"])])
+    assert lookup.predict(["a", "b", "c"], verbose=0).tolist() == [1, 2, 0]
+
+
+def test_subclassed_model_accepts_super_init_self():
+    class MyModel(keras.Model):
+        def __init__(self):
+            super().__init__(self)  # as TF's text generation tutorial writes it
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+    assert MyModel()(np.ones((2, 3), "float32")).shape == (2, 1)
+
+
+def test_model_add_loss_of_a_keras_tensor_counts_in_training():
+    inputs = keras.Input(shape=(3,))
+    hidden = keras.layers.Dense(2, kernel_initializer="ones")(inputs)
+    model = keras.Model(inputs, hidden)
+    model.add_loss(engine.reduce_mean(hidden) * 0.0 + 7.0)
+    x = np.ones((2, 3), "float32")
+    model(x)
+    assert [float(v) for v in model.losses] == [7.0]
+    model.compile("sgd", "mse")
+    assert model.evaluate(x, np.full((2, 2), 3.0), verbose=0) == 7.0
+    other = keras.Input(shape=(3,))
+    try:
+        model.add_loss(engine.reduce_sum(other))
+    except ValueError as error:
+        assert "disconnected" in str(error)
+    else:
+        raise AssertionError("a loss on another model's input must be rejected")
+    assert model.evaluate(x, np.full((2, 2), 3.0), verbose=0) == 7.0
+
+
+def test_save_weights_creates_missing_folders(tmp_path):
+    model = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+    path = tmp_path / "training_2" / "cp-0000.weights.h5"
+    model.save_weights(str(path))
+    fresh = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+    fresh.load_weights(str(path))
+    np.testing.assert_array_equal(fresh.get_weights()[0], model.get_weights()[0])
+
+
+def test_top_level_keras_aliases():
+    assert engine.metrics.BinaryAccuracy is keras.metrics.BinaryAccuracy
+    assert engine.losses.MeanSquaredError is keras.losses.MeanSquaredError
+    assert engine.optimizers.Adam is keras.optimizers.Adam
+    assert engine.initializers.Zeros is keras.initializers.Zeros

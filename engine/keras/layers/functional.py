@@ -23,7 +23,8 @@ from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape, TensorSpec
 
 __all__ = ["Input", "InputLayer", "is_keras_tensor", "keras_graph", "reset_keras_graph",
-           "call_symbolic", "LayerCall", "node_inputs", "node_outputs", "cast_to_input_dtype"]
+           "call_symbolic", "LayerCall", "node_inputs", "node_outputs", "cast_to_input_dtype",
+           "conform_to_input_rank"]
 
 register_node_type("KerasLayer")
 _GRAPH: list = []
@@ -202,6 +203,40 @@ def cast_to_input_dtype(value, dtype: _dt.DType):
 
     mask = getattr(value, "_keras_mask", None)
     value = math_ops.cast(value, dtype)
+    if mask is not None:
+        value._keras_mask = mask
+    return value
+
+
+def conform_to_input_rank(value, shape: TensorShape):
+    """`value` with its last axis of size 1 added or dropped to match an `Input`'s rank.
+
+    As Keras 2 does for functional and Sequential models: a batch of scalars of shape
+    (batch,) fed to `Input(shape=(1,))` becomes (batch, 1), and (batch, 1) fed to an
+    input of shape (batch,) loses its last axis. Any other value passes unchanged.
+    """
+    got = getattr(value, "shape", None)
+    if got is None or shape.rank is None:
+        return value
+    rank = got.rank if isinstance(got, TensorShape) else len(got)
+    if rank is None:
+        return value
+    if rank + 1 == shape.rank and shape[-1] == 1:
+        return _expand_or_squeeze(value, expand=True)
+    if rank == shape.rank + 1 and rank > 1 and got[-1] == 1:
+        return _expand_or_squeeze(value, expand=False)
+    return value
+
+
+def _expand_or_squeeze(value, expand: bool):
+    from engine.ops import array_ops  # noqa: PLC0415
+
+    if not isinstance(value, Tensor):
+        import numpy as np  # noqa: PLC0415
+
+        return np.expand_dims(value, -1) if expand else np.squeeze(value, -1)
+    mask = getattr(value, "_keras_mask", None)
+    value = array_ops.expand_dims(value, -1) if expand else array_ops.squeeze(value, [-1])
     if mask is not None:
         value._keras_mask = mask
     return value

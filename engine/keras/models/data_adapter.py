@@ -111,6 +111,24 @@ def _to_host(value):
     return value
 
 
+def _structure_to_host(value):
+    # As Keras 2: a list of Python scalars (strings included) is one array of samples,
+    # not a list of inputs.
+    if isinstance(value, dict):
+        return {k: _structure_to_host(v) for k, v in value.items()}
+    if isinstance(value, list) and _is_list_of_scalars(value):
+        return np.asarray(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_structure_to_host(v) for v in value)
+    return _to_host(value)
+
+
+def _is_list_of_scalars(value) -> bool:
+    if isinstance(value, (str, bytes, int, float, bool)):
+        return True
+    return isinstance(value, list) and bool(value) and _is_list_of_scalars(value[0])
+
+
 def _is_nested_arrays(value) -> bool:
     return isinstance(value, (list, tuple)) and value and all(
         _is_array_like(v) or isinstance(v, (list, tuple, dict)) for v in value)
@@ -240,7 +258,7 @@ class DataHandler:
                 raise ValueError("fit: a generator yields (x, y) itself; do not pass y.")
             self._iterator = iter(x)
         else:
-            x, y, sample_weight = (nest.map_structure(_to_host, v) if v is not None else None
+            x, y, sample_weight = (_structure_to_host(v) if v is not None else None
                                    for v in (x, y, sample_weight))
             self._arrays = (x, y, sample_weight)
             self._n = num_samples((x, y))

@@ -53,6 +53,7 @@ class Functional(Model):
         self.outputs = nest.flatten(outputs)
         self._input_dtypes = [t.dtype for t in self.inputs]
         self._graph = self.inputs[0]._node.graph if self.inputs else keras_functional.keras_graph()
+        self._loss_tensors: list = []  # `add_loss(keras_tensor)`: recomputed every call
         self._plan = self._make_plan()
         self.built = True
         self._build_input_shape = nest.map_structure(lambda t: t.shape, inputs)
@@ -60,7 +61,7 @@ class Functional(Model):
     def _make_plan(self) -> list:
         graph = self._graph
         needed: set[int] = set()
-        stack = [t._node for t in self.outputs]
+        stack = [t._node for t in self.outputs + self._loss_tensors]
         input_nodes = {id(t._node) for t in self.inputs}
         while stack:
             node = stack.pop()
@@ -176,6 +177,8 @@ class Functional(Model):
                 outs = list(result) if isinstance(result, tuple) else [result]
             for t, v in zip(node.outputs, outs):
                 values[id(t)] = v
+        for t in self._loss_tensors:
+            super().add_loss(values[id(t)])
         results = [values[id(t)] for t in self.outputs]
         for t, r in zip(self.outputs, results):
             mask = getattr(t, "_keras_mask", None)
@@ -183,19 +186,39 @@ class Functional(Model):
                 r._keras_mask = values[id(mask)]
         return nest.pack_sequence_as(self._nested_outputs, results)
 
+    def add_loss(self, loss) -> None:
+        """Adds a loss: a tensor, a zero-argument callable, or (as Keras 2) a Keras tensor
+        computed from the model's inputs, which then is recomputed on every call.
+
+        Example:
+            >>> x = engine.keras.Input(shape=(4,))
+            >>> h = engine.keras.layers.Dense(2)(x)
+            >>> model = engine.keras.Model(x, h)
+            >>> model.add_loss(1e-3 * engine.reduce_sum(engine.square(h)))
+        """
+        if keras_functional.is_keras_tensor(loss):
+            self._loss_tensors.append(loss)
+            try:
+                self._plan = self._make_plan()  # raises if `loss` needs inputs the model lacks
+            except ValueError:
+                self._loss_tensors.pop()
+                raise
+            return
+        super().add_loss(loss)
+
     def _flatten_call_inputs(self, inputs) -> list:
         structure = self._nested_inputs
         if isinstance(structure, dict):
             if not isinstance(inputs, dict):
                 if len(structure) == 1:
-                    return [inputs]
+                    return self._conform([inputs])
                 raise ValueError(f"{self.name}: expects a dict with keys {sorted(structure)}; "
                                  f"got {type(inputs).__name__}.")
             missing = [k for k in structure if k not in inputs]
             if missing:
                 raise ValueError(f"{self.name}: missing inputs {missing}; expected keys "
                                  f"{sorted(structure)}, got {sorted(inputs)}.")
-            return [inputs[k] for k in sorted(structure)]
+            return self._conform([inputs[k] for k in sorted(structure)])
         flat = nest.flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if isinstance(inputs, dict):
             names = self.input_names
@@ -204,6 +227,7 @@ class Functional(Model):
             raise ValueError(f"{self.name}: expects {len(self.inputs)} inputs "
                              f"{[(t._node.name, t.shape.as_list()) for t in self.inputs]}; "
                              f"got {len(flat)}.")
+        flat = self._conform(flat)
         for t, x in zip(self.inputs, flat):
             want = t.shape
             got = getattr(x, "shape", None)
@@ -216,6 +240,11 @@ class Functional(Model):
                         raise ShapeError(f"{self.name}: input {t._node.name!r} expects shape "
                                          f"{want}; got {tuple(got)}.")
         return flat
+
+    def _conform(self, flat: list) -> list:
+        # As Keras 2: (batch,) feeds Input(shape=(1,)) as (batch, 1), and back.
+        return [keras_functional.conform_to_input_rank(x, t.shape)
+                for t, x in zip(self.inputs, flat)]
 
     def get_config(self) -> dict:
         """The wiring: layers with their configs and inbound connections."""

@@ -47,6 +47,9 @@ class Model(TrainingMixin, Layer):
                 self.__class__ = _with_functional(type(self), Functional)
             Functional.__init__(self, *args, **kwargs)
             return
+        if len(args) == 1 and args[0] is self:
+            args = ()  # `super().__init__(self)`, as TF's text generation tutorial writes; Keras 2
+            # ignores it
         if args:
             raise TypeError(f"{type(self).__name__}: unexpected positional arguments; a "
                             "functional model takes Model(inputs=..., outputs=...).")

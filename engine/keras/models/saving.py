@@ -114,6 +114,8 @@ def save_weights(model, filepath: str, overwrite: bool = True) -> None:
     table = _weight_table(model)
     own = model._trainable_weights + model._non_trainable_weights
     table.update({f"{model.name}:own/{i}": w for i, w in enumerate(own)})
+    # As Keras 2 (TF-format weights): missing parent folders are created.
+    os.makedirs(os.path.dirname(os.path.abspath(filepath)), exist_ok=True)
     write_safetensors(filepath, {name: np.asarray(w.numpy()) for name, w in table.items()},
                       {"format": "eagerlab-keras-weights", "model": model.name,
                        "order": json.dumps(list(table))})

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from engine import nest
 from engine.keras.layers.base import Layer
-from engine.keras.layers.functional import Input, InputLayer, cast_to_input_dtype
+from engine.keras.layers.functional import (
+    Input,
+    InputLayer,
+    cast_to_input_dtype,
+    conform_to_input_rank,
+)
 from engine.keras.models.model import Model
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape
@@ -201,6 +206,8 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
+        if self._symbolic_input is not None and isinstance(x, Tensor):
+            x = conform_to_input_rank(x, self._symbolic_input.shape)
         dtype = self._cast_dtype
         if dtype is not None:
             x = cast_to_input_dtype(x, dtype) if isinstance(x, Tensor) else \

@@ -180,6 +180,8 @@ class Normalization(PreprocessingLayer):
                             f"{array.dtype}.")
         if not self.built:
             self._maybe_build(data)
+        if not self._keep_axis:  # axis=None: one mean over every value, whatever the rank
+            array = array.reshape((-1,) + (1,) * (len(self._broadcast_shape) - 1))
         if array.ndim != len(self._broadcast_shape) or any(
                 array.shape[d] != self._broadcast_shape[d] for d in self._keep_axis):
             raise ValueError(f"{self.name}: adapt got a batch of shape {array.shape}; the layer "
