@@ -2,6 +2,7 @@
 and model attributes, and other behaviours the guides rely on."""
 
 import numpy as np
+import pytest
 
 import engine
 
@@ -173,3 +174,28 @@ def test_top_level_keras_aliases():
     assert engine.losses.MeanSquaredError is keras.losses.MeanSquaredError
     assert engine.optimizers.Adam is keras.optimizers.Adam
     assert engine.initializers.Zeros is keras.initializers.Zeros
+
+
+def test_inputs_by_the_name_of_calls_first_parameter():
+    # the Transformer tutorial calls attention layers with keywords only
+    mha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    x = engine.ones([1, 3, 8])
+    np.testing.assert_allclose(mha(query=x, value=x, key=x).numpy(), mha(x, x, x).numpy())
+    with pytest.raises(TypeError, match="by name, inputs="):
+        keras.layers.Dense(2)(training=True)
+
+
+def test_losses_read_after_fit_are_values_not_tensors_of_the_trace():
+    class ActivityLoss(keras.layers.Layer):
+        def call(self, x):
+            self.add_loss(engine.reduce_sum(x))
+            return x
+
+    model = keras.Sequential([keras.layers.Dense(2, input_shape=(3,), kernel_regularizer="l2"),
+                              ActivityLoss()])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+    assert len(model.losses) == 1  # the weight regularizer; the traced activity loss stays
+    float(model.losses[0])
+    model(np.ones((1, 3)))  # an eager call's losses are seen again
+    assert len(model.losses) == 2 and all(np.isfinite(float(v)) for v in model.losses)

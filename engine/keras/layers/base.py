@@ -240,10 +240,13 @@ class Layer(LayerWeights, LayerMetrics, LayerConnections, Module):
             self._initial_weights = None
 
     def __call__(self, *args, **kwargs):
-        if not args:
-            if "inputs" not in kwargs:
-                raise TypeError(f"{self.name}: call it with the inputs as first argument.")
-            args = (kwargs.pop("inputs"),)
+        if not args:  # inputs by name: `inputs=` or `call`'s own name (`mha(query=q, ...)`)
+            first = "inputs" if "inputs" in kwargs else self._call_spec.first
+            if first not in kwargs:
+                raise TypeError(f"{self.name}: call it with the inputs as first argument (or "
+                                f"by name, {first or 'inputs'}=...); got only keyword "
+                                f"arguments {sorted(kwargs)}.")
+            args = (kwargs.pop(first),)
         inputs, rest = args[0], args[1:]
         if rest and len(rest) > self._call_spec.first_named:  # e.g. model(x, True)
             rest, kwargs = self._call_spec.bind_positional(self, rest, kwargs)
@@ -391,6 +394,7 @@ class _CallSpec:
         # The names of `call`'s positional parameters after the inputs, and the index among
         # them of the first that `__call__` fills itself (`training`, `mask`); a call with
         # that many extra positional arguments gets them bound to their names.
+        self.first = names[0] if names else None  # the inputs' parameter
         self.names = tuple(names[1:])
         found = [i for i, n in enumerate(self.names) if n in ("training", "mask")]
         self.first_named = found[0] if found else 1 << 30

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import context
 from engine import dtypes as _dt
 from engine.tensor import Tensor
 from engine.tensor_shape import TensorShape
@@ -174,13 +175,25 @@ class LayerWeights:
         regularization losses, of this layer and its sublayers."""
         out = []
         for layer in self._flatten_layers():
-            out.extend(layer._losses)
+            out.extend(loss for loss in layer._losses if _visible(loss))
             out.extend(f() for f in layer._callable_losses)
         return out
 
     def _clear_losses(self) -> None:
         for layer in self._flatten_layers():
             layer._losses = []
+
+
+def _visible(loss) -> bool:
+    """Whether a loss the last call added can be seen here: an eager value, a tensor of the
+    graph being traced now, or a Keras tensor of functional wiring. The symbolic losses of
+    a traced call (fit's train step) stay inside that graph, as in Keras 2, so `losses`
+    read after `fit` holds no tensors of a finished trace."""
+    node = getattr(loss, "_node", None)
+    if node is None:
+        return True
+    graph = node.graph
+    return graph is context.THREAD.graph or getattr(graph, "is_keras_graph", False)
 
 
 def _attribute_variables(layer) -> list:
