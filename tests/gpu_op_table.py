@@ -73,10 +73,11 @@ def _case(name, fn, *arrays, grad=None, wrt=None):
 
 
 def _cpu_case(name, fn, *arrays):
-    """A CPU-only op (CuPy has no string arrays): in the table for coverage and test_infer,
-    skipped by the GPU comparison (tests/ops/test_string_ops.py checks its placement)."""
+    """A CPU-only op (`gpu=False`: strings, which CuPy cannot hold, and host algorithms such
+    as box suppression and drawing): in the table for coverage and test_infer, skipped by
+    the GPU comparison (a GPU call runs them on /CPU:0 with a warning, as dispatch says)."""
     return pytest.param(fn, arrays, None, None, id=name, marks=pytest.mark.skip(
-        reason="a CPU-only op: string kernels run on /CPU:0, as in TensorFlow"))
+        reason="a CPU-only op: it runs on /CPU:0, as in TensorFlow"))
 
 
 TEXT = np.array([[b"Hello World", "Ärger 12".encode()], [b"  ok ", b""]], dtype=object)
@@ -377,7 +378,7 @@ OP_CASES = [
           grad="grad"),
     _cpu_case("non_max_suppression", lambda b, s: E.image.non_max_suppression(b, s, 2),
               _f32(4, 4), _f32(4)),
-    _case("draw_bounding_boxes", lambda x, b: E.image.draw_bounding_boxes(
+    _cpu_case("draw_bounding_boxes", lambda x, b: E.image.draw_bounding_boxes(
         x, b, [[1.0, 0.0, 0.5]]), IMG, np.array([[[0.1, 0.2, 0.7, 0.9]], [[-0.2, 0.0, 0.5, 1.2]]],
                                                 np.float32)),
     _cpu_case("unicode_decode", lambda s: E.strings.unicode_decode(s, "UTF-8"), WORD),
