@@ -20,6 +20,7 @@ from engine.ops.string_ops import join, length, lower, reduce_join, strip, subst
 from engine.ops.string_regex_ops import regex_full_match, regex_replace
 from engine.ops.string_split_ops import bytes_split, ngrams, split, unicode_split
 from engine.ops.strings_more import (
+    to_hash_bucket,
     to_hash_bucket_strong,
     unicode_decode,
     unicode_encode,
@@ -29,4 +30,5 @@ from engine.ops.strings_more import (
 __all__ = ["as_string", "bytes_split", "format", "join", "length", "lower", "ngrams",
            "reduce_join", "regex_full_match", "regex_replace", "split", "strip", "substr",
            "to_hash_bucket_fast", "to_number", "unicode_split", "upper",
-           "to_hash_bucket_strong", "unicode_decode", "unicode_encode", "unsorted_segment_join"]
+           "to_hash_bucket", "to_hash_bucket_strong", "unicode_decode", "unicode_encode",
+           "unsorted_segment_join"]

@@ -386,6 +386,7 @@ OP_CASES = [
               np.array([[104, 233], [97, 98]], np.int32)),
     _cpu_case("to_hash_bucket_strong", lambda s: E.strings.to_hash_bucket_strong(s, 7, [1, 2]),
               TEXT),
+    _cpu_case("to_hash_bucket", lambda s: E.strings.to_hash_bucket(s, 7), TEXT),
     _cpu_case("unsorted_segment_join", lambda s: E.strings.unsorted_segment_join(s, [1, 0], 2),
               TEXT),
     # --- add_n, zero-safe ops, segment reductions, special functions (math_extras...) ---

@@ -3,6 +3,8 @@
 - `fingerprint64(strings)`: FarmHash's `Fingerprint64` (the `farmhashna::Hash64`
   function of github.com/google/farmhash). TensorFlow's `tf.strings.to_hash_bucket_fast`
   and Keras' `Hashing` layer use it, so `fingerprint64(s) % n` gives TensorFlow's buckets.
+- `murmur64(strings)`: MurmurHash64A with seed 0xDECAFCAFFE, the older hash of
+  `tf.strings.to_hash_bucket`.
 - `siphash64(strings, key)`: SipHash-2-4 with a 128-bit key given as two 64-bit words,
   as `tf.strings.to_hash_bucket_strong` computes it (the `Hashing(salt=...)` path).
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fingerprint64", "siphash64", "as_bytes_array"]
+__all__ = ["fingerprint64", "siphash64", "murmur64", "as_bytes_array"]
 
 _U = np.uint64
 _K0 = _U(0xC3A5C85C97CB3127)
@@ -280,3 +282,42 @@ def siphash64(strings, key) -> np.ndarray:
         v0 = v0 ^ last
         v0, v1, v2, v3 = _sip_rounds(v0, v1, v2 ^ _U(0xFF), v3, 4)
         return (v0 ^ v1 ^ v2 ^ v3).reshape(shape)
+
+
+_MURMUR_MUL = 0xC6A4A7935BD1E995
+_MURMUR_SEED = 0xDECAFCAFFE
+_MASK64 = (1 << 64) - 1
+
+
+def _murmur_one(data: bytes) -> int:
+    m, h = _MURMUR_MUL, (_MURMUR_SEED ^ (len(data) * _MURMUR_MUL)) & _MASK64
+    whole = len(data) - len(data) % 8
+    for pos in range(0, whole, 8):
+        k = (int.from_bytes(data[pos:pos + 8], "little") * m) & _MASK64
+        k = ((k ^ (k >> 47)) * m) & _MASK64
+        h = ((h ^ k) * m) & _MASK64
+    if len(data) > whole:  # the 1-7 tail bytes, little-endian
+        h = ((h ^ int.from_bytes(data[whole:], "little")) * m) & _MASK64
+    h = ((h ^ (h >> 47)) * m) & _MASK64
+    return h ^ (h >> 47)
+
+
+def murmur64(strings) -> np.ndarray:
+    """MurmurHash64A (seed 0xDECAFCAFFE) of each string, as `tf.strings.to_hash_bucket`.
+
+    A plain Python loop: this legacy hash is kept for compatibility, not speed.
+
+    Args:
+        strings: an array or list of `bytes` (or `str`, encoded as UTF-8).
+
+    Returns:
+        A uint64 array of the same shape.
+
+    Example:
+        >>> from engine.ops.fingerprint import murmur64
+        >>> int(murmur64([b"Hello"])[0]) % 1000
+        941
+    """
+    shape = np.shape(strings)
+    flat = as_bytes_array(strings)
+    return np.array([_murmur_one(bytes(v)) for v in flat], dtype=_U).reshape(shape)

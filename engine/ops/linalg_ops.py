@@ -25,6 +25,7 @@ from engine.ops import static_args as _sa
 from engine.ops import unary_ops as _u
 from engine.ops.diag_ops import band_part, diag, diag_part, eye, trace
 from engine.ops.einsum_ops import einsum, tensordot
+from engine.ops.linalg_decompositions import svd
 from engine.ops.linalg_solvers import cholesky, cholesky_solve, det, inv, logdet, slogdet, solve
 from engine.ops.matmul_ops import adjoint, matmul, matrix_transpose, matvec
 from engine.registry import INEXACT
@@ -63,7 +64,8 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):
     Args:
         tensor: a floating tensor.
         ord: vectors: "euclidean" (= 2), 1, np.inf, or any p > 0. Matrices: "euclidean" /
-            "fro" (Frobenius), 1 (max column sum) or np.inf (max row sum).
+            "fro" (Frobenius), 1 (max column sum), 2 (spectral: the largest singular
+            value) or np.inf (max row sum).
         axis: None, an int, or a pair of ints.
         keepdims: keep the reduced axes with size 1.
         name: ignored in eager mode.
@@ -101,13 +103,25 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):
 def _matrix_norm(x, ord, axes, keep):
     if ord in ("euclidean", "fro"):
         return _r.reduce_euclidean_norm(x, axes, keep)
-    if ord not in (1, np.inf) or isinstance(ord, bool):
+    if ord not in (1, 2, np.inf) or isinstance(ord, bool):
         raise ValueError(f"norm: got ord={ord!r} for a matrix norm (axis={list(axes)}); "
-                         "expected 'euclidean', 'fro', 1 or np.inf. The spectral norm "
-                         "(ord=2) is not implemented.")
+                         "expected 'euclidean', 'fro', 1, 2 or np.inf.")
     rows, cols = axes
+    if ord == 2:
+        return _spectral_norm(x, rows, cols, keep)
     summed = rows if ord == 1 else cols  # 1: max column sum; inf: max row sum
     other = cols if ord == 1 else rows
     out = _r.reduce_max(_r.reduce_sum(_u.abs(x), summed, keepdims=True), other, keepdims=True)
     return out if keep else _a.squeeze(out, axes)
 
+
+
+def _spectral_norm(x, rows, cols, keep):
+    """The largest singular value over axes (rows, cols), built on `svd` for its gradient."""
+    rank = x.shape.rank
+    batch = [d for d in range(rank) if d not in (rows, cols)]
+    moved = _a.transpose(x, batch + [rows, cols])
+    out = _r.reduce_max(svd(moved, compute_uv=False), -1)  # (*batch,)
+    if keep:
+        out = _a.expand_dims(_a.expand_dims(out, min(rows, cols)), max(rows, cols))
+    return out

@@ -5,6 +5,9 @@ depth and color type (0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA); IDAT chun
 zlib stream of rows, each prefixed by a filter byte (0 none, 1 sub, 2 up, 3 average,
 4 Paeth) that predicts each byte from its left, upper and upper-left neighbours. Bit depths
 8 and 16 are supported, and 1/2/4 for gray and palette images; interlaced images are not.
+
+Inside `engine.function` (and so in `Dataset.map`) each codec becomes a `py_function` node
+whose output has the static shape TensorFlow gives, e.g. `(None, None, 3)` for channels=3.
 """
 
 from __future__ import annotations
@@ -17,13 +20,22 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.errors import InvalidArgumentError, UnimplementedError
-from engine.ops.io_ops import _bytes_of
+from engine.ops.io_ops import _bytes_of, _in_graph, _py_function
 
 __all__ = ["decode_png", "encode_png", "decode_image", "decode_jpeg", "encode_jpeg"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # color type -> samples per pixel
 _COLOR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> color type
+
+
+def _on_host(run, inputs: list, dtype, shape: list):
+    """Runs `run(*inputs)` now, or inside `engine.function` as a py_function node."""
+    if not _in_graph():
+        return run(*inputs)
+    out = _py_function(run, inputs, dtype)
+    out.set_shape(shape)
+    return out
 
 
 def _chunks(data: bytes):
@@ -168,12 +180,16 @@ def decode_png(contents, channels=0, dtype=_dt.uint8, name=None):
     if channels not in (0, 1, 3, 4) or dtype not in (_dt.uint8, _dt.uint16):
         raise InvalidArgumentError(f"decode_png: got channels={channels}, dtype={dtype.name}; "
                                    "expected channels 0, 1, 3 or 4 and dtype uint8 or uint16.")
-    pixels = _to_channels(_parse_png(_bytes_of("decode_png", contents)), channels)
-    if pixels.dtype == np.uint16 and dtype == _dt.uint8:
-        pixels = (pixels >> 8).astype(np.uint8)  # the high byte, as TensorFlow
-    elif pixels.dtype == np.uint8 and dtype == _dt.uint16:
-        pixels = pixels.astype(np.uint16) * 257
-    return convert_to_tensor(np.ascontiguousarray(pixels), dtype=dtype)
+
+    def run(data):
+        pixels = _to_channels(_parse_png(_bytes_of("decode_png", data)), channels)
+        if pixels.dtype == np.uint16 and dtype == _dt.uint8:
+            pixels = (pixels >> 8).astype(np.uint8)  # the high byte, as TensorFlow
+        elif pixels.dtype == np.uint8 and dtype == _dt.uint16:
+            pixels = pixels.astype(np.uint16) * 257
+        return convert_to_tensor(np.ascontiguousarray(pixels), dtype=dtype)
+
+    return _on_host(run, [contents], dtype, [None, None, channels or None])
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
@@ -204,15 +220,23 @@ def encode_png(image, compression=-1, name=None):
                                    "uint16. Use engine.image.convert_image_dtype first.")
     if not -1 <= int(compression) <= 9:
         raise InvalidArgumentError(f"encode_png: got compression={compression}; expected -1-9.")
-    pixels = x.numpy()
-    height, width, channels = pixels.shape
-    depth = 16 if pixels.dtype == np.uint16 else 8
-    rows = pixels.astype(">u2").tobytes() if depth == 16 else pixels.tobytes()
-    stride = width * channels * depth // 8
-    raw = b"".join(b"\0" + rows[y * stride:(y + 1) * stride] for y in range(height))
-    header = struct.pack(">IIBBBBB", width, height, depth, _COLOR_TYPE[channels], 0, 0, 0)
-    data = (_SIGNATURE + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(raw, int(compression))) + _chunk(b"IEND", b""))
+
+    def run(image):
+        pixels = image.numpy()
+        height, width, channels = pixels.shape
+        depth = 16 if pixels.dtype == np.uint16 else 8
+        rows = pixels.astype(">u2").tobytes() if depth == 16 else pixels.tobytes()
+        stride = width * channels * depth // 8
+        raw = b"".join(b"\0" + rows[y * stride:(y + 1) * stride] for y in range(height))
+        header = struct.pack(">IIBBBBB", width, height, depth, _COLOR_TYPE[channels], 0, 0, 0)
+        data = (_SIGNATURE + _chunk(b"IHDR", header)
+                + _chunk(b"IDAT", zlib.compress(raw, int(compression))) + _chunk(b"IEND", b""))
+        return _scalar_bytes(data)
+
+    return _on_host(run, [x], _dt.string, [])
+
+
+def _scalar_bytes(data: bytes):
     array = np.empty((), object)
     array[()] = data
     return convert_to_tensor(array, dtype=_dt.string)
@@ -248,10 +272,13 @@ def decode_jpeg(contents, channels=0, name=None):
     """
     import io  # noqa: PLC0415
 
-    image = _pillow("decode_jpeg").open(io.BytesIO(_bytes_of("decode_jpeg", contents)))
-    pixels = np.asarray(image.convert("L" if image.mode == "L" else "RGB"))
-    pixels = pixels[..., None] if pixels.ndim == 2 else pixels
-    return convert_to_tensor(_to_channels(pixels, int(channels)), dtype=_dt.uint8)
+    def run(data):
+        image = _pillow("decode_jpeg").open(io.BytesIO(_bytes_of("decode_jpeg", data)))
+        pixels = np.asarray(image.convert("L" if image.mode == "L" else "RGB"))
+        pixels = pixels[..., None] if pixels.ndim == 2 else pixels
+        return convert_to_tensor(_to_channels(pixels, int(channels)), dtype=_dt.uint8)
+
+    return _on_host(run, [contents], _dt.uint8, [None, None, int(channels) or None])
 
 
 def encode_jpeg(image, quality=95, name=None):
@@ -274,14 +301,14 @@ def encode_jpeg(image, quality=95, name=None):
     """
     import io  # noqa: PLC0415
 
-    pil = _pillow("encode_jpeg")
-    pixels = convert_to_tensor(image).numpy()
-    buffer = io.BytesIO()
-    pil.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(
-        buffer, format="JPEG", quality=int(quality))
-    array = np.empty((), object)
-    array[()] = buffer.getvalue()
-    return convert_to_tensor(array, dtype=_dt.string)
+    def run(image):
+        pixels = image.numpy()
+        buffer = io.BytesIO()
+        _pillow("encode_jpeg").fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(
+            buffer, format="JPEG", quality=int(quality))
+        return _scalar_bytes(buffer.getvalue())
+
+    return _on_host(run, [convert_to_tensor(image)], _dt.string, [])
 
 
 def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_animations=True):
@@ -305,14 +332,18 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None, expand_ani
         >>> engine.io.decode_image(png).shape
         TensorShape([1, 2, 3])
     """
-    data = _bytes_of("decode_image", contents)
-    if data.startswith(_SIGNATURE):
-        decoded = decode_png(data, channels or 0, _dt.uint16 if dtype == _dt.uint16 else _dt.uint8)
-    elif data.startswith(b"\xff\xd8"):
-        decoded = decode_jpeg(data, channels or 0)
-    else:
-        raise InvalidArgumentError("decode_image: unknown format; expected PNG or JPEG bytes.")
     dtype = _dt.as_dtype(dtype)
+    raw_dtype = _dt.uint16 if dtype == _dt.uint16 else _dt.uint8
+
+    def run(contents):
+        data = _bytes_of("decode_image", contents)
+        if data.startswith(_SIGNATURE):
+            return decode_png(data, channels or 0, raw_dtype)
+        if data.startswith(b"\xff\xd8"):
+            return decode_jpeg(data, channels or 0)
+        raise InvalidArgumentError("decode_image: unknown format; expected PNG or JPEG bytes.")
+
+    decoded = _on_host(run, [contents], raw_dtype, [None, None, channels or None])
     if dtype.is_floating:
         from engine.ops.image_color import convert_image_dtype  # noqa: PLC0415
 

@@ -253,6 +253,18 @@ class Generator:
                  "dtype": _k.check_dtype(op, dtype, _k.FULL_INT_DTYPES)}
         return dispatch(_FULL_INT, self._next_address() + sizes, attrs)
 
+    def binomial(self, shape, counts, probs, dtype=_dt.int32, name=None):
+        """Binomial draws: successes in `counts` trials of probability `probs`.
+
+        Example:
+            >>> engine.random.Generator.from_seed(1).binomial([3], 10.0, 0.5).dtype
+            engine.int32
+        """
+        from engine.ops.random_more import stateless_binomial  # noqa: PLC0415 - above us
+
+        seed = self.make_seeds(1)[:, 0]
+        return stateless_binomial(shape, seed, counts, probs, output_dtype=dtype)
+
     def make_seeds(self, count: int = 1):
         """`count` seeds for the stateless ops: an int64 tensor of shape (2, count)."""
         keys = self.uniform_full_int([int(count)], _dt.int64)

@@ -23,7 +23,11 @@ from engine.ops import math_ops as _m
 from engine.ops import random_kernels as _k
 from engine.ops import unary_ops as _u
 from engine.ops.clip_ops import clip_by_value
+from engine.ops.gather_ops import gather
+from engine.ops.random_ops import experimental as _experimental
 from engine.ops.select_ops import where
+from engine.ops.shape_ops import shape as _shape
+from engine.ops.sort_ops import argsort
 from engine.ops.special_more import erfc
 from engine.ops.special_ops import ndtri
 from engine.ops.stateless_random_ops import (
@@ -189,3 +193,31 @@ def fold_in(seed, data, alg="auto_select"):
         TensorShape([2])
     """
     return stateless_fold_in(seed, data, alg=alg)
+
+
+def stateless_shuffle(value, seed, alg="auto_select", name=None):
+    """Shuffles `value` along its first axis, the same way for the same seed.
+
+    Args:
+        value: a tensor of rank >= 1.
+        seed: two integers (list or int32/int64 tensor of shape [2]).
+        alg: 'philox' or 'auto_select'.
+        name: ignored.
+
+    Returns:
+        A tensor like `value` with its rows permuted.
+
+    Example:
+        >>> out = engine.random.experimental.stateless_shuffle(engine.range(5), seed=[1, 2])
+        >>> sorted(out.numpy().tolist())
+        [0, 1, 2, 3, 4]
+    """
+    x = convert_to_tensor(value)
+    if x.shape.rank == 0:
+        raise InvalidArgumentError("stateless_shuffle: got a scalar; expected a tensor of rank "
+                                   ">= 1 (rows are shuffled along axis 0).")
+    keys = stateless_uniform(_shape(x)[:1], seed, alg=alg)  # one random sort key a row
+    return gather(x, argsort(keys))
+
+
+_experimental.stateless_shuffle = stateless_shuffle  # TensorFlow files it under experimental

@@ -5,7 +5,8 @@ Registered ops with NumPy kernels (strings live on the CPU, as in TensorFlow):
 which engine does not have, so, like `engine.strings.unicode_split`, decoding takes one
 string and gives a 1-D int32 tensor), `UnicodeEncode` (dense code points
 `[..., num_chars]` to strings `[...]`), `StringToHashBucketStrong` (keyed SipHash-2-4,
-the same buckets as TensorFlow) and `UnsortedSegmentJoin`.
+the same buckets as TensorFlow), `StringToHashBucket` (the legacy MurmurHash64A buckets)
+and `UnsortedSegmentJoin`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from engine import dtypes as _dt
 from engine.convert import convert_to_tensor
 from engine.errors import DTypeError, InvalidArgumentError, ShapeError
-from engine.ops.fingerprint import siphash64
+from engine.ops.fingerprint import murmur64, siphash64
 from engine.ops.static_args import static_int
 from engine.ops.string_convert_ops import _check_buckets
 from engine.ops.string_ops import _STRING, _check_strings, _flat, _run, _strings_1d
@@ -23,7 +24,7 @@ from engine.ops.string_split_ops import _CODECS, _ERRORS, _characters, _one_stri
 from engine.registry import OpDef, register
 from engine.tensor_shape import TensorSpec
 
-__all__ = ["unicode_decode", "unicode_encode", "to_hash_bucket_strong",
+__all__ = ["unicode_decode", "unicode_encode", "to_hash_bucket", "to_hash_bucket_strong",
            "unsorted_segment_join"]
 
 _INT_TYPES = (_dt.int32, _dt.int64)
@@ -163,6 +164,50 @@ def unicode_encode(input, output_encoding, errors="replace", replacement_char=65
     attrs = {"output_encoding": str(output_encoding), "errors": errors,
              "replacement_char": int(replacement_char)}
     return _run(_ENCODE, [convert_to_tensor(input)], attrs)
+
+
+# --- to_hash_bucket -------------------------------------------------------------------------
+def _legacy_infer(x, num_buckets=1):
+    _check_strings("to_hash_bucket", x)
+    _check_buckets("to_hash_bucket", num_buckets)
+    return TensorSpec(x.shape, _dt.int64)
+
+
+def _legacy_kernel(xp, x, num_buckets=1):
+    hashes = murmur64(np.asarray(_flat(x), dtype=object)) if x.size else np.zeros(0)
+    out = (np.asarray(hashes, np.uint64) % np.uint64(num_buckets)).astype(np.int64)
+    return out.reshape(x.shape)
+
+
+_LEGACY = register(OpDef(
+    "to_hash_bucket", "StringToHashBucket", ("string_tensor",), _legacy_infer,
+    _legacy_kernel, attrs={"num_buckets": 1}, gpu=False,
+    doc="MurmurHash64A of each string modulo num_buckets (TensorFlow's legacy hash)."))
+
+
+def to_hash_bucket(string_tensor, num_buckets, name=None):
+    """Hashes each string to a bucket in [0, num_buckets) with TensorFlow's legacy hash.
+
+    The buckets equal `tf.strings.to_hash_bucket`'s. New code should prefer
+    `to_hash_bucket_fast` (FarmHash, faster) or `to_hash_bucket_strong` (keyed).
+
+    Args:
+        string_tensor: a string tensor (or strings).
+        num_buckets: the number of buckets (an int >= 1).
+        name: ignored.
+
+    Returns:
+        An int64 tensor of the input's shape.
+
+    Raises:
+        InvalidArgumentError: for num_buckets < 1.
+
+    Example:
+        >>> engine.strings.to_hash_bucket(["Hello", "TensorFlow", "2.x"], 3).numpy()
+        array([2, 0, 1])
+    """
+    buckets = static_int(num_buckets, "to_hash_bucket num_buckets")
+    return _run(_LEGACY, [convert_to_tensor(string_tensor)], {"num_buckets": buckets})
 
 
 # --- to_hash_bucket_strong --------------------------------------------------------------------

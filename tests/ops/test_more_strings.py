@@ -64,6 +64,22 @@ def test_to_hash_bucket_strong_matches_tensorflow():
         S.to_hash_bucket_strong(words, 0, [1, 2])
 
 
+def test_to_hash_bucket_matches_tensorflows_legacy_hash():
+    # lengths 0, 1, 5, 10, 8, 17 and a multi-byte UTF-8 string cover every tail length class
+    words = ["", "a", "Hello", "TensorFlow", "exactly8", "seventeen bytes!!",
+             "h\u00e9llo w\u00f6rld, 0123456789"]
+    expected = [105434511174508091, 2996632905371535868, 1802903312739808229,
+                4519201464338240520, 1875414794108121718, 3670717460316572411,
+                2592130483955859524]  # TensorFlow 2.21, num_buckets=2**62
+    out = S.to_hash_bucket(words, 2 ** 62)
+    assert out.dtype == engine.int64 and out.numpy().tolist() == expected
+    assert S.to_hash_bucket([["Hello"], ["2.x"]], 3).numpy().tolist() == [[2], [1]]
+    traced = engine.function(lambda s: S.to_hash_bucket(s, 1000))
+    assert traced(engine.constant(words)).numpy().tolist() == [899, 868, 941, 232, 526, 315, 236]
+    with pytest.raises(InvalidArgumentError, match="to_hash_bucket: got num_buckets=0"):
+        S.to_hash_bucket(words, 0)
+
+
 def test_unsorted_segment_join():
     out = S.unsorted_segment_join(["a", "b", "c", "d"], [1, 0, 1, 2], 4, separator=":")
     assert out.numpy().tolist() == [b"b", b"a:c", b"d", b""]

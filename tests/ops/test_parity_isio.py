@@ -182,3 +182,22 @@ def test_jpeg_needs_pillow_or_round_trips():
         return
     out = engine.io.decode_image(data).numpy()
     assert out.shape == (8, 8, 3) and abs(int(out.mean()) - 128) <= 2
+
+
+def test_png_codecs_run_inside_functions_and_dataset_map():
+    img = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    png = engine.io.encode_png(engine.constant(img))
+
+    @engine.function
+    def round_trip(data):
+        decoded = engine.io.decode_png(data, channels=3)
+        assert decoded.shape.as_list() == [None, None, 3]  # as TensorFlow's static shape
+        return engine.io.decode_png(engine.io.encode_png(decoded)), engine.io.decode_image(
+            data, dtype=engine.float32)
+
+    again, as_float = round_trip(png)
+    np.testing.assert_array_equal(again.numpy(), img)
+    np.testing.assert_allclose(as_float.numpy(), img / 255.0, rtol=1e-6)
+    ds = engine.data.Dataset.from_tensor_slices([png.numpy()] * 2).map(
+        lambda b: engine.image.resize(engine.io.decode_png(b, channels=3), [4, 6]))
+    assert [x.shape.as_list() for x in ds] == [[4, 6, 3]] * 2

@@ -143,3 +143,27 @@ def test_split_and_fold_in():
     folded = engine.random.fold_in([1, 2], 7)
     assert folded.shape == [2]
     assert not np.array_equal(folded.numpy(), engine.random.fold_in([1, 2], 8).numpy())
+
+
+def test_stateless_shuffle_permutes_rows_the_same_way_for_a_seed():
+    shuffle = engine.random.experimental.stateless_shuffle
+    rows = engine.reshape(engine.range(12), [6, 2])
+    out = shuffle(rows, seed=[1, 2]).numpy()
+    assert sorted(out[:, 0].tolist()) == [0, 2, 4, 6, 8, 10] and (out[:, 1] == out[:, 0] + 1).all()
+    np.testing.assert_array_equal(shuffle(rows, seed=[1, 2]).numpy(), out)
+    traced = engine.function(lambda x: shuffle(x, seed=[1, 2]))
+    np.testing.assert_array_equal(traced(rows).numpy(), out)
+    assert not np.array_equal(shuffle(engine.range(50), seed=[3, 4]).numpy(), np.arange(50))
+    with pytest.raises(engine.errors.InvalidArgumentError, match="stateless_shuffle: got a scalar"):
+        shuffle(engine.constant(1), seed=[1, 2])
+
+
+def test_generator_binomial_draws_advance_the_generator():
+    gen = engine.random.Generator.from_seed(3)
+    first, second = gen.binomial([200], counts=10.0, probs=0.3), gen.binomial([200], 10.0, 0.3)
+    assert first.dtype == engine.int32 and first.shape == [200]
+    assert not np.array_equal(first.numpy(), second.numpy())
+    assert 0 <= first.numpy().min() and first.numpy().max() <= 10
+    assert abs(first.numpy().mean() - 3.0) < 0.5
+    again = engine.random.Generator.from_seed(3).binomial([200], 10.0, 0.3)
+    np.testing.assert_array_equal(again.numpy(), first.numpy())
