@@ -180,9 +180,12 @@ class BackupAndRestore(Callback):
         self._last_epoch_done = record["epoch"] - 1
 
     def _restore_optimizer(self, slots):
-        variables = _optimizer_variables(self.model)
         if not slots:
             return
+        variables = _optimizer_variables(self.model)
+        if len(variables) < len(slots):
+            _build_optimizer(self.model)  # a fresh run's optimizer has no slots until a step
+            variables = _optimizer_variables(self.model)
         shapes = [tuple(np.shape(v)) for v in variables]
         if shapes != [s.shape for s in slots]:
             warnings.warn(
@@ -201,6 +204,15 @@ def _optimizer_variables(model) -> list:
     if variables is None:
         return []
     return list(variables() if callable(variables) else variables)
+
+
+def _build_optimizer(model) -> None:
+    """Creates the optimizer's slots for the model's trainable variables, in the order the
+    first training step would (`train_step` updates `model.trainable_variables`)."""
+    build = getattr(getattr(model, "optimizer", None), "build", None)
+    trainable = getattr(model, "trainable_variables", None)
+    if callable(build) and trainable:
+        build(list(trainable))
 
 
 def _as_dtype(array, name):

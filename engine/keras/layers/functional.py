@@ -324,9 +324,11 @@ class InputLayer(Layer):
             if isinstance(input_shape, int):
                 input_shape = (input_shape,)
             batch_input_shape = (batch_size,) + tuple(TensorShape(input_shape).as_list())
-        from engine.keras.layers.base import _unique_name  # noqa: PLC0415
+        from engine.keras.backend import unique_object_name  # noqa: PLC0415
 
-        Layer.__init__(self, name=name or _unique_name("Input"), dtype=dtype)
+        # Keras 2 numbers unnamed inputs from 1: input_1, input_2, ...
+        Layer.__init__(self, name=name or unique_object_name("input", zero_based=False),
+                       dtype=dtype)
         self._batch_input_shape = tuple(batch_input_shape)
         self.built = True
         graph = keras_graph()

@@ -102,7 +102,9 @@ class LossesContainer:
                 self._losses, self._weights, flat_true, flat_pred, flat_sw)):
             if fn is None or yt is None:
                 continue
-            value = fn(yt, yp, sample_weight=sw)
+            # Keras 2 lines up (batch,) targets with (batch, k) outputs for losses too, so
+            # a per-sample weight meets per-sample losses rather than one batch mean.
+            value = fn(_match_rank(yt, yp), yp, sample_weight=sw)
             if batch is None:
                 batch = _batch_size(yp)
             if self.output_metrics and self.output_metrics[k] is not None:
@@ -208,7 +210,7 @@ def default_output_names(y_pred) -> list:
 
 def _match_rank(y_true, y_pred):
     """Sparse targets of shape (batch,) against predictions of shape (batch, k) become
-    (batch, 1) before they reach the metrics, as in Keras 2, so that a custom metric
+    (batch, 1) before they reach the losses and metrics, as in Keras 2, so that a custom metric
     comparing them elementwise does not broadcast to (batch, batch)."""
     if len(getattr(y_true, "shape", ())) == 1 and len(getattr(y_pred, "shape", ())) == 2:
         from engine.ops.array_ops import expand_dims  # noqa: PLC0415 - above math_ops

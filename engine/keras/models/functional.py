@@ -37,6 +37,10 @@ class Functional(Model):
     """
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        if name is None and type(self) is Functional:  # Keras 2 names `Model(...)` "model"
+            from engine.keras.backend import unique_object_name  # noqa: PLC0415
+
+            name = unique_object_name("model")
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._autocast = False  # inputs are cast to their Input's dtype in `call` instead
         for t in nest.flatten(inputs):

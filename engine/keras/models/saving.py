@@ -226,4 +226,13 @@ def clone_model(model, input_tensors=None, clone_function=None):
         for layer in model.layers:
             clone.add(clone_function(layer))
         return clone
+    from engine.keras.models.functional import Functional  # noqa: PLC0415
+
+    if clone_function is not None and isinstance(model, Functional):
+        from engine.keras.models.serialization import functional_from_config  # noqa: PLC0415
+
+        by_name = {layer.name: layer for layer in model.layers}
+        return functional_from_config(model.get_config(),
+                                      make_layer=lambda entry: clone_function(
+                                          by_name[entry["name"]]))
     return type(model).from_config(model.get_config())

@@ -79,8 +79,12 @@ def functional_config(model) -> dict:
     }
 
 
-def functional_from_config(config: dict, custom_objects=None):
-    """A new functional model (new layers and weights) from `functional_config` data."""
+def functional_from_config(config: dict, custom_objects=None, make_layer=None):
+    """A new functional model (new layers and weights) from `functional_config` data.
+
+    `make_layer(entry)`, when given, makes each layer from its config entry (a dict with
+    "name", "class_name" and "config") instead of deserializing it (`clone_model` uses
+    it for `clone_function`)."""
     from engine.keras import layers as layers_module  # noqa: PLC0415
     from engine.keras.models.functional import Functional  # noqa: PLC0415
 
@@ -126,8 +130,8 @@ def functional_from_config(config: dict, custom_objects=None):
                 for k, t in enumerate(out if isinstance(out, tuple) else (out,)):
                     produced[(name, index, k)] = t
             continue
-        layer = layers_module.deserialize({"class_name": kind, "config": entry["config"]},
-                                          custom_objects=custom_objects)
+        layer = make_layer(entry) if make_layer is not None else layers_module.deserialize(
+            {"class_name": kind, "config": entry["config"]}, custom_objects=custom_objects)
         for index, call in enumerate(entry["inbound_nodes"]):
             args = decode(call["args"])
             kwargs = {k: decode(v) for k, v in call["kwargs"].items()}

@@ -21,7 +21,6 @@ from typing import NamedTuple
 import numpy as np
 
 from engine import hooks, nest
-from engine.errors import TracingError
 from engine.graph.function import function
 from engine.keras.layers.layer_metrics import layer_metrics
 from engine.keras.mixed_precision.autocast import float32_predictions
@@ -35,6 +34,7 @@ from engine.keras.models.data_adapter import (
     unpack_x_y_sample_weight,
     validation_epochs,
 )
+from engine.keras.models.eager_advice import EagerAdvice as _EagerAdvice
 from engine.keras.models.step_logs import logs_as_list, pack_batch, results_as_returned, to_floats
 from engine.tape import GradientTape
 from engine.tensor import Tensor
@@ -368,18 +368,16 @@ class TrainingMixin:
         check_steps(steps, "steps")
         handler = DataHandler(x, y, sample_weight, batch_size, steps)
         self._check_batched(handler, "evaluate")
-        logs = self._evaluate_handler(handler, callbacks)
+        logs = self._evaluate_handler(handler, callbacks, verbose)
         if return_dict:
             return logs
         return logs_as_list(logs, self.metrics_names)
 
-    def _evaluate_handler(self, handler: DataHandler, callbacks) -> dict:
+    def _evaluate_handler(self, handler: DataHandler, callbacks, verbose=0) -> dict:
         """Runs `test_step` over the handler's batches; `callbacks` may be fit's own
         `CallbackList`, whose callbacks then see validation's `on_test_*` hooks."""
-        from engine.keras import callbacks as callbacks_module  # noqa: PLC0415
-
-        cbs = callbacks if isinstance(callbacks, callbacks_module.CallbackList) else \
-            callbacks_module.CallbackList(callbacks, model=self)
+        cbs = callbacks if isinstance(callbacks, _callback_list_type()) else \
+            _loop_callbacks(self, callbacks, verbose, handler)
         self.reset_metrics()
         cbs.on_test_begin()
         per_batch = cbs.needs_batch_hooks("test")
@@ -405,11 +403,19 @@ class TrainingMixin:
         check_steps(steps, "steps")
         handler = DataHandler(x, None, None, batch_size, steps)
         self._check_batched(handler, "predict")
+        cbs = _loop_callbacks(self, callbacks, verbose, handler)
+        per_batch = cbs.needs_batch_hooks("predict")
         outputs = []
         fn = self._step_function("predict")
+        cbs.on_predict_begin()
         with _EagerAdvice(self):
-            for bx, _, _ in handler.epoch():
+            for step, (bx, _, _) in enumerate(handler.epoch()):
+                if per_batch:
+                    cbs.on_predict_batch_begin(step)
                 outputs.append(nest.map_structure(np.asarray, fn(pack_batch(bx))))
+                if per_batch:
+                    cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        cbs.on_predict_end()
         if not outputs:
             raise ValueError("predict: the data has no batches.")
         return nest.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
@@ -448,32 +454,6 @@ class TrainingMixin:
             return nest.map_structure(np.asarray, self._step_function("predict")(pack_batch(bx)))
 
 
-_KERAS_ADVICE = ("or compile the model with run_eagerly=True (model.run_eagerly = True) to "
-                 "run call() eagerly")
-
-
-class _EagerAdvice:
-    """Adds Keras's way to run eagerly to a TracingError raised while a step is traced.
-
-    The engine's error (asking a symbolic tensor for its value, e.g. `.numpy()` in `call`)
-    suggests `run_functions_eagerly`; a Keras user wants `run_eagerly=True`. Entered once
-    around a loop of steps, so it costs nothing per batch.
-    """
-
-    def __init__(self, model):
-        self.model = model
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if (kind is not None and issubclass(kind, TracingError)
-                and "run_functions_eagerly" in str(error) and _KERAS_ADVICE not in str(error)
-                and not self.model.run_eagerly):
-            raise TracingError(f"{str(error).rstrip('.')}, {_KERAS_ADVICE}.") from error
-        return False
-
-
 class TrainBatch(NamedTuple):
     """The payload of the `"train_batch"` hook event: `fit` emits it before each step that
     runs with per-batch callbacks, while someone listens (`engine.hooks.subscribe`)."""
@@ -481,6 +461,20 @@ class TrainBatch(NamedTuple):
     model: object
     step: int
     batch: object  # what train_step receives: x, (x, y) or (x, y, sample_weight)
+
+
+def _callback_list_type():
+    from engine.keras.callbacks import CallbackList  # noqa: PLC0415 - callbacks import models
+
+    return CallbackList
+
+
+def _loop_callbacks(model, callbacks, verbose, handler):
+    """The `CallbackList` of a standalone `evaluate` or `predict`, with a progress bar
+    when `verbose` is not 0 (as in Keras 2: "auto" means 1)."""
+    verbose = 1 if verbose == "auto" else int(verbose)
+    return _callback_list_type()(callbacks, add_progbar=verbose != 0, model=model,
+                                 verbose=verbose, epochs=1, steps=handler.steps_per_epoch)
 
 
 def _is_arrays(x) -> bool:
