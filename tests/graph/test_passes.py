@@ -355,6 +355,16 @@ def test_double_negation_cancels():
     assert types(check_values(lambda x: -(-(-x)), x)) == ["Placeholder", "Neg"]
 
 
+def test_squeeze_of_expand_dims_cancels():
+    x = engine.constant([1.0, -2.0, 3.0])
+    assert types(check_values(lambda x: engine.squeeze(engine.expand_dims(x, -1), -1) * 2.0,
+                              x)) == ["Placeholder", "Const", "Mul"]
+    # another axis is a real reshape: it stays
+    m = engine.ones([2, 1])
+    kept = types(check_values(lambda m: engine.squeeze(engine.expand_dims(m, 0), -1), m))
+    assert "Squeeze" in kept and "ExpandDims" in kept
+
+
 def test_each_switch_turns_its_pass_off(options):
     c = engine.constant(2.0)
 

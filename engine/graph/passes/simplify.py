@@ -21,7 +21,8 @@ The rules:
 - `Cast(x)` to x's dtype -> `x`; `Cast(Cast(x, T1), T2)` -> `Cast(x, T2)` when every value
   of x's dtype is exact in `T1` (so the inner cast changed nothing), and -> `x` when `T2`
   is x's dtype;
-- `Neg(Neg(x))` -> `x`.
+- `Neg(Neg(x))` -> `x`;
+- `Squeeze(ExpandDims(x, a), [a])` -> `x`.
 
 Rules see the graph as already simplified up to the node, so chains collapse in one sweep.
 
@@ -165,6 +166,25 @@ def _cast(graph, node):
     return None
 
 
+def _squeeze(graph, node):
+    """`Squeeze(ExpandDims(x, a), [a])` -> `x` (Keras gives sparse labels a trailing axis
+    that the losses and metrics then squeeze away)."""
+    inner = node.inputs[0]._node
+    axes = node.attrs.get("axis")
+    if inner.type != "ExpandDims" or not is_plain(inner) or len(inner.inputs) != 1:
+        return None
+    rank = node.inputs[0]._value.shape
+    rank = None if rank is None else len(rank)
+    if isinstance(axes, (int, np.integer)):
+        axes = (axes,)
+    if rank is None or not isinstance(axes, (tuple, list)) or len(axes) != 1:
+        return None
+    added = inner.attrs.get("axis")
+    if isinstance(added, (int, np.integer)) and int(added) % rank == int(axes[0]) % rank:
+        return inner.inputs[0], f"squeeze of expand_dims {inner.name}"
+    return None
+
+
 def _neg(graph, node):
     inner = node.inputs[0]._node
     if inner.type == "Neg" and is_plain(inner):
@@ -182,6 +202,7 @@ RULES = {
     "Reshape": _reshape,
     "Cast": _cast,
     "Neg": _neg,
+    "Squeeze": _squeeze,
 }
 
 
