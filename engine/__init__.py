@@ -97,6 +97,7 @@ from engine import version  # noqa: E402,F401 - TF's tf.version.VERSION
 from engine import autodiff  # noqa: E402,F401 - tf.autodiff: tapes and forward mode
 from engine import autograph  # noqa: E402,F401 - converts control flow when tracing
 from engine import data  # noqa: E402,F401
+from engine import lookup  # noqa: E402,F401 - tf.lookup: hash and vocabulary tables
 from engine import keras  # noqa: E402,F401 - its submodules load on first use
 
 newaxis = None

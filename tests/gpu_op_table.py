@@ -82,6 +82,21 @@ def _cpu_case(name, fn, *arrays):
 
 TEXT = np.array([[b"Hello World", "Ärger 12".encode()], [b"  ok ", b""]], dtype=object)
 WORD = np.array("Aß 😀 ok".encode(), dtype=object)  # a scalar string
+VOCAB = np.array([b"Hello World", b"ok", b""], dtype=object)
+IDS = np.array([3, 1, 4], np.int64)
+
+
+def _static_table(keys, values):
+    init = engine.lookup.KeyValueTensorInitializer(keys, values)
+    return engine.lookup.StaticHashTable(init, default_value=-1)
+
+
+def _mutable_table(keys, values, remove=None):
+    table = engine.lookup.experimental.MutableHashTable(engine.string, engine.int64, -1)
+    table.insert(keys, values)
+    if remove is not None:
+        table.remove(remove)
+    return table
 NUMBER_TEXT = np.array([b"1.5", b"-2", b" 3e2 "], dtype=object)
 
 
@@ -389,6 +404,14 @@ OP_CASES = [
     _cpu_case("to_hash_bucket", lambda s: E.strings.to_hash_bucket(s, 7), TEXT),
     _cpu_case("unsorted_segment_join", lambda s: E.strings.unsorted_segment_join(s, [1, 0], 2),
               TEXT),
+    # --- lookup tables (engine.lookup): each case builds its own table ---
+    _cpu_case("initialize_table", lambda k, v: _static_table(k, v).size(), VOCAB, IDS),
+    _cpu_case("lookup_table_find", lambda k, v: _static_table(k, v).lookup(TEXT), VOCAB, IDS),
+    _cpu_case("lookup_table_insert", lambda k, v: _mutable_table(k, v).size(), VOCAB, IDS),
+    _cpu_case("lookup_table_remove", lambda k, v: _mutable_table(k, v, remove=k[:1]).size(),
+              VOCAB, IDS),
+    _cpu_case("lookup_table_size", lambda k, v: _static_table(k, v).size(), VOCAB, IDS),
+    _cpu_case("lookup_table_export", lambda k, v: _mutable_table(k, v).export(), VOCAB, IDS),
     # --- add_n, zero-safe ops, segment reductions, special functions (math_extras...) ---
     _case("add_n", lambda x, y: M.add_n([x, y, x]), A, B, grad="grad"),
     _case("divide_no_nan", M.divide_no_nan, A, np.where(MASK, B, 0), grad="grad2"),

@@ -38,7 +38,9 @@ NAMESPACES = ["engine", "engine.bitwise", "engine.math", "engine.nn", "engine.li
               "engine.keras.datasets.imdb", "engine.keras.datasets.boston_housing",
               "engine.keras.datasets.digits", "engine.keras.datasets.download",
               "engine.keras.layers", "engine.keras.models", "engine.keras.callbacks",
-              "engine.keras.layers.preprocessing"]
+              "engine.keras.layers.preprocessing", "engine.lookup", "engine.lookup.experimental",
+              "engine.autodiff", "engine.keras.mixed_precision", "engine.keras.preprocessing",
+              "engine.keras.optimizers.legacy"]
 
 # Public names that are values, not callables: a value cannot carry its own docstring.
 CONSTANTS = {

@@ -28,6 +28,7 @@ from engine.ops import (  # noqa: F401 - imported to register the ops
     linalg_solvers,
     linalg_structured,
     linalg_triangular,
+    lookup_ops,
     manip_ops,
     math_extras,
     math_more,
