@@ -1,11 +1,9 @@
 """engine.keras.utils additions: Sequence in fit, get_file, custom objects, source inputs."""
 
 import hashlib
-import http.server
 import io
 import os
 import tarfile
-import threading
 import zipfile
 
 import numpy as np
@@ -14,6 +12,7 @@ import pytest
 import engine
 from engine.keras import utils
 from engine.keras.datasets.download import DownloadError
+from tests.local_http import Server
 
 K = engine.keras
 
@@ -82,39 +81,6 @@ def test_progbar_is_the_callbacks_one():
 
 
 # --- get_file -------------------------------------------------------------------------------
-class Server:
-    def __init__(self):
-        self.files, self.requests = {}, []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                name = self.path.rsplit("/", 1)[-1]
-                outer.requests.append(name)
-                body = outer.files.get(name)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
-                                       daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-
 @pytest.fixture
 def server():
     srv = Server()
