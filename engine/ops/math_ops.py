@@ -21,6 +21,7 @@ from engine.dispatch import dispatch, make_binary
 from engine.errors import DTypeError
 from engine.ops import infer as _inf
 from engine.registry import BOOL, FLOAT, INEXACT, INTEGER, NUMERIC, REAL, OpDef, register
+from engine.tensor import Tensor
 
 __all__: list[str] = []
 
@@ -210,13 +211,14 @@ def truediv(x, y, name=None):
     if x.dtype.is_integer:
         target = _dt.float32 if x.dtype.size <= 2 else _dt.float64
         y = y if hasattr(y, "dtype") else convert_to_tensor(y, x.dtype)
-        return divide(cast(x, target), cast(y, target))
-    return divide(x, y)
+        return _realdiv.fast(cast(x, target), cast(y, target))
+    return _realdiv.fast(x, y)
 
 
 __all__.append("truediv")
 
 _realdiv = divide
+_realdiv_fast = _realdiv.fast
 
 
 def divide(x, y, name=None):
@@ -235,6 +237,8 @@ def divide(x, y, name=None):
         >>> engine.math.divide(engine.constant([1, 3]), 2).numpy()
         array([0.5, 1.5])
     """
+    if type(x) is Tensor and x._value.dtype.kind in "fcV":  # floats (bfloat16: "V"): RealDiv
+        return _realdiv_fast(x, y)  # the common case, without the checks below
     if not hasattr(x, "dtype") and not hasattr(y, "dtype"):  # plain values: [1, 3] is int32
         x = convert_to_tensor(x)
     if _is_integer_tensor(x):
