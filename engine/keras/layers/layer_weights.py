@@ -199,26 +199,61 @@ def _visible(loss) -> bool:
 def _attribute_variables(layer) -> list:
     """Variables set as attributes of `layer` (alone, or in lists, tuples, dicts and plain
     `engine.Module`s) rather than made by `add_weight`: Keras tracks these too, so that
-    `self.w = engine.Variable(...)` in a layer's or model's `__init__` gets trained."""
+    `self.w = engine.Variable(...)` in a layer's or model's `__init__` gets trained.
+
+    Runs at every `trainable_weights` read (each eager train step), so what a value is
+    (`_kind`) is worked out once per type.
+    """
+    found: list = []
+    own = None
+    skip = getattr(type(layer), "_untracked_attributes", None)
+    kinds = _KINDS
+    pending = [v for k, v in vars(layer).items()
+               if kinds.get(type(v), _NEW) and k not in _NOT_ATTRIBUTES
+               and (skip is None or k not in skip)]
+    while pending:
+        child = pending.pop()
+        kind = kinds.get(type(child))
+        if kind is None:
+            kind = _kind(type(child))
+        if kind == _LEAF:
+            continue
+        if kind == _VARIABLE:
+            if own is None:
+                own = layer._trainable_weights + layer._non_trainable_weights
+            if not _contains(own, child) and not _contains(found, child):
+                found.append(child)
+        elif kind == _SEQUENCE:
+            pending.extend(reversed(child))
+        elif kind == _MAPPING:
+            pending.extend(reversed(list(child.values())))
+        else:  # a plain Module
+            pending.extend(reversed(list(child.variables)))
+    return found
+
+
+_NEW, _LEAF, _VARIABLE, _SEQUENCE, _MAPPING, _MODULE = -1, 0, 1, 2, 3, 4
+# type -> what its values are, for `_attribute_variables` (filled as types are met).
+_KINDS: dict = {t: _LEAF for t in (type(None), bool, int, float, str, bytes, Tensor,
+                                    TensorShape)}
+
+
+def _kind(t: type) -> int:
     from engine.keras.layers.base import Layer  # noqa: PLC0415 - base imports this mixin
     from engine.module import Module  # noqa: PLC0415
 
-    found: list = []
-    own = layer._trainable_weights + layer._non_trainable_weights
-    skip = _NOT_ATTRIBUTES.union(getattr(type(layer), "_untracked_attributes", ()))
-    pending = [v for k, v in vars(layer).items() if k not in skip]
-    while pending:
-        child = pending.pop()
-        if isinstance(child, Variable):
-            if not _contains(own, child) and not _contains(found, child):
-                found.append(child)
-        elif isinstance(child, (list, tuple)):
-            pending.extend(reversed(child))
-        elif isinstance(child, dict):
-            pending.extend(reversed(list(child.values())))
-        elif isinstance(child, Module) and not isinstance(child, Layer):
-            pending.extend(reversed(list(child.variables)))
-    return found
+    if issubclass(t, Variable):
+        kind = _VARIABLE
+    elif issubclass(t, (list, tuple)):
+        kind = _SEQUENCE
+    elif issubclass(t, dict):
+        kind = _MAPPING
+    elif issubclass(t, Module) and not issubclass(t, Layer):
+        kind = _MODULE
+    else:
+        kind = _LEAF
+    _KINDS[t] = kind
+    return kind
 
 
 # Bookkeeping attributes that hold weights already listed, or other objects' state. A layer
