@@ -18,11 +18,11 @@ from __future__ import annotations
 import numbers
 
 import engine
-from engine.keras.backend import epsilon, floatx
+from engine.keras.backend import epsilon
 from engine.keras.losses.base import LossFunctionWrapper
 from engine.keras.losses.classes import _check_smoothing
-from engine.keras.losses.inputs import as_tensor, prepare
-from engine.keras.losses.probabilistic import _broadcast_pair, _check_categorical_labels
+from engine.keras.losses.inputs import prepare
+from engine.keras.losses.probabilistic import _broadcast_pair, categorical_inputs
 from engine.keras.losses.reduction import Reduction
 
 __all__ = ["binary_focal_crossentropy", "categorical_focal_crossentropy",
@@ -131,17 +131,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma: float = 2.
     """
     who = "categorical_focal_crossentropy"
     axis = _check_axis(who, axis)
-    y_pred = as_tensor(y_pred)
-    if not y_pred.dtype.is_floating:
-        y_pred = engine.cast(y_pred, floatx())
-    y_true = as_tensor(y_true)
-    _check_categorical_labels(who, y_true, y_pred, axis)
-    y_true, y_pred = prepare(who, y_true, y_pred)
-    if label_smoothing:
-        classes = y_true.shape[axis]
-        if classes is None:
-            classes = engine.cast(engine.shape(y_true)[axis], y_pred.dtype)
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / classes
+    y_true, y_pred = categorical_inputs(who, y_true, y_pred, label_smoothing, axis)
     p = engine.nn.softmax(y_pred, axis=axis) if from_logits else y_pred
     p = p / engine.reduce_sum(p, axis=axis, keepdims=True)
     p = engine.clip_by_value(p, epsilon(), 1.0 - epsilon())

@@ -114,7 +114,18 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         ...     [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]).numpy()
         array([0.05129331, 2.3025851 ], dtype=float32)
     """
-    who = "categorical_crossentropy"
+    y_true, y_pred = categorical_inputs("categorical_crossentropy", y_true, y_pred,
+                                        label_smoothing, axis)
+    if from_logits:
+        return engine.nn.softmax_cross_entropy_with_logits(y_true, y_pred, axis=axis)
+    p = y_pred / engine.reduce_sum(y_pred, axis=axis, keepdims=True)
+    return -engine.reduce_sum(y_true * engine.math.log(_clip_probabilities(p)), axis=axis)
+
+
+def categorical_inputs(who: str, y_true, y_pred, label_smoothing: float, axis: int) -> tuple:
+    """`(y_true, y_pred)` of a categorical loss `who`: float predictions, labels checked to
+    be one-hot-shaped, both prepared, the labels smoothed towards `1 / classes` counting
+    the classes on `axis`."""
     y_pred = as_tensor(y_pred)
     if not y_pred.dtype.is_floating:
         y_pred = engine.cast(y_pred, floatx())
@@ -126,10 +137,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         if classes is None:
             classes = engine.cast(engine.shape(y_true)[axis], y_pred.dtype)
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / classes
-    if from_logits:
-        return engine.nn.softmax_cross_entropy_with_logits(y_true, y_pred, axis=axis)
-    p = y_pred / engine.reduce_sum(y_pred, axis=axis, keepdims=True)
-    return -engine.reduce_sum(y_true * engine.math.log(_clip_probabilities(p)), axis=axis)
+    return y_true, y_pred
 
 
 def _sparse_labels(who: str, y_true, y_pred):
