@@ -19,7 +19,7 @@ import engine
 from engine.keras.backend import epsilon
 from engine.keras.losses.reduction import divide_no_nan
 from engine.keras.metrics.base import Metric
-from engine.keras.metrics.confusion import KINDS, update_confusion_matrix
+from engine.keras.metrics.confusion import add_confusion_counts, update_confusion_matrix
 
 __all__ = ["AUC"]
 
@@ -104,11 +104,7 @@ class AUC(Metric):
     def _build(self, num_labels) -> None:
         shape = (self.num_thresholds,) if num_labels is None else (self.num_thresholds,
                                                                    num_labels)
-        self._counts = {kind: self.add_weight(kind, shape=shape) for kind in KINDS}
-        self.true_positives = self._counts["true_positives"]
-        self.false_positives = self._counts["false_positives"]
-        self.true_negatives = self._counts["true_negatives"]
-        self.false_negatives = self._counts["false_negatives"]
+        self._counts = add_confusion_counts(self, shape)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Adds one batch's confusion counts at every threshold.

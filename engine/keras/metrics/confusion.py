@@ -27,6 +27,15 @@ NEG_INF = -1e10  # what top_k filtering gives the predictions outside the top k
 KINDS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
 
+def add_confusion_counts(metric, shape) -> dict:
+    """Adds the four count variables of `KINDS` of `shape` to `metric`, also as its
+    attributes (`metric.true_positives`, ...); returns them by kind."""
+    counts = {kind: metric.add_weight(kind, shape=shape) for kind in KINDS}
+    for kind, variable in counts.items():
+        setattr(metric, kind, variable)
+    return counts
+
+
 def parse_thresholds(who: str, thresholds, default: float) -> list:
     """The thresholds as a list of floats in [0, 1] (`[default]` for None)."""
     if thresholds is None:

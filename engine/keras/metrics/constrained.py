@@ -19,7 +19,7 @@ import numbers
 import engine
 from engine.keras.losses.reduction import divide_no_nan
 from engine.keras.metrics.base import Metric
-from engine.keras.metrics.confusion import KINDS, update_confusion_matrix
+from engine.keras.metrics.confusion import KINDS, add_confusion_counts, update_confusion_matrix
 
 __all__ = ["SensitivityAtSpecificity", "SpecificityAtSensitivity", "PrecisionAtRecall",
            "RecallAtPrecision"]
@@ -52,11 +52,7 @@ class _RateAtRate(Metric):
         n = self.num_thresholds
         # Keras 2's thresholds: 0 and 1 at the ends (a single threshold is 0.5).
         self.thresholds = [0.5] if n == 1 else [i / (n - 1) for i in range(n)]
-        self._counts = {kind: self.add_weight(kind, shape=(n,)) for kind in KINDS}
-        self.true_positives = self._counts["true_positives"]
-        self.false_positives = self._counts["false_positives"]
-        self.true_negatives = self._counts["true_negatives"]
-        self.false_negatives = self._counts["false_negatives"]
+        self._counts = add_confusion_counts(self, (n,))
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Adds one batch's confusion counts at every threshold.
