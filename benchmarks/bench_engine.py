@@ -347,7 +347,8 @@ def measure_traced(eng, name: str, samples: dict, losses: dict, errors: dict,
         elif name == "W7":
             T.measure_w7(eng, samples)
         elif name == "Passes":
-            T.measure_passes(eng, engine_w2_step, samples, pass_table)
+            T.measure_passes(eng, {"W2": engine_w2_step, "W3": engine_w3_step}, samples,
+                             pass_table)
         elif name == "Keras":  # W2/W6 fit, W7 predict (bench_keras.py)
             K.measure(eng, samples, losses, errors)
     except Exception:  # noqa: BLE001 - report the failure, go on with the next workload

@@ -26,7 +26,7 @@ import numpy_reference as R
 import workloads as W
 
 PASS_REPEATS = 3  # timed blocks per figure of the pass table
-PASS_WORKLOADS = ("W2", "W6")  # the traced steps the pass table measures
+PASS_WORKLOADS = ("W2", "W3", "W6")  # the traced steps the pass table measures
 
 
 class GraphAdam:
@@ -147,8 +147,10 @@ def measure_w7(eng, samples: dict) -> None:
     samples["engine:W7 direct"] = H.rate_blocks(w7_predict(eng), items_per_step=n)
 
 
-def measure_passes(eng, build_w2, samples: dict, table: list) -> None:
-    """The traced W2 and W6 steps with each pass off in turn; rows appended to `table`.
+def measure_passes(eng, builders: dict, samples: dict, table: list) -> None:
+    """The traced W2, W3 and W6 steps with each pass off in turn; rows appended to `table`.
+
+    `builders` maps "W2" and "W3" to the engine step builders of `bench_engine`.
 
     Each row: `(workload, what was switched off, nodes in the graph, steps/s)`; the
     first row of a workload has every pass on.
@@ -159,7 +161,8 @@ def measure_passes(eng, build_w2, samples: dict, table: list) -> None:
     names = [name for name, _ in eng.graph.passes.PASSES]
     configs = [("none (all passes on)", {})] + [(k, {k: False}) for k in names]
     configs.append(("all (disable_meta_optimizer)", {"disable_meta_optimizer": True}))
-    builders = {"W2": lambda: build_w2(eng, traced=True), "W6": lambda: w6_step(eng, True)}
+    builders = {**{w: (lambda b=b: b(eng, traced=True)) for w, b in builders.items()},
+                "W6": lambda: w6_step(eng, True)}
     try:
         for workload in PASS_WORKLOADS:
             build = builders[workload]

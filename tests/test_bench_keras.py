@@ -170,9 +170,12 @@ def test_only_the_named_workloads_run(tiny, capsys):
 def test_op_profile_names_the_ops_of_a_traced_cnn_step(tiny):
     fit_ms, gemm_ms, table = K.op_profile(engine, "W3", epochs=1)
     calls = {(op, shapes[0]): n for op, shapes, n, _ in table}
-    assert calls[("Conv2D", (64, 28, 28, 1))] == calls[("Conv2D", (64, 13, 13, 32))] == 1
+    # with compiled kernels, conv_pool_fusion runs the first layer as one node each way
+    first = "ConvMaxPool" if engine.graph.cpu_jit.enabled() else "Conv2D"
+    assert calls[(first, (64, 28, 28, 1))] == calls[("Conv2D", (64, 13, 13, 32))] == 1
     assert calls[("Conv2DBackpropInput", (3, 3, 32, 64))] == 1  # none for the input images
-    assert sum(n for (op, _), n in calls.items() if op == "MaxPoolGrad") == 2
+    assert sum(n for (op, _), n in calls.items() if op == "MaxPoolGrad") == (
+        1 if first == "ConvMaxPool" else 2)
     times = [ms for *_, ms in table]
     assert times == sorted(times, reverse=True)
     # medians of single kernels need not add up to under the median step on a busy machine

@@ -17,7 +17,7 @@ from engine.graph.passes import folding, rewrite
 from engine.graph.passes.simplify import lossless_cast
 
 PASS_ORDER = ["constant_folding", "arithmetic_optimization", "matmul_sum_merging",
-              "common_subexpression_elimination", "dead_code_elimination"]
+              "common_subexpression_elimination", "dead_code_elimination", "conv_pool_fusion"]
 
 
 @pytest.fixture(autouse=True)

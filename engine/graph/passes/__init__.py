@@ -18,7 +18,9 @@ TensorFlow has the pass (`constant_folding`, `arithmetic_optimization`, `remappi
 fusion, `dependency_optimization`), plus eagerlab's own names for the others
 (`matmul_sum_merging`: a sum of many matrix products, such as the per-step gradients of an
 unrolled RNN's weight, becomes one product of stacked operands, see `matmul_sums.py`;
-`common_subexpression_elimination`, `dead_code_elimination`, `inplace_variable_updates`:
+`common_subexpression_elimination`, `dead_code_elimination`, `conv_pool_fusion`: a
+shallow convolution and the max pooling after it (and their gradient) run as one compiled
+CPU kernel, see `conv_pool.py`; `inplace_variable_updates`:
 fused optimizer updates write the variables' buffers in place, see `inplace.py`;
 `cuda_graphs`: on a CuPy GPU, capture the compiled program into a CUDA graph, see
 `engine/graph/cuda_graphs.py`; `embedding_folding`: Keras' LSTM and GRU read a small
@@ -34,6 +36,7 @@ from __future__ import annotations
 import time
 
 from engine.graph.passes import (
+    conv_pool,
     cse,
     dce,
     folding,
@@ -53,6 +56,7 @@ PASSES: list = [
     ("matmul_sum_merging", matmul_sums.run),  # before CSE, which merges the stacks it makes
     ("common_subexpression_elimination", cse.run),
     ("dead_code_elimination", dce.run),
+    ("conv_pool_fusion", conv_pool.run),  # a shallow Conv2D and its MaxPool: one CPU kernel
     ("elementwise_fusion", fusion.run),  # it sees the final elementwise ops
     ("inplace_variable_updates", inplace.run),  # fused updates write variables in place
 ]
