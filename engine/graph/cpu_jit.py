@@ -2,8 +2,10 @@
 
 A graph's NumPy kernels make one pass over memory per ufunc call. Where Numba is
 importable, the executor may run some nodes as compiled loops instead: large fused
-elementwise nodes (`engine.graph.fused_jit`), max pooling (`engine.graph.pool_jit`) and
-the fold of a convolution's input gradient (`engine.graph.conv_jit`).
+elementwise nodes (`engine.graph.fused_jit`), max pooling (`engine.graph.pool_jit`),
+the fold of a convolution's input gradient (`engine.graph.conv_jit`), sparse softmax
+cross-entropy (`engine.graph.xent_jit`) and a shallow convolution with its max pooling
+(`engine.graph.conv_pool_jit`).
 Numba stays optional, as CuPy is: `engine` imports and runs with NumPy alone, Numba is
 imported only when a graph first wants a compiled kernel, and the NumPy kernel stays the
 reference (tests compare the two) and the fallback.

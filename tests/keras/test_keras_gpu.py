@@ -110,9 +110,10 @@ def test_fit_evaluate_predict_on_the_gpu_match_the_cpu(gpu_backend, build, run_e
     placed = [v for v in gpu.variables + gpu.optimizer.variables if not _on_device(gpu_backend, v)]
     assert not placed, f"variables off the GPU: {[v.name for v in placed]}"
     assert isinstance(got_pred, np.ndarray)
-    # The fake GPU runs NumPy kernels, but not the CPU-only ones (compiled kernels, the
-    # CPU's convolution shortcuts): last-bit differences only.
-    tol = {"rtol": 1e-6, "atol": 1e-7} if exact else {"rtol": 2e-4, "atol": 2e-5}
+    # The fake GPU runs NumPy kernels, but not the CPU-only ones (compiled kernels, such as
+    # the sparse cross-entropy's C-library exp and log, the CPU's convolution shortcuts):
+    # last-bit differences, grown over 8 Adam steps to a few 1e-7 in small outputs.
+    tol = {"rtol": 1e-6, "atol": 1e-6} if exact else {"rtol": 2e-4, "atol": 2e-5}
     np.testing.assert_allclose(got["loss"], want["loss"], **tol)
     if exact:  # argmax of nearly tied logits may flip under other rounding
         assert got["accuracy"] == want["accuracy"]
