@@ -208,8 +208,12 @@ def test_inference_graph_fuses_the_forward_only(fusion, warm):
     node = next(n for n in concrete.graph.nodes if n.type == "ConvMaxPool")
     assert len(node.outputs) == 1 and "ConvMaxPoolFilterGrad" not in types
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-6)
-    again = [t.numpy() for t in concrete(x)]  # the reused buffer gives the same values
-    np.testing.assert_array_equal(again[0], got[0])
+    kept = got[0].copy()
+    other = concrete(x * 2.0)[0].numpy()  # a held result is not overwritten by the next call
+    np.testing.assert_array_equal(got[0], kept)
+    np.testing.assert_allclose(other, 2.0 * kept, rtol=1e-5, atol=1e-6)
+    again = concrete(x)[0].numpy()
+    np.testing.assert_array_equal(again, kept)
     report = [c for entry in concrete.pass_report if entry["pass"] == "conv_pool_fusion"
               for c in entry["changes"]]
     assert report and "ConvMaxPool" in report[0]
