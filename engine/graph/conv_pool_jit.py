@@ -140,7 +140,7 @@ def forward_numpy(x, w, conv: dict, ksize: tuple, out_h: int, out_w: int) -> tup
     return pooled, taps
 
 
-def filter_grad_numpy(x, taps, dy, conv: dict, ksize: tuple, conv_shape: tuple) -> np.ndarray:
+def filter_grad_numpy(x, taps, dy, conv: dict, ksize: tuple, conv_hw: tuple) -> np.ndarray:
     """The filter's gradient: `dy` put back at each window's tap, then Conv2DBackpropFilter.
 
     Args:
@@ -148,12 +148,12 @@ def filter_grad_numpy(x, taps, dy, conv: dict, ksize: tuple, conv_shape: tuple) 
         taps, dy: the pooled taps and the pooled gradient.
         conv: the Conv2DBackpropFilter node's attrs (with `filter_sizes`).
         ksize: `(ph, pw)`.
-        conv_shape: the shape of the convolution's output.
+        conv_hw: the height and width of the convolution's output.
 
     Returns:
         The filter's gradient.
     """
-    dz = np.zeros(conv_shape, dy.dtype)
+    dz = np.zeros((dy.shape[0], *conv_hw, dy.shape[3]), dy.dtype)
     for q, view in enumerate(_windows(dz, *ksize, *dy.shape[1:3])):
         np.copyto(view, dy, where=taps == q)
     return get_op("Conv2DBackpropFilter").kernel(np, x, dz, **conv)
@@ -163,8 +163,9 @@ def filter_grad_numpy(x, taps, dy, conv: dict, ksize: tuple, conv_shape: tuple) 
 _ARRAYS = {"conv_max_pool": "fffu", "conv_max_pool_filter_grad": "fuff"}
 
 
-def _compiled(node, kernel_name: str, out_shape: tuple, out_dtypes: tuple):
-    """The compiled kernel of a fused node: pads x, reuses its output buffers."""
+def _compiled(node, kernel_name: str, out_shapes, out_dtypes: tuple):
+    """The compiled kernel of a fused node: pads x, reuses its output buffers;
+    `out_shapes(batch)` gives their shapes (the batch size may be known only at run time)."""
     a = node.attrs
     (top, bottom), (left, right) = a["pads"]
     kh, kw, c_in, c_out = a["filter_shape"]
@@ -185,10 +186,11 @@ def _compiled(node, kernel_name: str, out_shape: tuple, out_dtypes: tuple):
         if top or bottom or left or right:
             x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
         rest = [np.ascontiguousarray(v) for v in inputs[1:]]
-        outs = kept[0]
-        if outs is None or any(_getrefcount(o) > 3 for o in outs):  # 3: tuple, loop, argument
-            outs = kept[0] = tuple(np.empty(s, d) for s, d in zip(out_shape, out_dtypes))
         n, height, width = x.shape[:3]
+        shapes, outs = out_shapes(n), kept[0]
+        if (outs is None or outs[0].shape != shapes[0]
+                or any(_getrefcount(o) > 3 for o in outs)):  # 3: tuple, loop, argument
+            outs = kept[0] = tuple(np.empty(s, d) for s, d in zip(shapes, out_dtypes))
         kernel(x.reshape(-1), *[v.reshape(-1) for v in rest], *[o.reshape(-1) for o in outs],
                n, height, width, out_h, out_w)
         return outs if len(outs) > 1 else outs[0]
@@ -199,7 +201,8 @@ def _compiled(node, kernel_name: str, out_shape: tuple, out_dtypes: tuple):
 def _build_forward(node, program):
     """`NODE_BUILDERS["ConvMaxPool"]`."""
     a = node.attrs
-    shape = tuple(node.outputs[0]._value.shape)
+    out_h, out_w = a["pooled_hw"]
+    c_out = a["filter_shape"][3]
     with_taps = len(node.outputs) == 2  # without a gradient, the taps go to a scratch buffer
 
     def numpy_fn(x, w):
@@ -210,7 +213,7 @@ def _build_forward(node, program):
         return numpy_fn
 
     def make():
-        run = _compiled(node, "conv_max_pool", (shape, shape),
+        run = _compiled(node, "conv_max_pool", lambda n: ((n, out_h, out_w, c_out),) * 2,
                         (np.dtype(node.inputs[0]._value.dtype), np.dtype(np.uint8)))
         return run if with_taps else (lambda x, w: run(x, w)[0])
 
@@ -220,17 +223,17 @@ def _build_forward(node, program):
 def _build_filter_grad(node, program):
     """`NODE_BUILDERS["ConvMaxPoolFilterGrad"]`."""
     a = node.attrs
-    shape = tuple(node.outputs[0]._value.shape)
+    shape = tuple(node.outputs[0]._value.shape)  # the filter's
 
     def numpy_fn(x, taps, dy):
         return filter_grad_numpy(x, taps, dy, a["conv"], tuple(a["ksize"]),
-                                 tuple(a["conv_shape"]))
+                                 tuple(a["conv_hw"]))
 
     if not cpu_jit.enabled():
         return numpy_fn
     dtype = np.dtype(node.outputs[0]._value.dtype)
     return cpu_jit.tiered(numpy_fn, lambda: _compiled(
-        node, "conv_max_pool_filter_grad", (shape,), (dtype,)),
+        node, "conv_max_pool_filter_grad", lambda n: (shape,), (dtype,)),
         f"ConvMaxPoolFilterGrad {node.name}")
 
 

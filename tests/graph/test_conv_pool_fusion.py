@@ -253,3 +253,30 @@ def test_keras_cnn_fit_fuses_its_first_layer(monkeypatch, tmp_path):
         weights[fuse] = model.get_weights()
     for a, b in zip(weights[False], weights[True]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_unknown_batch_size_is_fused_and_sized_per_call(monkeypatch, tmp_path):
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    k = engine.Variable(np.random.default_rng(12).standard_normal((3, 3, 2, 5)))
+    spec = engine.TensorSpec([None, 9, 9, 2], engine.float64)
+
+    def step(x):
+        with engine.GradientTape() as tape:
+            p = engine.nn.max_pool2d(engine.nn.conv2d(x, k, 1, "SAME"), 3, 3, "VALID")
+            loss = engine.reduce_sum(p * p)
+        return p, tape.gradient(loss, k)
+
+    results = {}
+    for fuse in (False, True):
+        monkeypatch.setattr(cpu_jit, "WARM_CALLS", 0)
+        monkeypatch.setitem(passes._OPTIONS, "conv_pool_fusion", fuse)
+        f = engine.function(step, input_signature=[spec])
+        types = {n.type for n in f.get_concrete_function().graph.nodes}
+        assert (FUSED <= types) is fuse
+        rng = np.random.default_rng(13)
+        results[fuse] = [[t.numpy() for t in f(rng.standard_normal((n, 9, 9, 2)))]
+                         for n in (4, 1, 4, 7)]
+    for got, want in zip(results[True], results[False]):
+        assert got[0].shape == want[0].shape
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)

@@ -8,9 +8,9 @@ positions), so the convolution's output and its gradient are never materialized
 ~2.3 -> ~0.4 ms).
 
 It applies where the direct kernel wins, and only where nothing else needs what it skips:
-- a float32/float64 NHWC Conv2D on the CPU with static shapes, stride 1, no dilation, any
-  padding, and a small contraction (`kh * kw * c_in <= MAX_TAPS`: a network's first
-  layer, whose GEMM is memory-bound);
+- a float32/float64 NHWC Conv2D on the CPU with known shapes (the batch size may be
+  unknown), stride 1, no dilation, any padding, and a small contraction
+  (`kh * kw * c_in <= MAX_TAPS`: a network's first layer, whose GEMM is memory-bound);
 - max pooling whose windows tile the convolution's output (`ksize == strides`, VALID,
   at most `MAX_WINDOW` positions);
 - the convolution's output is read only by that MaxPool and by MaxPoolGrads of it, and
@@ -42,15 +42,18 @@ MAX_WINDOW = 9   # ph * pw: up to 3x3 pooling
 _FLOATS = ("float32", "float64")
 
 
-def _static(*tensors) -> bool:
-    return all(t._value.shape is not None and None not in t._value.shape for t in tensors)
+def _static(x, w) -> bool:
+    """Whether `w`'s shape and `x`'s, but for its batch size, are known."""
+    return (x._value.shape is not None and len(x._value.shape) == 4
+            and None not in x._value.shape[1:] and w._value.shape is not None
+            and None not in w._value.shape)
 
 
 def _conv_geometry(node: Node):
     """`(pads, filter_shape)` of a Conv2D the kernels can run, else None."""
     x, w = node.inputs
     if (not is_plain(node) or node.device.device_type != "CPU" or not _static(x, w)
-            or len(x._value.shape) != 4 or x._value.dtype.name not in _FLOATS
+            or x._value.dtype.name not in _FLOATS
             or w._value.dtype != x._value.dtype):
         return None
     a = node.attrs
@@ -140,7 +143,7 @@ def run(graph) -> list[str]:
         for f in filters:
             grad = _node(graph, "ConvMaxPoolFilterGrad", f,
                          [conv.inputs[0], fused.outputs[1], f.inputs[1]._node.inputs[2]],
-                         {"conv": dict(f.attrs), "conv_shape": list(conv.outputs[0]._value.shape),
+                         {"conv": dict(f.attrs), "conv_hw": list(conv.outputs[0]._value.shape[1:3]),
                           **common}, [(f.outputs[0]._value.shape, f.outputs[0]._value.dtype)])
             grad.info = {"members": [f.inputs[1]._node.name, f.name]}
             placed[id(f)] = grad
