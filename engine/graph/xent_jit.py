@@ -39,15 +39,21 @@ def bad_label(labels, classes):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
+def row_max(row):
+    m = row[0]
+    for c in range(1, row.size):  # np.max: a NaN wins
+        v = row[c]
+        m = m if (m >= v or m != m) else v
+    return m
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def sparse_xent(x, labels, loss, grad, rows, classes):
     # the whole op, for small logits: exp and log from the C library
     for r in range(rows):
         row = x[r * classes:(r + 1) * classes]
         g = grad[r * classes:(r + 1) * classes]
-        m = row[0]
-        for c in range(1, classes):  # np.max: a NaN wins
-            v = row[c]
-            m = m if (m >= v or m != m) else v
+        m = row_max(row)
         total = row.dtype.type(0.0)
         for c in range(classes):
             e = np.exp(row[c] - m)
@@ -66,10 +72,7 @@ def shift_rows(x, labels, loss, grad, rows, classes):
     for r in range(rows):
         row = x[r * classes:(r + 1) * classes]
         g = grad[r * classes:(r + 1) * classes]
-        m = row[0]
-        for c in range(1, classes):
-            v = row[c]
-            m = m if (m >= v or m != m) else v
+        m = row_max(row)
         for c in range(classes):
             g[c] = row[c] - m
         loss[r] = -g[labels[r]]
