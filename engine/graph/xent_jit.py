@@ -105,6 +105,7 @@ def _build(node):
             or len(features.shape) < 1 or features.shape[-1] == 0):
         return None
     dtype, label_dtype = features.dtype, labels.dtype
+    small = int(np.prod(features.shape)) <= SMALL
     numpy_fn = cpu_jit.numpy_kernel(node)
 
     def make_compiled():
@@ -114,9 +115,11 @@ def _build(node):
 
             f, i, n = array(dtype), array(label_dtype), numba.types.int64
             module.bad_label.compile((i, n))
-            module.sparse_xent.compile((f, i, f, f, n, n))
-            module.shift_rows.compile((f, i, f, f, n, n))
-            module.finish_rows.compile((i, f, f, n, n))
+            if small:  # only the path this node's size takes
+                module.sparse_xent.compile((f, i, f, f, n, n))
+            else:
+                module.shift_rows.compile((f, i, f, f, n, n))
+                module.finish_rows.compile((i, f, f, n, n))
 
         kernels = cpu_jit.load(SOURCE, prepare)
 
@@ -127,7 +130,7 @@ def _build(node):
                 return numpy_fn(x, y)  # a label out of range: the NumPy kernel explains
             loss, grad = np.empty(y.shape, x.dtype), np.empty(x.shape, x.dtype)
             flat = (y.reshape(-1), loss.reshape(-1), grad.reshape(-1), y.size, classes)
-            if x.size <= SMALL:
+            if small:
                 kernels.sparse_xent(x.reshape(-1), *flat)
             else:
                 kernels.shift_rows(x.reshape(-1), *flat)
