@@ -145,9 +145,37 @@ def test_add_metric_errors_say_what_to_do():
         Summed()(engine.ones([2, 2]))
     inputs = K.Input((2,))
     outputs = L.Dense(1)(inputs)
-    model = K.Model(inputs, outputs)
     with pytest.raises(ValueError, match="symbolic.*outside of a layer's call.*Move it"):
-        model.add_metric(engine.reduce_mean(outputs), name="mean_output")
+        L.Dense(1).add_metric(engine.reduce_mean(outputs), name="mean_output")
+    model = K.Model(inputs, outputs)
+    with pytest.raises(ValueError, match="Keras tensor and no name"):
+        model.add_metric(engine.reduce_mean(outputs))
+    model.add_metric(engine.reduce_mean(outputs), name="m")
+    with pytest.raises(ValueError, match="named 'm' was added already"):
+        model.add_metric(engine.reduce_max(outputs), name="m")
+    other = K.Input((2,))
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        model.add_metric(engine.reduce_mean(L.Dense(1)(other)), name="elsewhere")
+    assert [t[1] for t in model._metric_tensors] == ["m"]
+
+
+@pytest.mark.parametrize("run_eagerly", [False, True])
+def test_functional_model_add_metric_of_a_keras_tensor(run_eagerly):
+    """Keras 2: `model.add_metric(symbolic, name)` on a functional model is computed from
+    each batch and averaged over the epoch, in fit's and evaluate's logs."""
+    inputs = K.Input((3,))
+    hidden = L.Dense(2, kernel_initializer="ones", bias_initializer="zeros")(inputs)
+    model = K.Model(inputs, L.Dense(1)(hidden))
+    model.add_metric(engine.reduce_mean(hidden), name="mean_hidden")
+    model.compile("sgd", "mse", run_eagerly=run_eagerly)
+    x = np.arange(24, dtype=np.float32).reshape(8, 3) / 10.0
+    logs = model.evaluate(x, np.zeros((8, 1), np.float32), batch_size=4, verbose=0,
+                          return_dict=True)
+    # hidden = x @ ones: each unit is the row sum; the metric is the mean over both batches
+    assert logs["mean_hidden"] == pytest.approx(float(np.mean(x.sum(axis=1))), rel=1e-6)
+    history = model.fit(x, np.zeros((8, 1), np.float32), batch_size=4, epochs=2, verbose=0)
+    assert len(history.history["mean_hidden"]) == 2
+    assert [m.name for m in model.metrics][-1] == "mean_hidden"
     with pytest.raises(ValueError, match="outside of a layer's call"):
         L.Dense(1).add_metric(engine.ones([2]), name="m")
 

@@ -58,6 +58,7 @@ class Functional(Model):
         self._input_dtypes = [t.dtype for t in self.inputs]
         self._graph = self.inputs[0]._node.graph if self.inputs else keras_functional.keras_graph()
         self._loss_tensors: list = []  # `add_loss(keras_tensor)`: recomputed every call
+        self._metric_tensors: list = []  # `add_metric(keras_tensor, name)`: (tensor, name, agg)
         self._plan = self._make_plan()
         self.built = True
         self._build_input_shape = nest.map_structure(lambda t: t.shape, inputs)
@@ -65,7 +66,8 @@ class Functional(Model):
     def _make_plan(self) -> list:
         graph = self._graph
         needed: set[int] = set()
-        stack = [t._node for t in self.outputs + self._loss_tensors]
+        stack = [t._node for t in self.outputs + self._loss_tensors
+                 + [m[0] for m in self._metric_tensors]]
         input_nodes = {id(t._node) for t in self.inputs}
         while stack:
             node = stack.pop()
@@ -183,6 +185,8 @@ class Functional(Model):
                 values[id(t)] = v
         for t in self._loss_tensors:
             super().add_loss(values[id(t)])
+        for t, name, aggregation in self._metric_tensors:
+            super().add_metric(values[id(t)], name=name, aggregation=aggregation)
         results = [values[id(t)] for t in self.outputs]
         for t, r in zip(self.outputs, results):
             mask = getattr(t, "_keras_mask", None)
@@ -201,14 +205,48 @@ class Functional(Model):
             >>> model.add_loss(1e-3 * engine.reduce_sum(engine.square(h)))
         """
         if keras_functional.is_keras_tensor(loss):
-            self._loss_tensors.append(loss)
-            try:
-                self._plan = self._make_plan()  # raises if `loss` needs inputs the model lacks
-            except ValueError:
-                self._loss_tensors.pop()
-                raise
+            self._add_symbolic(self._loss_tensors, loss)
             return
         super().add_loss(loss)
+
+    def add_metric(self, value, name: str | None = None, aggregation: str | None = None):
+        """Reports `value` as a metric named `name`: inside `call` as any layer does, or (as
+        Keras 2) as a Keras tensor computed from the model's inputs, which then is computed
+        and averaged on every call.
+
+        Example:
+            >>> x = engine.keras.Input(shape=(4,))
+            >>> h = engine.keras.layers.Dense(2)(x)
+            >>> model = engine.keras.Model(x, h)
+            >>> model.add_metric(engine.reduce_mean(h), name="mean_h")
+            >>> _ = model(np.ones((3, 4), np.float32))
+            >>> [m.name for m in model.metrics]
+            ['mean_h']
+        """
+        if not keras_functional.is_keras_tensor(value):
+            super().add_metric(value, name=name, aggregation=aggregation)
+            return
+        if not name:
+            raise ValueError(f"{self.name}.add_metric: got a Keras tensor and no name; give "
+                             "the metric a name, e.g. model.add_metric(engine.reduce_mean(h), "
+                             "name='mean_h').")
+        if aggregation not in (None, "mean"):
+            raise ValueError(f"{self.name}.add_metric: got aggregation={aggregation!r}; "
+                             "expected None or 'mean' (the metric is a Mean over calls).")
+        if any(n == name for _, n, _ in self._metric_tensors):
+            raise ValueError(f"{self.name}.add_metric: a metric named {name!r} was added "
+                             "already; give each one its own name.")
+        self._add_symbolic(self._metric_tensors, (value, name, aggregation))
+
+    def _add_symbolic(self, where: list, item) -> None:
+        """Appends a symbolic loss or metric and replans; raises (and forgets it) if it needs
+        inputs the model does not have."""
+        where.append(item)
+        try:
+            self._plan = self._make_plan()
+        except ValueError:
+            where.pop()
+            raise
 
     def _flatten_call_inputs(self, inputs) -> list:
         structure = self._nested_inputs
