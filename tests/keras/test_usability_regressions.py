@@ -286,3 +286,22 @@ def test_numpy_in_a_traced_call_suggests_compile_run_eagerly():
     model.run_eagerly = True
     model.fit(x, y, verbose=0)
     assert model.predict(x, verbose=0).shape == (4, 1)
+
+
+def test_summary_of_a_subclassed_model_says_multiple_as_keras_2():
+    class Net(engine.keras.Model):
+        def __init__(self):
+            super().__init__(name="net")
+            self.hidden = engine.keras.layers.Dense(4, name="hidden")
+            self.out = engine.keras.layers.Dense(2, name="out")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    model = Net()
+    model(np.ones((3, 5), np.float32))
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "hidden (Dense)" in text and "multiple" in text and "?" not in text
+    assert "24" in text and "Total params: 34" in text

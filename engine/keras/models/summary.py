@@ -106,9 +106,12 @@ def summary_text(model, line_length: int = 90) -> str:
     header = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if functional
                                                             else [])
     lines = [title, rule, _format(header, cols), "=" * line_length]
+    # A subclassed model's layers have no recorded output shape: Keras 2 prints "multiple".
+    unknown = "multiple" if _is_subclassed(model) else "?"
     for r in rows:
-        cells = [f'{r["name"]} ({r["class_name"]})', _shape_text(r["output_shape"]),
-                 f'{r["params"]:,}']
+        shape = r["output_shape"]
+        cells = [f'{r["name"]} ({r["class_name"]})',
+                 unknown if shape is None else _shape_text(shape), f'{r["params"]:,}']
         if functional:
             cells.append(", ".join(r["inbound"]))
         lines.append(_format(cells, cols))
@@ -117,6 +120,13 @@ def summary_text(model, line_length: int = 90) -> str:
               f"Trainable params: {trainable:,}",
               f"Non-trainable params: {total - trainable:,}", rule]
     return "\n".join(lines)
+
+
+def _is_subclassed(model) -> bool:
+    from engine.keras.models.functional import Functional  # noqa: PLC0415
+    from engine.keras.models.sequential import Sequential  # noqa: PLC0415
+
+    return not isinstance(model, (Functional, Sequential))
 
 
 def _format(cells, cols) -> str:
