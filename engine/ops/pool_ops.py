@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from engine.dispatch import dispatch
 from engine.errors import ShapeError, UnimplementedError
 from engine.ops import infer as _inf
@@ -77,11 +79,28 @@ def _pool_infer(op: str, allowed):
     return infer
 
 
+# Compiled CPU kernels for eager max pooling and its gradient, by name ("max_pool",
+# "max_pool_grad"): `fn(inputs, k, s, padding)` -> the result, or None to run NumPy's.
+# engine.graph.pool_jit fills it (Numba optional); the kernels give NumPy's bits.
+EAGER_KERNELS: dict = {}
+
+
+def _compiled(name: str, xp, inputs: tuple, k, s, pads):
+    fast = EAGER_KERNELS.get(name)
+    return fast(inputs, k, s, pads) if fast is not None and xp is np else None
+
+
 def _pool_kernel(op: str, pool):
+    compiled = "max_pool" if op == "max_pool2d" else None
+
     def kernel(xp, x, ksize, strides, padding, explicit_paddings=(), data_format="NHWC"):
         k, s, pads = _pool_params(op, ksize, strides, padding, explicit_paddings, data_format)
         if x.ndim != 4:
             raise ValueError(f"{op}: expected a 4-D input")  # infer explains
+        if compiled is not None:
+            out = _compiled(compiled, xp, (x,), k, s, pads)
+            if out is not None:
+                return out
         return pool(xp, x, k, s, pads)
 
     return kernel
@@ -124,7 +143,8 @@ def _max_pool_grad_kernel(grad_grad: bool):
             raise ValueError(f"{op}: shapes do not fit")  # infer explains
         if grad_grad:
             return _pk.max_pool2d_grad_grad(xp, x, y, g, k, s, pads)
-        return _pk.max_pool2d_grad(xp, x, y, g, k, s, pads)
+        out = _compiled("max_pool_grad", xp, (x, y, g), k, s, pads)
+        return out if out is not None else _pk.max_pool2d_grad(xp, x, y, g, k, s, pads)
 
     return kernel
 

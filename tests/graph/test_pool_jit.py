@@ -1,10 +1,12 @@
-"""Numba-compiled max pooling in graphs: the NumPy kernels' numbers, ties and NaNs included."""
+"""Numba-compiled max pooling in graphs and eagerly: the NumPy kernels' numbers, ties and NaNs
+included."""
 
 import numpy as np
 import pytest
 
 import engine
-from engine.graph import passes, pool_jit
+from engine.graph import cpu_jit, passes, pool_jit
+from engine.ops import pool_kernels as pk
 
 pytest.importorskip("numba")
 
@@ -97,3 +99,48 @@ def test_a_non_contiguous_input_runs_the_numpy_kernel(compiled):
 def test_tile_kernels_unroll_the_window():
     source = pool_jit.tile_source(2, 3)
     assert source.count("hit = f if x") == 6 and "x1_2" in source
+
+
+# --- eager calls ----------------------------------------------------------------------------
+@pytest.fixture
+def eager_jit(monkeypatch, tmp_path):
+    """Eager max pooling compiles on its first call for each geometry (cache under tmp)."""
+    monkeypatch.setattr(cpu_jit, "WARM_CALLS", 0)
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(passes._OPTIONS, "cpu_jit", True)
+    pool_jit._EAGER.clear()
+    yield
+    pool_jit._EAGER.clear()
+
+
+@pytest.mark.parametrize("ksize, strides, padding, shape", [CASES[1], CASES[4], CASES[5]])
+def test_eager_pooling_runs_compiled_and_gives_the_numpy_kernels_bits(eager_jit, ksize, strides,
+                                                                      padding, shape):
+    rng = np.random.default_rng(len(shape) + shape[1])
+    x = tied(rng, shape, np.float32)
+    y_want = pk.max_pool2d(np, x, ksize, strides, padding)
+    dy = rng.standard_normal(y_want.shape).astype(np.float32)
+    with np.errstate(invalid="ignore"):
+        y, grad = pool_and_grad(ksize, strides, padding)(engine.constant(x),
+                                                         engine.constant(dy))
+        grad_want = pk.max_pool2d_grad(np, x, y_want, dy, ksize, strides, padding)
+    np.testing.assert_array_equal(y.numpy(), y_want)
+    np.testing.assert_array_equal(grad.numpy(), grad_want)
+    statuses = {key[0]: cpu_jit.status(run) for key, run in pool_jit._EAGER.items()}
+    assert statuses == {"max_pool": "compiled", "max_pool_grad": "compiled"}
+
+
+def test_eager_pooling_keeps_numpy_for_what_no_kernel_fits(eager_jit):
+    rng = np.random.default_rng(5)
+    half = rng.standard_normal((2, 6, 6, 3)).astype(np.float16)
+    np.testing.assert_array_equal(engine.nn.max_pool2d(half, 2, 2, "VALID").numpy(),
+                                  pk.max_pool2d(np, half, (2, 2), (2, 2), "VALID"))
+    assert list(pool_jit._EAGER.values()) == [False]
+    wide = rng.standard_normal((2, 6, 6, 3)).astype(np.float32)
+    view = np.asfortranarray(wide)  # not C-contiguous: NumPy's kernel, same values
+    np.testing.assert_array_equal(engine.nn.max_pool2d(view, 2, 2, "VALID").numpy(),
+                                  pk.max_pool2d(np, wide, (2, 2), (2, 2), "VALID"))
+    passes._OPTIONS["cpu_jit"] = False  # switched off: nothing new is built
+    pool_jit._EAGER.clear()
+    engine.nn.max_pool2d(wide, 2, 2, "VALID")
+    assert not pool_jit._EAGER
