@@ -8,14 +8,16 @@ order (so the same bits), in ~0.1 ms. The GEMMs stay NumPy's (BLAS).
 
 NHWC float32/float64 nodes with static shapes only; the builder is registered in
 `engine.graph.cpu_jit.BUILDERS`, which the executor asks first on the CPU; when and how
-kernels compile: `cpu_jit`.
+kernels compile: `cpu_jit`. Eager calls of plain NumPy arrays get it through
+`engine.ops.conv_ops.EAGER_TAP_ADD` (`eager_tap_add`).
 """
 
 from __future__ import annotations
 
 from engine.graph import cpu_jit
+from engine.ops import conv_ops
 
-__all__ = ["SOURCE"]
+__all__ = ["SOURCE", "eager_tap_add"]
 
 SOURCE = '''import numpy as np
 from numba import njit
@@ -66,4 +68,39 @@ def _build_backprop_input(node):
     return cpu_jit.tiered(cpu_jit.numpy_kernel(node), make_compiled, f"{node.type} {node.name}")
 
 
+_EAGER: dict = {}  # dtype -> a tiered getter of the compiled tap_add, or False
+
+
+def eager_tap_add(dtype):
+    """The compiled `tap_add` for an eager Conv2DBackpropInput of `dtype`, or None (while it
+    warms up, for other dtypes, or with compiled kernels off): tiered per dtype as a graph
+    node is, so the second eager call compiles it.
+
+    Args:
+        dtype: the NumPy dtype of the gradient.
+
+    Returns:
+        `tap_add(dx, value, row, col, sh, sw)`, or None.
+    """
+    if not cpu_jit.enabled():
+        return None
+    get = _EAGER.get(dtype)
+    if get is None:
+        if dtype.name not in ("float32", "float64"):
+            get = _EAGER[dtype] = False
+        else:
+            def make_compiled():
+                def prepare(module, numba):
+                    array = numba.types.Array(numba.from_dtype(dtype), 4, "C")
+                    module.tap_add.compile((array, array) + (numba.types.int64,) * 4)
+
+                kernel = cpu_jit.load(SOURCE, prepare).tap_add
+                return lambda: kernel
+
+            get = _EAGER[dtype] = cpu_jit.tiered(lambda: None, make_compiled,
+                                                 "eager Conv2DBackpropInput")
+    return get() if get is not False else None
+
+
 cpu_jit.BUILDERS["Conv2DBackpropInput"] = _build_backprop_input
+conv_ops.EAGER_TAP_ADD.append(eager_tap_add)

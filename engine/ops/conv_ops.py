@@ -31,6 +31,8 @@ The pooling ops live in `pool_ops.py` and are re-exported here, so that `engine.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from engine.dispatch import dispatch
 from engine.errors import ShapeError, TracingError, UnimplementedError
 from engine.ops import array_ops as _a
@@ -231,6 +233,11 @@ def sizes_input(op: str, tf_name: str, what: str, runtime: tuple, known):
     return run_time_ints(op, tf_name, what, runtime[0], known)
 
 
+# `[eager_tap_add]` once engine.graph.conv_jit is imported: for plain NumPy arrays, the fold
+# of an eager Conv2DBackpropInput takes its compiled strided add (same sums, same order).
+EAGER_TAP_ADD: list = []
+
+
 def _backprop_input_kernel(xp, w, dy, *runtime, input_sizes=None, strides=None, padding=None,
                            explicit_paddings=(), data_format="NHWC", dilations=_w.ONES,
                            use_cudnn_on_gpu=True, tap_add=None):
@@ -245,6 +252,9 @@ def _backprop_input_kernel(xp, w, dy, *runtime, input_sizes=None, strides=None, 
         return run_in_float32(_ck.conv2d_backprop_input, xp, dy, w,
                               input_shape=tuple(input_sizes), strides=s, dilations=d,
                               padding=pads)
+    if (tap_add is None and EAGER_TAP_ADD and type(dy) is np.ndarray
+            and type(w) is np.ndarray and dy.dtype == w.dtype):
+        tap_add = EAGER_TAP_ADD[0](dy.dtype)  # compiled when Numba is there (conv_jit)
     return _ck.conv2d_backprop_input(xp, dy, w, tuple(input_sizes), s, d, pads, tap_add)
 
 

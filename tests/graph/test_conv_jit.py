@@ -73,3 +73,28 @@ def test_tap_add_matches_a_strided_add(monkeypatch, tmp_path):
         want[:, 1::sh, 2::sw][:, :4, :3] += value
         add(dx, value, 1, 2, sh, sw)
         np.testing.assert_array_equal(dx, want)
+
+
+def test_eager_backprop_input_uses_the_compiled_fold_with_numpy_bits(monkeypatch, tmp_path):
+    from engine.graph import passes
+    from engine.ops import conv_kernels as ck
+
+    monkeypatch.setattr(cpu_jit, "WARM_CALLS", 0)
+    monkeypatch.setenv("EAGERLAB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(passes._OPTIONS, "cpu_jit", True)
+    monkeypatch.setattr(conv_jit, "_EAGER", {})
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 9, 9, 8)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 8, 4)).astype(np.float32)
+    dy = rng.standard_normal((2, 4, 4, 4)).astype(np.float32)
+    xt = engine.constant(x)
+    with engine.GradientTape() as tape:
+        tape.watch(xt)
+        loss = engine.reduce_sum(engine.nn.conv2d(xt, k, 2, "VALID") * dy)
+    got = tape.gradient(loss, xt).numpy()
+    want = ck.conv2d_backprop_input(np, dy, k, x.shape, (2, 2), (1, 1), "VALID")
+    np.testing.assert_array_equal(got, want)
+    assert cpu_jit.status(conv_jit._EAGER[np.dtype(np.float32)]) == "compiled"
+    half = engine.nn.conv2d_transpose(dy.astype(np.float16), k.astype(np.float16),
+                                      [2, 9, 9, 8], 2, "VALID")  # no kernel: NumPy's add
+    assert half.dtype == engine.float16 and conv_jit._EAGER[np.dtype(np.float16)] is False
