@@ -55,7 +55,14 @@ from engine import context, hooks
 from engine.backend import devices as _devices
 from engine.backend import numpy_backend
 from engine.errors import InvalidArgumentError
-from engine.graph import conv_jit, cpu_jit, fused, pool_jit, xent_jit  # noqa: F401 - register
+from engine.graph import (  # noqa: F401 - they register their kernels
+    conv_jit,
+    cpu_jit,
+    fused,
+    pool_jit,
+    segment_jit,
+    xent_jit,
+)
 from engine.graph.diagnostics import ProgramDiagnostics
 from engine.graph.ir import Graph, Node, SymbolicTensor
 from engine.graph.lowering import _is_literal, _lower
