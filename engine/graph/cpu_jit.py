@@ -5,10 +5,11 @@ importable, the executor may run some nodes as compiled loops instead: large fus
 elementwise nodes (`engine.graph.fused_jit`), max pooling (`engine.graph.pool_jit`),
 the fold of a convolution's input gradient (`engine.graph.conv_jit`), sparse softmax
 cross-entropy (`engine.graph.xent_jit`) and a shallow convolution with its max pooling
-(`engine.graph.conv_pool_jit`).
+(`engine.graph.conv_pool_jit`). Eager calls of max pooling, of that fold and of segment sums
+(`engine.graph.segment_jit`) use compiled kernels too, tiered per geometry or dtype.
 Numba stays optional, as CuPy is: `engine` imports and runs with NumPy alone, Numba is
-imported only when a graph first wants a compiled kernel, and the NumPy kernel stays the
-reference (tests compare the two) and the fallback.
+imported only when a kernel first compiles, and the NumPy kernel stays the reference
+(tests compare the two) and the fallback.
 
 When: a node runs its NumPy kernel for its first `WARM_CALLS` calls and compiles at the
 end of the last of them, then runs compiled (with `WARM_CALLS = 2`: the second call
