@@ -9,15 +9,17 @@ order (so the same bits), in ~0.1 ms. The GEMMs stay NumPy's (BLAS).
 NHWC float32/float64 nodes with static shapes only; the builder is registered in
 `engine.graph.cpu_jit.BUILDERS`, which the executor asks first on the CPU; when and how
 kernels compile: `cpu_jit`. Eager calls of plain NumPy arrays get it through
-`engine.ops.conv_ops.EAGER_TAP_ADD` (`eager_tap_add`).
+`engine.ops.eager_jit.PROVIDERS` (`eager_tap_add`).
 """
 
 from __future__ import annotations
 
 from engine.graph import cpu_jit
-from engine.ops import conv_ops
+from engine.ops.eager_jit import PROVIDERS
 
 __all__ = ["SOURCE", "eager_tap_add"]
+
+_FLOATS = ("float32", "float64")
 
 SOURCE = '''import numpy as np
 from numba import njit
@@ -49,32 +51,36 @@ def tap_add(dx, value, row, col, sh, sw):
 '''
 
 
+def _tap_add(dtype):
+    """The compiled `tap_add` for 4-D C-contiguous arrays of `dtype`."""
+    def prepare(module, numba):
+        array = numba.types.Array(numba.from_dtype(dtype), 4, "C")
+        module.tap_add.compile((array, array) + (numba.types.int64,) * 4)
+
+    return cpu_jit.load(SOURCE, prepare).tap_add
+
+
 def _build_backprop_input(node):
     """Conv2DBackpropInput with the compiled fold, or None."""
     shapes = [t._value.shape for t in (*node.inputs, *node.outputs)]
     dtype = node.outputs[0]._value.dtype
-    if (len(node.inputs) != 2 or dtype.name not in ("float32", "float64")
+    if (len(node.inputs) != 2 or dtype.name not in _FLOATS
             or node.attrs.get("data_format", "NHWC") != "NHWC"
             or any(d is None for shape in shapes for d in shape)
             or any(t._value.dtype != dtype for t in node.inputs)):
         return None
-    def make_compiled():
-        def prepare(module, numba):
-            array = numba.types.Array(numba.from_dtype(dtype), 4, "C")
-            module.tap_add.compile((array, array) + (numba.types.int64,) * 4)
-
-        return cpu_jit.numpy_kernel(node, tap_add=cpu_jit.load(SOURCE, prepare).tap_add)
-
-    return cpu_jit.tiered(cpu_jit.numpy_kernel(node), make_compiled, f"{node.type} {node.name}")
+    return cpu_jit.tiered(cpu_jit.numpy_kernel(node),
+                          lambda: cpu_jit.numpy_kernel(node, tap_add=_tap_add(dtype)),
+                          f"{node.type} {node.name}")
 
 
-_EAGER: dict = {}  # dtype -> a tiered getter of the compiled tap_add, or False
+_EAGER: dict = {}  # dtype -> its tiered kernel (cpu_jit.eager_kernel), or False
 
 
 def eager_tap_add(dtype):
     """The compiled `tap_add` for an eager Conv2DBackpropInput of `dtype`, or None (while it
     warms up, for other dtypes, or with compiled kernels off): tiered per dtype as a graph
-    node is, so the second eager call compiles it.
+    node is (`cpu_jit.eager_kernel`).
 
     Args:
         dtype: the NumPy dtype of the gradient.
@@ -82,25 +88,9 @@ def eager_tap_add(dtype):
     Returns:
         `tap_add(dx, value, row, col, sh, sw)`, or None.
     """
-    if not cpu_jit.enabled():
-        return None
-    get = _EAGER.get(dtype)
-    if get is None:
-        if dtype.name not in ("float32", "float64"):
-            get = _EAGER[dtype] = False
-        else:
-            def make_compiled():
-                def prepare(module, numba):
-                    array = numba.types.Array(numba.from_dtype(dtype), 4, "C")
-                    module.tap_add.compile((array, array) + (numba.types.int64,) * 4)
-
-                kernel = cpu_jit.load(SOURCE, prepare).tap_add
-                return lambda: kernel
-
-            get = _EAGER[dtype] = cpu_jit.tiered(lambda: None, make_compiled,
-                                                 "eager Conv2DBackpropInput")
-    return get() if get is not False else None
+    make = (lambda: _tap_add(dtype)) if dtype.name in _FLOATS else None
+    return cpu_jit.eager_kernel(_EAGER, dtype, make, "eager Conv2DBackpropInput")
 
 
 cpu_jit.BUILDERS["Conv2DBackpropInput"] = _build_backprop_input
-conv_ops.EAGER_TAP_ADD.append(eager_tap_add)
+PROVIDERS["tap_add"] = eager_tap_add

@@ -40,8 +40,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["enabled", "available", "cache_dir", "load", "tiered", "status", "numpy_kernel",
-           "WARM_CALLS", "BUILDERS"]
+__all__ = ["enabled", "available", "cache_dir", "load", "tiered", "eager_kernel", "status",
+           "numpy_kernel", "WARM_CALLS", "BUILDERS", "EAGER_LIMIT"]
 
 WARM_CALLS = 2  # NumPy calls before compiling; 0 compiles when the program is built
 
@@ -242,6 +242,45 @@ def tiered(numpy_fn, make_compiled, what: str):
 
     run.jit_state = state
     return run
+
+
+EAGER_LIMIT = 64  # keys an eager table remembers; past it the table starts afresh
+
+
+def eager_kernel(table: dict, key, make_compiled, what: str):
+    """For eager calls: what `make_compiled()` builds for `key` (a compiled kernel, with
+    whatever the caller needs beside it), tiered as a graph node is: None for the key's
+    first `WARM_CALLS` calls (the caller runs NumPy), compiled at the last of them.
+
+    Args:
+        table: the caller's dict of keys seen (at most `EAGER_LIMIT` of them).
+        key: what the kernel depends on (dtypes, shapes, window).
+        make_compiled: builds it (may raise: then None for good, and a RuntimeWarning says
+            why once); None when no kernel fits the key.
+        what: the kernel's name, for that warning.
+
+    Returns:
+        What `make_compiled` built, or None (also while compiled kernels are off).
+
+    Example:
+        >>> jit, table = engine.graph.cpu_jit, {}
+        >>> got = [jit.eager_kernel(table, "k", lambda: abs, "abs") for _ in range(3)]
+        >>> got == ([None] * jit.WARM_CALLS + [abs] * 3)[:3] or not jit.enabled()
+        True
+    """
+    if not enabled():
+        return None
+    get = table.get(key)
+    if get is None:
+        if len(table) >= EAGER_LIMIT:
+            table.clear()
+        get = table[key] = False if make_compiled is None else tiered(
+            lambda: None, lambda: _constant(make_compiled()), what)
+    return get() if get is not False else None
+
+
+def _constant(value):
+    return lambda: value
 
 
 def numpy_kernel(node, **extra):

@@ -14,7 +14,7 @@ kernels always see NHWC: channels-first pooling transposes around them).
 
 `BUILDERS` maps node types to their builders, registered in `engine.graph.cpu_jit.BUILDERS`,
 which the executor asks first on the CPU; when and how kernels compile: `cpu_jit`. Eager
-calls use the same kernels through `engine.ops.pool_ops.EAGER_KERNELS` (`eager`), tiered per
+calls use the same kernels through `engine.ops.eager_jit.PROVIDERS` (`eager`), tiered per
 input geometry as graph nodes are (W3 eager: MaxPoolGrad 1.7 -> 0.76 ms a call).
 """
 
@@ -26,8 +26,8 @@ from functools import partial
 import numpy as np
 
 from engine.graph import cpu_jit
-from engine.ops import pool_ops
 from engine.ops.conv_kernels import _geometry
+from engine.ops.eager_jit import PROVIDERS
 from engine.ops.pool_ops import _pool_attrs
 
 __all__ = ["BUILDERS", "SOURCE", "tile_source", "eager"]
@@ -259,15 +259,14 @@ def _build_max_pool_grad(node):
 
 
 # --- eager calls ---------------------------------------------------------------------------
-_EAGER: dict = {}  # (kernel, shape, dtype, window) -> a tiered runner, or False: none fits
-_EAGER_LIMIT = 64  # geometries remembered; past it the table starts afresh
+_EAGER: dict = {}  # (kernel, shape, dtype, window) -> its tiered kernel (cpu_jit.eager_kernel)
 
 
 def eager(kernel_name: str, inputs: tuple, k: tuple, s: tuple, padding):
     """The compiled result of an eager max pooling (`max_pool`) or its gradient
     (`max_pool_grad`), or None while the geometry warms up, when compiled kernels are off
-    or none fits (the NumPy kernel then runs). The same tiering as graph nodes, per input
-    geometry: the second call with a geometry compiles, later ones run compiled.
+    or none fits (the NumPy kernel then runs). Tiered per input geometry as graph nodes are
+    (`cpu_jit.eager_kernel`): the second call with a geometry compiles.
 
     Args:
         kernel_name: "max_pool" (inputs `(x,)`) or "max_pool_grad" (`(x, y, dy)`).
@@ -277,43 +276,31 @@ def eager(kernel_name: str, inputs: tuple, k: tuple, s: tuple, padding):
     Returns:
         A new array, or None.
     """
+    if not all(type(a) is np.ndarray and a.flags.c_contiguous
+               for a in inputs):  # a subclass (another device) or a view keeps NumPy's
+        return None
     x = inputs[0]
-    if not cpu_jit.enabled():
+    fits = x.dtype.name in _FLOATS and x.ndim == 4 and all(a.dtype == x.dtype for a in inputs)
+    made = cpu_jit.eager_kernel(
+        _EAGER, (kernel_name, x.shape, x.dtype.str, k, s, repr(padding)),
+        partial(_eager_kernel, kernel_name, x.shape, x.dtype, k, s, padding) if fits else None,
+        f"eager {kernel_name}")
+    if made is None:
         return None
-    key = (kernel_name, x.shape, x.dtype.str, k, s, repr(padding))
-    run = _EAGER.get(key)
-    if run is None:
-        if len(_EAGER) >= _EAGER_LIMIT:
-            _EAGER.clear()
-        fits = (x.dtype.name in _FLOATS and x.ndim == 4
-                and all(a.dtype == x.dtype for a in inputs))
-        run = _EAGER[key] = _eager_runner(kernel_name, x, k, s, padding) if fits else False
-    if run is False or not all(type(a) is np.ndarray and a.flags.c_contiguous
-                               for a in inputs):  # a subclass (another device) keeps NumPy's
-        return None
-    return run(*inputs)
+    kernel, ints, out_shape = made
+    out = np.empty(out_shape, x.dtype)  # eager results are the caller's: a new array
+    kernel(*[a.reshape(-1) for a in inputs], out.reshape(-1), *ints)
+    return out
 
 
-def _eager_runner(kernel_name: str, x, k, s, padding):
-    plan = _geometry_plan(x.shape, k, s, padding)
-    ints, arrays = plan[0], 2 if kernel_name == "max_pool" else 4
-    out_shape = x.shape if kernel_name == "max_pool_grad" else (*x.shape[:1], *ints[4:6],
-                                                                x.shape[3])
-
-    def make_compiled():
-        kernel = _load(plan, kernel_name, arrays, x.dtype)
-
-        def run(*inputs):
-            out = np.empty(out_shape, inputs[0].dtype)  # eager results are the caller's
-            kernel(*[a.reshape(-1) for a in inputs], out.reshape(-1), *ints)
-            return out
-
-        return run
-
-    return cpu_jit.tiered(lambda *inputs: None, make_compiled, f"eager {kernel_name}")
+def _eager_kernel(kernel_name: str, shape, dtype, k, s, padding) -> tuple:
+    """`(kernel, geometry ints, output shape)` for an eager call."""
+    plan = _geometry_plan(shape, k, s, padding)
+    ints = plan[0]
+    out_shape = shape if kernel_name == "max_pool_grad" else (shape[0], *ints[4:6], shape[3])
+    return _load(plan, kernel_name, 2 if kernel_name == "max_pool" else 4, dtype), ints, out_shape
 
 
 BUILDERS = {"MaxPool": _build_max_pool, "MaxPoolGrad": _build_max_pool_grad}
 cpu_jit.BUILDERS.update(BUILDERS)
-pool_ops.EAGER_KERNELS.update(max_pool=partial(eager, "max_pool"),
-                              max_pool_grad=partial(eager, "max_pool_grad"))
+PROVIDERS.update(max_pool=partial(eager, "max_pool"), max_pool_grad=partial(eager, "max_pool_grad"))

@@ -7,7 +7,7 @@ train step, where building the sparse matrix and its Python layers run cold afte
 GEMMs. The compiled loop adds each row onto its segment's row, in row order: the order the
 sparse product and the sorted `add.reduceat` fallback add in, so the same bits.
 
-`engine.ops.gather_kernels.EAGER_SEGMENT_ROWS` holds `compiled(rows, ids, num)` once this
+`engine.ops.eager_jit.PROVIDERS["segment_rows"]` is `compiled(rows, ids, num)` once this
 module is imported: it returns the sums, or None (float32/64 C-contiguous plain NumPy
 rows only, after the dtype's first call, with compiled kernels on; `cpu_jit` tiers it as it
 does graph nodes), and the caller runs its own path.
@@ -15,10 +15,12 @@ does graph nodes), and the caller runs its own path.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from engine.graph import cpu_jit
-from engine.ops import gather_kernels
+from engine.ops.eager_jit import PROVIDERS
 
 __all__ = ["SOURCE", "compiled"]
 
@@ -42,7 +44,7 @@ def segment_rows(rows, ids, out):
     return -1
 '''
 
-_TIERS: dict = {}  # (rows dtype, ids dtype) -> a tiered getter of the kernel, or False
+_TIERS: dict = {}  # (rows dtype, ids dtype) -> its tiered kernel (cpu_jit.eager_kernel)
 
 
 def compiled(rows, ids, num: int):
@@ -57,15 +59,13 @@ def compiled(rows, ids, num: int):
         A new array, or None (the caller computes it).
     """
     if (type(rows) is not np.ndarray or not rows.flags.c_contiguous or rows.ndim != 2
-            or rows.dtype.name not in ("float32", "float64") or not cpu_jit.enabled()):
+            or rows.dtype.name not in ("float32", "float64") or ids.shape != rows.shape[:1]):
         return None
-    key = (rows.dtype, ids.dtype)
-    get = _TIERS.get(key)
-    if get is None:
-        get = _TIERS[key] = (_tiered(*key) if ids.dtype.kind in "iu" and ids.ndim == 1
-                             else False)
-    kernel = get() if get is not False else None
-    if kernel is None or ids.shape != rows.shape[:1]:
+    fits = ids.dtype.kind in "iu"
+    kernel = cpu_jit.eager_kernel(_TIERS, (rows.dtype, ids.dtype),
+                                  partial(_kernel, rows.dtype, ids.dtype) if fits else None,
+                                  "segment_rows")
+    if kernel is None:
         return None
     out = np.zeros((num, rows.shape[1]), rows.dtype)
     if kernel(rows, np.ascontiguousarray(ids), out) >= 0:
@@ -73,17 +73,13 @@ def compiled(rows, ids, num: int):
     return out
 
 
-def _tiered(dtype, ids_dtype):
-    def make_compiled():
-        def prepare(module, numba):
-            array = numba.types.Array(numba.from_dtype(dtype), 2, "C")
-            index = numba.types.Array(numba.from_dtype(ids_dtype), 1, "C")
-            module.segment_rows.compile((array, index, array))
+def _kernel(dtype, ids_dtype):
+    def prepare(module, numba):
+        array = numba.types.Array(numba.from_dtype(dtype), 2, "C")
+        index = numba.types.Array(numba.from_dtype(ids_dtype), 1, "C")
+        module.segment_rows.compile((array, index, array))
 
-        kernel = cpu_jit.load(SOURCE, prepare).segment_rows
-        return lambda: kernel
-
-    return cpu_jit.tiered(lambda: None, make_compiled, "segment_rows")
+    return cpu_jit.load(SOURCE, prepare).segment_rows
 
 
-gather_kernels.EAGER_SEGMENT_ROWS.append(compiled)
+PROVIDERS["segment_rows"] = compiled

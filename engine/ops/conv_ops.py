@@ -40,6 +40,7 @@ from engine.ops import conv_kernels as _ck
 from engine.ops import infer as _inf
 from engine.ops import static_args as _sa
 from engine.ops import window_attrs as _w
+from engine.ops.eager_jit import PROVIDERS
 from engine.ops.shape_tensors import run_time_ints, shape_argument, shape_of_tensor
 from engine.ops.widening import BFLOAT16, run_in_float32
 from engine.registry import FLOAT, OpDef, register
@@ -233,11 +234,6 @@ def sizes_input(op: str, tf_name: str, what: str, runtime: tuple, known):
     return run_time_ints(op, tf_name, what, runtime[0], known)
 
 
-# `[eager_tap_add]` once engine.graph.conv_jit is imported: for plain NumPy arrays, the fold
-# of an eager Conv2DBackpropInput takes its compiled strided add (same sums, same order).
-EAGER_TAP_ADD: list = []
-
-
 def _backprop_input_kernel(xp, w, dy, *runtime, input_sizes=None, strides=None, padding=None,
                            explicit_paddings=(), data_format="NHWC", dilations=_w.ONES,
                            use_cudnn_on_gpu=True, tap_add=None):
@@ -252,9 +248,10 @@ def _backprop_input_kernel(xp, w, dy, *runtime, input_sizes=None, strides=None, 
         return run_in_float32(_ck.conv2d_backprop_input, xp, dy, w,
                               input_shape=tuple(input_sizes), strides=s, dilations=d,
                               padding=pads)
-    if (tap_add is None and EAGER_TAP_ADD and type(dy) is np.ndarray
+    provider = PROVIDERS.get("tap_add")  # a compiled strided add (engine.ops.eager_jit)
+    if (tap_add is None and provider is not None and type(dy) is np.ndarray
             and type(w) is np.ndarray and dy.dtype == w.dtype):
-        tap_add = EAGER_TAP_ADD[0](dy.dtype)  # compiled when Numba is there (conv_jit)
+        tap_add = provider(dy.dtype)
     return _ck.conv2d_backprop_input(xp, dy, w, tuple(input_sizes), s, d, pads, tap_add)
 
 

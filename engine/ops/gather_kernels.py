@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from engine.errors import InvalidArgumentError, InvalidIndexError
+from engine.ops.eager_jit import PROVIDERS
 from engine.ops.widening import BFLOAT16
 
 _SPARSE_DTYPES = frozenset(np.dtype(t) for t in ("float32", "float64", "complex64",
@@ -38,11 +39,6 @@ def _load_scipy_sparse():
     return _scipy_sparse
 
 
-# `[compiled]` once engine.graph.segment_jit is imported: `compiled(rows, ids, num)` gives the
-# sums from a Numba loop in row order (the same bits as the paths below), or None.
-EAGER_SEGMENT_ROWS: list = []
-
-
 def segment_rows(xp, rows, ids, num: int):
     """`out[j] = sum(rows[i] for ids[i] == j)` for 2-D `rows` and ids in [0, num).
 
@@ -56,10 +52,10 @@ def segment_rows(xp, rows, ids, num: int):
         return _scatter_add_rows(xp, rows, ids, num)
     if n == 0 or num == 0 or width == 0:
         return np.zeros((num, width), dtype=rows.dtype)
-    if EAGER_SEGMENT_ROWS:  # a compiled loop when Numba is there (engine.graph.segment_jit)
-        out = EAGER_SEGMENT_ROWS[0](rows, ids, num)
-        if out is not None:
-            return out
+    provider = PROVIDERS.get("segment_rows")  # a compiled loop, same bits (eager_jit)
+    out = provider(rows, ids, num) if provider is not None else None
+    if out is not None:
+        return out
     sparse = _load_scipy_sparse() if rows.dtype in _SPARSE_DTYPES else False
     if sparse:
         # A (num, n) matrix with one 1 per column: column i puts row i into segment ids[i].

@@ -25,6 +25,7 @@ from engine.ops import infer as _inf
 from engine.ops import pool3d_ops as _p3
 from engine.ops import pool_kernels as _pk
 from engine.ops import window_attrs as _w
+from engine.ops.eager_jit import PROVIDERS
 from engine.ops.pool_grads import max_pool_vjps
 from engine.ops.pool_reorder import pool_first
 from engine.ops.shape_tensors import run_time_ints, shape_of_tensor
@@ -79,14 +80,9 @@ def _pool_infer(op: str, allowed):
     return infer
 
 
-# Compiled CPU kernels for eager max pooling and its gradient, by name ("max_pool",
-# "max_pool_grad"): `fn(inputs, k, s, padding)` -> the result, or None to run NumPy's.
-# engine.graph.pool_jit fills it (Numba optional); the kernels give NumPy's bits.
-EAGER_KERNELS: dict = {}
-
-
 def _compiled(name: str, xp, inputs: tuple, k, s, pads):
-    fast = EAGER_KERNELS.get(name)
+    """The compiled kernel's result (`engine.ops.eager_jit`), or None: NumPy's runs."""
+    fast = PROVIDERS.get(name)
     return fast(inputs, k, s, pads) if fast is not None and xp is np else None
 
 
