@@ -6,15 +6,17 @@ division and the scatter of -1. For a classifier's small logits each call costs 
 its arithmetic, and more again inside a train step, where the GEMMs before it have pushed
 NumPy's own code and data out of the caches (W2, 128x10 logits: 21 us alone, ~80 us in the
 step). Compiled, small logits take one pass over each row: max, `exp` and sum, then the
-loss and the gradient (`softmax - one_hot`); larger ones (W4: 3200x65) keep NumPy's
-vectorized `exp`, between a compiled pass that shifts the rows and one that finishes them.
+loss and the gradient (`softmax - one_hot`). Larger logits (more than `SMALL` values) keep
+the NumPy kernel: there its vectorized `exp` outweighs the calls (W4's 3200x65 logits ran
+1.0 ms with the C library's scalar `exp`, and 0.58 ms with NumPy's `exp` between two compiled
+passes, against the NumPy kernel's 0.44 ms: `benchmarks/bench_cpu_jit.py`).
 
-The values are the NumPy kernel's up to rounding: `log` (and, for small logits, `exp`) come
-from the C library rather than NumPy's vectorized versions (both within an ulp or two), and
-each row's sum is taken in order rather than pairwise. Labels out of range, float16 or
-bfloat16 logits and non-contiguous inputs go to the NumPy kernel, which raises or computes
-as in eager mode. The builder is registered in `engine.graph.cpu_jit.BUILDERS`, which the
-executor asks first on the CPU; when and how kernels compile: `cpu_jit`.
+The values are the NumPy kernel's up to rounding: `exp` and `log` come from the C library
+rather than NumPy's vectorized versions (both within an ulp or two), and each row's sum is
+taken in order rather than pairwise. Labels out of range, float16 or bfloat16 logits and
+non-contiguous inputs go to the NumPy kernel, which raises or computes as in eager mode. The
+builder is registered in `engine.graph.cpu_jit.BUILDERS`, which the executor asks first on
+the CPU; when and how kernels compile: `cpu_jit`.
 """
 
 from __future__ import annotations
@@ -39,21 +41,15 @@ def bad_label(labels, classes):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def row_max(row):
-    m = row[0]
-    for c in range(1, row.size):  # np.max: a NaN wins
-        v = row[c]
-        m = m if (m >= v or m != m) else v
-    return m
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
 def sparse_xent(x, labels, loss, grad, rows, classes):
-    # the whole op, for small logits: exp and log from the C library
+    # the whole op: exp and log from the C library
     for r in range(rows):
         row = x[r * classes:(r + 1) * classes]
         g = grad[r * classes:(r + 1) * classes]
-        m = row_max(row)
+        m = row[0]
+        for c in range(1, classes):  # np.max: a NaN wins
+            v = row[c]
+            m = m if (m >= v or m != m) else v
         total = row.dtype.type(0.0)
         for c in range(classes):
             e = np.exp(row[c] - m)
@@ -64,36 +60,10 @@ def sparse_xent(x, labels, loss, grad, rows, classes):
         for c in range(classes):
             g[c] = g[c] / total
         g[label] -= 1
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
-def shift_rows(x, labels, loss, grad, rows, classes):
-    # large logits, before NumPy's vectorized exp of grad: grad = x - max, loss = -shifted[label]
-    for r in range(rows):
-        row = x[r * classes:(r + 1) * classes]
-        g = grad[r * classes:(r + 1) * classes]
-        m = row_max(row)
-        for c in range(classes):
-            g[c] = row[c] - m
-        loss[r] = -g[labels[r]]
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
-def finish_rows(labels, loss, grad, rows, classes):
-    # after the exp: loss += log(sum), grad = exp / sum - one_hot
-    for r in range(rows):
-        g = grad[r * classes:(r + 1) * classes]
-        total = g.dtype.type(0.0)
-        for c in range(classes):
-            total += g[c]
-        loss[r] += np.log(total)
-        for c in range(classes):
-            g[c] = g[c] / total
-        g[labels[r]] -= 1
 '''
 
-# Logits up to this many values run the single compiled pass (its scalar `exp` costs less
-# than two more calls); larger ones take NumPy's vectorized `exp` between two compiled passes.
+# Logits up to this many values run the compiled pass (its scalar `exp` costs less than the
+# NumPy kernel's calls); larger ones keep the NumPy kernel (its vectorized `exp`).
 SMALL = 8192
 
 
@@ -102,10 +72,10 @@ def _build(node):
     features, labels = (t._value for t in node.inputs)
     if (features.dtype.name not in ("float32", "float64") or labels.dtype.name not in (
             "int32", "int64") or features.shape is None or None in features.shape
-            or len(features.shape) < 1 or features.shape[-1] == 0):
+            or len(features.shape) < 1 or features.shape[-1] == 0
+            or int(np.prod(features.shape)) > SMALL):
         return None
     dtype, label_dtype = features.dtype, labels.dtype
-    small = int(np.prod(features.shape)) <= SMALL
     numpy_fn = cpu_jit.numpy_kernel(node)
 
     def make_compiled():
@@ -115,11 +85,7 @@ def _build(node):
 
             f, i, n = array(dtype), array(label_dtype), numba.types.int64
             module.bad_label.compile((i, n))
-            if small:  # only the path this node's size takes
-                module.sparse_xent.compile((f, i, f, f, n, n))
-            else:
-                module.shift_rows.compile((f, i, f, f, n, n))
-                module.finish_rows.compile((i, f, f, n, n))
+            module.sparse_xent.compile((f, i, f, f, n, n))
 
         kernels = cpu_jit.load(SOURCE, prepare)
 
@@ -129,13 +95,8 @@ def _build(node):
                     y.reshape(-1), classes) >= 0:
                 return numpy_fn(x, y)  # a label out of range: the NumPy kernel explains
             loss, grad = np.empty(y.shape, x.dtype), np.empty(x.shape, x.dtype)
-            flat = (y.reshape(-1), loss.reshape(-1), grad.reshape(-1), y.size, classes)
-            if small:
-                kernels.sparse_xent(x.reshape(-1), *flat)
-            else:
-                kernels.shift_rows(x.reshape(-1), *flat)
-                np.exp(grad, out=grad)
-                kernels.finish_rows(*flat)
+            kernels.sparse_xent(x.reshape(-1), y.reshape(-1), loss.reshape(-1),
+                                grad.reshape(-1), y.size, classes)
             return loss, grad
 
         return run
