@@ -164,7 +164,7 @@ def test_taps_of_the_numpy_kernel():
 
 @pytest.mark.parametrize("case", ["input gradient", "conv output read", "stride 2",
                                   "deep filter", "overlapping pool", "jit off"])
-def test_layers_the_pass_leaves_alone(fusion, case):
+def test_layers_the_pass_leaves_alone(fusion, monkeypatch, case):
     k_shape = (3, 3, 16, 4) if case == "deep filter" else (3, 3, 1, 4)
     x_shape = (2, 10, 10, k_shape[2])
     k = engine.Variable(np.random.default_rng(7).standard_normal(k_shape).astype(np.float32))
@@ -183,13 +183,8 @@ def test_layers_the_pass_leaves_alone(fusion, case):
 
     x = engine.constant(np.random.default_rng(8).standard_normal(x_shape).astype(np.float32))
     if case == "jit off":
-        monkeypatch = pytest.MonkeyPatch()
         monkeypatch.setitem(passes._OPTIONS, "cpu_jit", False)
-        try:
-            f = engine.function(fn)
-            types = {n.type for n in f.get_concrete_function(x).graph.nodes}
-        finally:
-            monkeypatch.undo()
+        types = {n.type for n in engine.function(fn).get_concrete_function(x).graph.nodes}
     else:
         _, types, _ = fusion(fn, (x,), fuse=True)
     assert not types & FUSED and "Conv2D" in types
