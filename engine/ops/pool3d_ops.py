@@ -13,14 +13,13 @@ its `grad` and `MaxPool3DGradGrad` is its adjoint, so each is the other's gradie
 
 from __future__ import annotations
 
-from engine.dispatch import dispatch
 from engine.errors import ShapeError
 from engine.ops import infer as _inf
 from engine.ops import pool3d_kernels as _pk3
 from engine.ops import window3d_attrs as _w3
 from engine.ops import window_attrs as _w
-from engine.ops.pool_grads import max_pool_vjps
-from engine.ops.shape_tensors import run_time_ints, shape_of_tensor
+from engine.ops.pool_grads import avg_pool_vjps, max_pool_vjps
+from engine.ops.shape_tensors import run_time_ints
 from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
@@ -126,10 +125,8 @@ _MAX_OPS.update(grad=_MAX_POOL_GRAD, grad_grad=_MAX_POOL_GRAD_GRAD)
 
 
 # --- average pooling --------------------------------------------------------------------------
-def _avg_pool_vjp(ctx, g):
-    known, runtime = shape_of_tensor(ctx.inputs[0], 5)
-    attrs = dict(ctx.attrs, orig_input_shape=known)
-    return (dispatch(_AVG_POOL_GRAD, (g,) if runtime is None else (g, runtime), attrs),)
+_AVG_OPS: dict = {}  # the average pool and its gradient op, once registered below
+_avg_pool_vjp, _avg_grad_vjp = avg_pool_vjps(_AVG_OPS, 5)
 
 
 def _avg_grad_infer(g, *runtime, orig_input_shape=None, **attrs):
@@ -155,12 +152,6 @@ def _avg_grad_kernel(xp, g, *runtime, orig_input_shape=None, ksize=None, strides
     return _pk3.avg_pool3d_grad(xp, g, x_shape, k, s, padding)
 
 
-def _avg_grad_vjp(ctx, g):
-    # AvgPool3DGrad is the adjoint of the linear map AvgPool3D, so its adjoint is AvgPool3D.
-    attrs = {k: v for k, v in ctx.attrs.items() if k != "orig_input_shape"}
-    return (dispatch(_AVG_POOL, (g,), attrs),) + (None,) * (len(ctx.inputs) - 1)
-
-
 _AVG_POOL = register(OpDef(
     "avg_pool3d", "AvgPool3D", ("input",), _pool_infer("avg_pool3d", FLOAT),
     computes_in_float32(_pool_kernel("avg_pool3d", _pk3.avg_pool3d)), vjp=_avg_pool_vjp,
@@ -171,6 +162,7 @@ _AVG_POOL_GRAD = register(OpDef(
     vjp=_avg_grad_vjp, attrs={"orig_input_shape": None, **_ATTRS}, dtypes=FLOAT,
     same_dtype=(0,),
     doc="Gradient of AvgPool3D: each window spreads grad / count over its elements."))
+_AVG_OPS.update(pool=_AVG_POOL, grad=_AVG_POOL_GRAD)
 
 
 # --- public functions -------------------------------------------------------------------------

@@ -26,9 +26,9 @@ from engine.ops import pool3d_ops as _p3
 from engine.ops import pool_kernels as _pk
 from engine.ops import window_attrs as _w
 from engine.ops.eager_jit import PROVIDERS
-from engine.ops.pool_grads import max_pool_vjps
+from engine.ops.pool_grads import avg_pool_vjps, max_pool_vjps
 from engine.ops.pool_reorder import pool_first
-from engine.ops.shape_tensors import run_time_ints, shape_of_tensor
+from engine.ops.shape_tensors import run_time_ints
 from engine.ops.widening import computes_in_float32
 from engine.registry import FLOAT, REAL, OpDef, register
 from engine.tensor_shape import TensorSpec
@@ -166,10 +166,8 @@ _MAX_POOL_GRAD_GRAD = register(OpDef(
 _MAX_OPS.update(grad=_MAX_POOL_GRAD, grad_grad=_MAX_POOL_GRAD_GRAD)
 
 
-def _avg_pool_vjp(ctx, g):
-    known, runtime = shape_of_tensor(ctx.inputs[0], 4)
-    attrs = dict(ctx.attrs, orig_input_shape=known)
-    return (dispatch(_AVG_POOL_GRAD, (g,) if runtime is None else (g, runtime), attrs),)
+_AVG_OPS: dict = {}  # the average pool and its gradient op, once registered below
+_avg_pool_vjp, _avg_pool_grad_vjp = avg_pool_vjps(_AVG_OPS, 4)
 
 
 def _avg_pool_grad_infer(g, *runtime, orig_input_shape=None, **attrs):
@@ -195,12 +193,6 @@ def _avg_pool_grad_kernel(xp, g, *runtime, orig_input_shape=None, ksize=None, st
     return _pk.avg_pool2d_grad(xp, g, x_shape, k, s, pads)
 
 
-def _avg_pool_grad_vjp(ctx, g):
-    # AvgPoolGrad is the adjoint of the linear map AvgPool, so its adjoint is AvgPool.
-    attrs = {k: v for k, v in ctx.attrs.items() if k != "orig_input_shape"}
-    return (dispatch(_AVG_POOL, (g,), attrs),) + (None,) * (len(ctx.inputs) - 1)
-
-
 _AVG_POOL = register(OpDef(
     "avg_pool2d", "AvgPool", ("value",), _pool_infer("avg_pool2d", FLOAT),
     computes_in_float32(_pool_kernel("avg_pool2d", _pk.avg_pool2d)), vjp=_avg_pool_vjp,
@@ -211,6 +203,7 @@ _AVG_POOL_GRAD = register(OpDef(
     vjp=_avg_pool_grad_vjp, attrs={"orig_input_shape": None, **_POOL_ATTRS}, dtypes=FLOAT,
     same_dtype=(0,),
     doc="Gradient of AvgPool: each window spreads grad / count over its elements."))
+_AVG_OPS.update(pool=_AVG_POOL, grad=_AVG_POOL_GRAD)
 
 
 # --- public functions: pooling -----------------------------------------------------------------
