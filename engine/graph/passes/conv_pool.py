@@ -88,13 +88,14 @@ def _pool_window(node: Node, z: SymbolicTensor):
 
 
 def _match(conv: Node, by_tensor: dict):
-    """`(pool, grads, filters, pads, filter_shape)` for a fusable Conv2D, else None."""
+    """`(pool, window, grads, filters, pads, filter_shape)` for a fusable Conv2D, else None."""
     geometry = _conv_geometry(conv)
     if geometry is None:
         return None
     z, x = conv.outputs[0], conv.inputs[0]
     pools = [n for n in by_tensor.get(id(z), []) if n is not None and n.type == "MaxPool"]
-    if len(pools) != 1 or _pool_window(pools[0], z) is None:
+    window = _pool_window(pools[0], z) if len(pools) == 1 else None
+    if window is None:
         return None
     pool = pools[0]
     grads = [n for n in by_tensor[id(z)] if n is not pool]
@@ -111,7 +112,7 @@ def _match(conv: Node, by_tensor: dict):
                            ("strides", "padding", "explicit_paddings", "dilations"))):
                 return None
             filters.append(f)
-    return pool, grads, filters, *geometry
+    return pool, window, grads, filters, *geometry
 
 
 def run(graph) -> list[str]:
@@ -132,9 +133,9 @@ def run(graph) -> list[str]:
         found = _match(conv, by_tensor)
         if found is None:
             continue
-        pool, grads, filters, pads, filter_shape = found
+        pool, window, grads, filters, pads, filter_shape = found
         pooled = pool.outputs[0]
-        common = {"ksize": list(_pool_window(pool, conv.outputs[0])),
+        common = {"ksize": list(window),
                   "pooled_hw": list(pooled._value.shape[1:3]),
                   "pads": [list(p) for p in pads], "filter_shape": list(filter_shape)}
         fused = _node(graph, "ConvMaxPool", conv, [*conv.inputs],
