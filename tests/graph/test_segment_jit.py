@@ -67,3 +67,25 @@ def test_bad_ids_and_unfit_inputs_take_the_other_paths(jit):
     assert segment_jit.compiled(rows, np.array([0, 1], np.int64), 3) is None  # one id a row
     assert segment_jit.compiled(np.asfortranarray(np.ones((4, 3))), np.zeros(4, int), 1) is None
     assert segment_jit.compiled(rows.astype(np.float16), np.zeros(4, int), 1) is None
+
+
+def test_eager_kernel_tiers_per_key_and_bounds_its_table(monkeypatch):
+    """cpu_jit.eager_kernel: None while a key warms up, the built kernel after; a failed
+    build stays None with one warning; the table starts afresh past EAGER_LIMIT keys."""
+    monkeypatch.setattr(cpu_jit, "WARM_CALLS", 1)
+    monkeypatch.setitem(passes._OPTIONS, "cpu_jit", True)
+    table = {}
+    got = [cpu_jit.eager_kernel(table, "a", lambda: abs, "abs") for _ in range(3)]
+    assert got == [None, abs, abs]
+    assert cpu_jit.eager_kernel(table, "none fits", None, "x") is None
+    assert table["none fits"] is False
+
+    def broken():
+        raise RuntimeError("no luck")
+
+    with pytest.warns(RuntimeWarning, match="no luck"):
+        got = [cpu_jit.eager_kernel(table, "b", broken, "broken") for _ in range(3)]
+    assert got == [None, None, None]
+    monkeypatch.setattr(cpu_jit, "EAGER_LIMIT", 3)
+    cpu_jit.eager_kernel(table, "c", lambda: abs, "abs")  # the table was full: cleared first
+    assert list(table) == ["c"]
